@@ -1,0 +1,250 @@
+/*
+ * unread.c
+ *	  The BEFORE INSERT trigger on chat.message: assigns the message id under
+ *	  the thread's row lock, counts the message and moves read state.
+ *
+ * Per message this writes the thread row (a HOT update: none of the columns it
+ * sets is indexed), the sender's member row, and in threads of at most
+ * inbox_fanout_limit members the other members' rows, whose copies of the
+ * thread's position keep every inbox a single index scan.  Threads above the
+ * limit ("large") write nothing per member: unread counts there are the thread
+ * row's counter minus the member's, and the inbox merges them from the thread
+ * row.  Either way the cost of a message does not grow with a large thread.
+ *
+ * The thread row is locked before the id is drawn, so ids increase within a
+ * thread in commit order, and every writer of several member rows of a thread
+ * locks the thread row first, so those writers never deadlock.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "chat.h"
+
+/*
+ * Saved plans.  They take the user id as chat.user_id, whose OID changes if
+ * the extension is dropped and created again; plans are remade then.
+ */
+static Oid	plans_user_type = InvalidOid;
+static SPIPlanPtr thread_plan = NULL;
+static SPIPlanPtr fanout_plan = NULL;
+static SPIPlanPtr sender_plan = NULL;
+
+/* Count the message on the thread row, draw its id, return the new state. */
+static const char *thread_sql =
+"UPDATE chat.thread"
+"   SET message_count = message_count OPERATOR(pg_catalog.+) 1,"
+"       last_message_id = pg_catalog.nextval('chat.message_id_seq'::pg_catalog.regclass),"
+"       last_sender_id = $2,"
+"       last_sent_at = pg_catalog.clock_timestamp(),"
+"       last_preview = pg_catalog.\"left\"($3, 100)"
+" WHERE id OPERATOR(pg_catalog.=) $1"
+" RETURNING last_message_id, last_sent_at, message_count, large";
+
+/* Small thread: every member's copy moves; the sender's pointers too. */
+static const char *fanout_sql =
+"UPDATE chat.member"
+"   SET activity_id = $2, message_count = $3, hidden_id = NULL,"
+"       read_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $2 ELSE read_id END,"
+"       read_count = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $3 ELSE read_count END,"
+"       delivered_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $2 ELSE delivered_id END"
+" WHERE thread_id OPERATOR(pg_catalog.=) $1"
+" RETURNING user_id OPERATOR(pg_catalog.=) $4";
+
+/* Large thread: only the sender's row. */
+static const char *sender_sql =
+"UPDATE chat.member"
+"   SET read_id = $2, read_count = $3, delivered_id = $2, hidden_id = NULL,"
+"       activity_id = $2, message_count = $3"
+" WHERE thread_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $4";
+
+/* Prepare one statement and keep it for the life of the backend. */
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "chat: SPI_keepplan failed");
+	return plan;
+}
+
+/* Make the plans for this user id type, unless they exist already. */
+static void
+prepare_plans(Oid user_type)
+{
+	Oid			thread_args[3] = {INT8OID, user_type, TEXTOID};
+	Oid			member_args[4] = {INT8OID, INT8OID, INT8OID, user_type};
+
+	if (thread_plan != NULL && plans_user_type == user_type)
+		return;
+
+	if (thread_plan != NULL)
+	{
+		SPI_freeplan(thread_plan);
+		SPI_freeplan(fanout_plan);
+		SPI_freeplan(sender_plan);
+		thread_plan = fanout_plan = sender_plan = NULL;
+	}
+	thread_plan = keep_plan(thread_sql, 3, thread_args);
+	fanout_plan = keep_plan(fanout_sql, 4, member_args);
+	sender_plan = keep_plan(sender_sql, 4, member_args);
+	plans_user_type = user_type;
+}
+
+/* A column's number in chat.message; the table's shape is the extension's. */
+static int
+message_attnum(TupleDesc desc, const char *name)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "chat: chat.message has no column \"%s\"", name);
+	return attnum;
+}
+
+/*
+ * Trigger function chat._message_insert(), BEFORE INSERT FOR EACH ROW on
+ * chat.message.
+ */
+PG_FUNCTION_INFO_V1(chat_message_insert);
+Datum
+chat_message_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	int			att_thread,
+				att_id,
+				att_sender,
+				att_kind,
+				att_content,
+				att_sent_at;
+	bool		isnull,
+				sender_null,
+				content_null,
+				large,
+				sender_is_member = false;
+	int64		thread_id,
+				message_id,
+				message_count;
+	Datum		sender,
+				content,
+				sent_at;
+	Oid			user_type;
+	Datum		args[4];
+	char		nulls[4];
+	int			cols[2];
+	Datum		newvals[2];
+	bool		newnulls[2] = {false, false};
+	uint64		i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "chat_message_insert: must be fired before insert for each row");
+
+	desc = RelationGetDescr(trigdata->tg_relation);
+	tuple = trigdata->tg_trigtuple;
+	att_thread = message_attnum(desc, "thread_id");
+	att_id = message_attnum(desc, "id");
+	att_sender = message_attnum(desc, "sender_id");
+	att_kind = message_attnum(desc, "kind");
+	att_content = message_attnum(desc, "content");
+	att_sent_at = message_attnum(desc, "sent_at");
+	user_type = TupleDescAttr(desc, att_sender - 1)->atttypid;
+
+	thread_id = DatumGetInt64(heap_getattr(tuple, att_thread, desc, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a message needs a thread_id")));
+	sender = heap_getattr(tuple, att_sender, desc, &sender_null);
+	content = heap_getattr(tuple, att_content, desc, &content_null);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "chat: SPI_connect failed");
+	prepare_plans(user_type);
+
+	/* lock and count on the thread row; the id is drawn under the lock */
+	args[0] = Int64GetDatum(thread_id);
+	args[1] = sender;
+	args[2] = content;
+	nulls[0] = ' ';
+	nulls[1] = sender_null ? 'n' : ' ';
+	nulls[2] = content_null ? 'n' : ' ';
+	if (SPI_execute_plan(thread_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "chat: cannot update thread %lld", (long long) thread_id);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("thread %lld does not exist", (long long) thread_id)));
+	message_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	sent_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	message_count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	large = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+
+	/* move the members' state */
+	args[0] = Int64GetDatum(thread_id);
+	args[1] = Int64GetDatum(message_id);
+	args[2] = Int64GetDatum(message_count);
+	args[3] = sender;
+	nulls[1] = nulls[2] = ' ';
+	nulls[3] = sender_null ? 'n' : ' ';
+	if (large)
+	{
+		if (!sender_null)
+		{
+			if (SPI_execute_plan(sender_plan, args, nulls, false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "chat: cannot update the sender's member row");
+			sender_is_member = SPI_processed > 0;
+		}
+	}
+	else
+	{
+		if (SPI_execute_plan(fanout_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "chat: cannot update the member rows of thread %lld", (long long) thread_id);
+		for (i = 0; i < SPI_processed && !sender_is_member; i++)
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+			sender_is_member = !isnull && DatumGetBool(d);
+		}
+	}
+
+	/* a text message needs a sender who belongs to the thread */
+	if (!sender_null && !sender_is_member)
+	{
+		char	   *kind = TextDatumGetCString(heap_getattr(tuple, att_kind, desc, &isnull));
+
+		if (isnull || strcmp(kind, "system") != 0)
+		{
+			Oid			typoutput;
+			bool		typisvarlena;
+
+			getTypeOutputInfo(user_type, &typoutput, &typisvarlena);
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("user \"%s\" is not a member of thread %lld",
+							OidOutputFunctionCall(typoutput, sender),
+							(long long) thread_id)));
+		}
+	}
+	SPI_finish();
+
+	cols[0] = att_id;
+	newvals[0] = Int64GetDatum(message_id);
+	cols[1] = att_sent_at;
+	newvals[1] = sent_at;
+	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 2, cols, newvals, newnulls));
+}
