@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# THE test command for chat: installs deps, builds with warnings as errors, installs,
+# then runs pg_regress + isolation + pgTAP in one throwaway PostgreSQL 15 cluster.
+#
+# Last line of output is always "N passed, M failed" (pg_regress tests + isolation
+# tests + pgTAP assertions); exit status is non-zero when M > 0 or a step broke.
+# A step or suite that breaks without its own count (build error, crash, timeout)
+# counts as one failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# English, UTF-8 messages from every tool we parse, whatever the caller's locale.
+export LC_ALL=C.UTF-8
+
+PASSED=0
+FAILED=0
+REPORT=()           # one "suite: N passed, M failed" line per suite, printed at the end
+DIFF_CAP=300        # lines of each regression.diffs shown in the log
+LOGDIR=$(mktemp -d -t chat-test.XXXXXX)
+trap 'rm -rf "$LOGDIR"' EXIT
+
+source scripts/lib/build.sh
+
+# Adds "$2 passed, $3 failed" for suite "$1" to the totals and the report.
+tally() {
+    PASSED=$((PASSED + $2))
+    FAILED=$((FAILED + $3))
+    REPORT+=("$1: $2 passed, $3 failed")
+}
+
+# Prints the totals (last line) and exits: status 1 when anything failed.
+finish() {
+    echo
+    echo "===== summary ====="
+    local line
+    for line in "${REPORT[@]}"; do echo "$line"; done
+    echo "$PASSED passed, $FAILED failed"
+    [[ "$FAILED" -eq 0 ]] && exit 0
+    exit 1
+}
+
+# Runs a step that has no tests of its own; if it breaks, count one failure and stop.
+step() {
+    local name=$1; shift
+    echo "===== $name ====="
+    if ! "$@"; then
+        echo "test.sh: step '$name' failed" >&2
+        tally "$name" 0 1
+        finish
+    fi
+}
+
+# shellcheck disable=SC2317  # called through step()
+step_deps() { source scripts/deps.sh; }
+# shellcheck disable=SC2317  # called through step()
+step_build() { build_chat "$STRICT_COPT"; }
+
+# Counts one pg_regress / pg_isolation_regress run from its log. PG15 ends with
+# " All N tests passed. ", " M of N tests failed. " (optionally ", K of these
+# failures ignored.") or " P of N tests passed, K failed test(s) ignored. ".
+# Without that line the run died: count its "... ok" / "... FAILED" lines, plus one.
+count_regress() {
+    local suite=$1 label=$2 log=$LOGDIR/$1.log rc p=0 f=0 summary
+    [[ -f "$LOGDIR/$suite.rc" ]] || return 0   # nothing to run: not a failure
+    rc=$(cat "$LOGDIR/$suite.rc")
+    summary=$(grep -E '^ *(All [0-9]+ tests passed|[0-9]+ of [0-9]+ tests (passed|failed))' "$log" | tail -n1 || true)
+    if [[ "$summary" =~ All\ ([0-9]+)\ tests\ passed ]]; then
+        p=${BASH_REMATCH[1]}
+    elif [[ "$summary" =~ ([0-9]+)\ of\ ([0-9]+)\ tests\ failed(,\ ([0-9]+)\ of\ these)? ]]; then
+        f=$((BASH_REMATCH[1] - ${BASH_REMATCH[4]:-0}))
+        p=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
+    elif [[ "$summary" =~ ([0-9]+)\ of\ ([0-9]+)\ tests\ passed ]]; then
+        p=${BASH_REMATCH[1]}
+    else
+        p=$(grep -cE '^(test | +)[^ ]+ +\.\.\. ok' "$log" || true)
+        f=$(( $(grep -cE '\.\.\. FAILED' "$log" || true) + 1 ))
+        echo "test.sh: $suite ended without a summary (exit $rc): counted as a failure" >&2
+    fi
+    # make failing around an all-green run still means something broke.
+    if [[ "$rc" != 0 && "$f" -eq 0 ]]; then f=1; fi
+    tally "$label" "$p" "$f"
+}
+
+# Counts one pg_prove run (one file): Tests=N from "Files=1, Tests=N", failed from
+# the summary report's "(Wstat: W Tests: T Failed: F)". A file that died, planned
+# more than it ran or exited non-zero without a failed assertion counts one failure.
+count_pgtap_file() {
+    local name=$1 log=$LOGDIR/$1.log rc n=0 f=0 extra=0
+    rc=$(cat "$LOGDIR/$name.rc")
+    if [[ "$(grep -E '^Files=[0-9]+, Tests=' "$log" | tail -n1)" =~ Tests=([0-9]+) ]]; then
+        n=${BASH_REMATCH[1]}
+    else
+        extra=1
+    fi
+    # sed, not grep: no match is normal here and must not trip pipefail.
+    f=$(sed -nE 's/.*\(Wstat: [0-9]+ Tests: [0-9]+ Failed: ([0-9]+)\).*/\1/p' "$log" |
+        awk '{ s += $1 } END { print s + 0 }')
+    if [[ "$f" -eq 0 ]] && { [[ "$rc" != 0 ]] || grep -q '^Result: FAIL' "$log"; }; then extra=1; fi
+    if [[ "$extra" -eq 1 ]]; then
+        echo "test.sh: pgTAP file $(cat "$LOGDIR/$name.file") broke (exit $rc): counted as a failure" >&2
+    fi
+    PGTAP_PASSED=$((PGTAP_PASSED + n - f))
+    PGTAP_FAILED=$((PGTAP_FAILED + f + extra))
+}
+
+count_pgtap() {
+    local rcfile
+    PGTAP_PASSED=0 PGTAP_FAILED=0
+    for rcfile in "$LOGDIR"/pgtap-*.rc; do
+        [[ -e "$rcfile" ]] || return 0   # no pgTAP files: nothing to count
+        count_pgtap_file "$(basename "$rcfile" .rc)"
+    done
+    tally "pgTAP (assertions)" "$PGTAP_PASSED" "$PGTAP_FAILED"
+}
+
+# Shows why pg_regress / isolation failed; make clean removed older diffs.
+show_diffs() {
+    local d n
+    while IFS= read -r d; do
+        [[ -s "$d" ]] || continue   # a killed run leaves an empty one
+        n=$(wc -l <"$d")
+        echo
+        echo "===== $d ($n lines$([[ $n -gt $DIFF_CAP ]] && echo ", first $DIFF_CAP shown")) ====="
+        head -n "$DIFF_CAP" "$d"
+    done < <(find . -path ./.git -prune -o -name regression.diffs -type f -print | sort)
+}
+
+# All suites run inside one pg_virtualenv cluster (-t: temp dir even as root, so an
+# interrupted run leaves nothing in /etc/postgresql). The cluster is UTF-8 with
+# C.UTF-8 collation so expected outputs do not depend on the machine's locale.
+run_suites() {
+    echo "===== suites (throwaway PostgreSQL 15 cluster) ====="
+    local rc=0
+    pg_virtualenv -t -v 15 -i '--locale=C.UTF-8 --encoding=UTF8' \
+        scripts/lib/suites.sh "$LOGDIR" || rc=$?
+    if [[ ! -f "$LOGDIR/done" ]]; then
+        echo "test.sh: the cluster or the suite runner broke (exit $rc)" >&2
+        tally cluster 0 1
+    fi
+}
+
+main() {
+    step deps step_deps
+    step build step_build
+    step install install_chat
+    run_suites
+    count_regress regress pg_regress
+    count_regress isolation isolation
+    count_pgtap
+    show_diffs
+    finish
+}
+
+main "$@"
