@@ -167,6 +167,18 @@ COMMENT ON FUNCTION chat.current_user_id() IS
  * Threads, members, messages
  * ------------------------------------------------------------------------ */
 
+/*
+ * Kinds and roles are enums rather than CHECK constraints: PostgreSQL 15
+ * re-reads a table's CHECK constraints for every statement that writes it,
+ * and the thread and member rows are written by every message.
+ */
+CREATE TYPE chat.thread_kind AS ENUM ('private', 'direct', 'group', 'channel');
+CREATE TYPE chat.member_role AS ENUM ('owner', 'admin', 'member');
+CREATE TYPE chat.message_kind AS ENUM ('text', 'system');
+COMMENT ON TYPE chat.thread_kind IS 'private (pinax thread with a subject), direct (1:1), group, channel';
+COMMENT ON TYPE chat.member_role IS 'Role of a member in a thread';
+COMMENT ON TYPE chat.message_kind IS 'text (written by a member) or system (e.g. "Alice added Bob")';
+
 CREATE SEQUENCE chat.thread_id_seq;
 CREATE SEQUENCE chat.message_id_seq;
 COMMENT ON SEQUENCE chat.message_id_seq IS
@@ -174,17 +186,16 @@ COMMENT ON SEQUENCE chat.message_id_seq IS
 
 CREATE TABLE chat.thread (
     id              bigint PRIMARY KEY DEFAULT nextval('chat.thread_id_seq'),
-    kind            text NOT NULL DEFAULT 'private'
-                    CONSTRAINT thread_kind_check CHECK (kind IN ('private', 'direct', 'group', 'channel')),
+    kind            chat.thread_kind NOT NULL DEFAULT 'private',
     subject         text,
     created_by      chat.user_id,
     created_at      timestamptz NOT NULL DEFAULT now(),
     is_public       boolean NOT NULL DEFAULT false,
     object_type     text,
     object_id       text,
-    member_count    integer NOT NULL DEFAULT 0 CHECK (member_count >= 0),
+    member_count    integer NOT NULL DEFAULT 0,
     large           boolean NOT NULL DEFAULT false,
-    message_count   bigint NOT NULL DEFAULT 0 CHECK (message_count >= 0),
+    message_count   bigint NOT NULL DEFAULT 0,
     last_message_id bigint,
     last_sender_id  chat.user_id,
     last_sent_at    timestamptz,
@@ -207,24 +218,24 @@ COMMENT ON COLUMN chat.thread.last_preview IS 'First 100 characters of the newes
 CREATE TABLE chat.member (
     thread_id     bigint NOT NULL REFERENCES chat.thread (id) ON DELETE CASCADE,
     user_id       chat.user_id NOT NULL,
-    role          text NOT NULL DEFAULT 'member'
-                  CONSTRAINT member_role_check CHECK (role IN ('owner', 'admin', 'member')),
+    role          chat.member_role NOT NULL DEFAULT 'member',
     joined_at     timestamptz NOT NULL DEFAULT now(),
     muted         boolean NOT NULL DEFAULT false,
     archived      boolean NOT NULL DEFAULT false,
     hidden_id     bigint,
     read_id       bigint NOT NULL DEFAULT 0,
-    read_count    bigint NOT NULL DEFAULT 0 CHECK (read_count >= 0),
+    read_count    bigint NOT NULL DEFAULT 0,
     delivered_id  bigint NOT NULL DEFAULT 0,
     large         boolean NOT NULL DEFAULT false,
     activity_id   bigint NOT NULL DEFAULT 0,
     message_count bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (thread_id, user_id)
 );
-/* the inbox of small threads, in activity order */
-CREATE INDEX member_inbox_idx ON chat.member (user_id, activity_id DESC, thread_id DESC) WHERE NOT large;
-/* memberships of large threads, merged into the inbox from the thread row */
-CREATE INDEX member_large_idx ON chat.member (user_id) WHERE large;
+/*
+ * A user's threads: the small ones in activity order (the inbox is a scan of
+ * this index), then the large ones, merged into the inbox from the thread row.
+ */
+CREATE INDEX member_inbox_idx ON chat.member (user_id, large, activity_id DESC, thread_id DESC);
 /* small threads with unread messages, for badge counts */
 CREATE INDEX member_unread_idx ON chat.member (user_id) WHERE NOT large AND message_count > read_count;
 
@@ -243,8 +254,7 @@ CREATE TABLE chat.message (
     thread_id      bigint NOT NULL REFERENCES chat.thread (id) ON DELETE CASCADE,
     id             bigint NOT NULL,
     sender_id      chat.user_id,
-    kind           text NOT NULL DEFAULT 'text'
-                   CONSTRAINT message_kind_check CHECK (kind IN ('text', 'system')),
+    kind           chat.message_kind NOT NULL DEFAULT 'text',
     content        text,
     sent_at        timestamptz NOT NULL DEFAULT now(),
     edited_at      timestamptz,
@@ -459,31 +469,10 @@ BEGIN
 END
 $$;
 
-/* Message text: not NULL, not blank, not longer than max_content_length. */
+/* Message text: not NULL, not blank, not longer than max_content_length (src/send.c). */
 CREATE FUNCTION chat._check_content(content text) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    lim integer;
-    len integer;
-BEGIN
-    IF content IS NULL THEN
-        RAISE EXCEPTION 'argument "content" must not be null' USING ERRCODE = '22004';
-    END IF;
-    IF btrim(content, E' \t\r\n\f\v') = '' THEN
-        RAISE EXCEPTION 'message content must not be blank' USING ERRCODE = '22023';
-    END IF;
-    lim := chat._setting_value('max_content_length')::integer;
-    len := char_length(content);
-    IF len > lim THEN
-        RAISE EXCEPTION 'message content is too long'
-            USING ERRCODE = '22001',
-                  DETAIL = format('The content has %s characters; the limit is %s.', len, lim),
-                  HINT = 'The limit is the setting "max_content_length".';
-    END IF;
-END
-$$;
+    LANGUAGE c STABLE
+    AS 'MODULE_PATHNAME', 'chat_check_content_sql';
 
 /* Subject or title: not NULL, not longer than max_subject_length. */
 CREATE FUNCTION chat._check_subject(subject text) RETURNS void
@@ -624,7 +613,7 @@ BEGIN
     RETURNING t.id INTO tid;
 
     INSERT INTO chat.member (thread_id, user_id, role)
-    SELECT tid, u, CASE WHEN u = sender THEN 'owner' ELSE 'member' END
+    SELECT tid, u, CASE WHEN u = sender THEN 'owner'::chat.member_role ELSE 'member' END
       FROM (SELECT DISTINCT u FROM unnest(recipients || sender) AS u) r
      ORDER BY u;
 
@@ -650,37 +639,8 @@ CREATE FUNCTION chat.new_reply(thread_id bigint,
                                attachments jsonb DEFAULT NULL,
                                extra jsonb DEFAULT NULL)
     RETURNS bigint
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    mid bigint;
-    parent_thread bigint;
-BEGIN
-    IF new_reply.thread_id IS NULL THEN
-        RAISE EXCEPTION 'argument "thread_id" must not be null' USING ERRCODE = '22004';
-    END IF;
-    IF sender IS NULL THEN
-        RAISE EXCEPTION 'argument "sender" must not be null' USING ERRCODE = '22004';
-    END IF;
-    PERFORM chat._check_content(content);
-    IF attachments IS NOT NULL OR extra IS NOT NULL THEN
-        PERFORM chat._not_yet(attachments, extra);
-    END IF;
-    IF new_reply.parent_id IS NOT NULL THEN
-        parent_thread := (chat._message_row(new_reply.parent_id)).thread_id;
-        IF parent_thread <> new_reply.thread_id THEN
-            RAISE EXCEPTION 'message % is not in thread %', new_reply.parent_id, new_reply.thread_id
-                USING ERRCODE = '22023', DETAIL = 'A reply''s parent must be a message of the same thread.';
-        END IF;
-    END IF;
-
-    INSERT INTO chat.message AS m (thread_id, sender_id, content, parent_id)
-    VALUES (new_reply.thread_id, sender, content, new_reply.parent_id)
-    RETURNING m.id INTO mid;
-    RETURN mid;
-END
-$$;
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'chat_new_reply';
 COMMENT ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb) IS
     'Append a message to a thread the sender belongs to; marks it read for the sender and unread for the others; returns the message id';
 
@@ -768,7 +728,7 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    SELECT t.id, t.kind, t.subject, t.last_message_id, t.last_sender_id,
+    SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
            t.last_preview, t.last_sent_at,
            t.message_count - mb.read_count, t.message_count > mb.read_count,
            mb.muted, t.member_count, p.activity || ':' || p.thread_id
@@ -886,7 +846,7 @@ BEGIN
     PERFORM chat._member_row(tid, messages.viewer);
 
     RETURN QUERY
-    SELECT p.id, p.sender_id, p.kind,
+    SELECT p.id, p.sender_id, p.kind::text,
            CASE WHEN p.deleted_at IS NULL THEN p.content END,
            p.sent_at, p.edited_at IS NOT NULL, p.deleted_at IS NOT NULL,
            p.parent_id, p.forwarded_from,

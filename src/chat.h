@@ -7,5 +7,9 @@
 
 /* settings.c */
 extern void chat_settings_init(void);
+extern int64 chat_setting_int64(const char *key);
+
+/* send.c */
+extern void chat_check_content(text *content);
 
 #endif							/* CHAT_H */

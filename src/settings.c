@@ -19,6 +19,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 
 #include "chat.h"
@@ -133,6 +134,21 @@ setting_lookup(const char *key)
 				 errmsg("unknown setting \"%s\"", key),
 				 errhint("SELECT key FROM chat.settings lists the settings.")));
 	return entry->value;
+}
+
+/*
+ * A whole-number setting as int64, for the C paths that enforce limits.
+ */
+int64
+chat_setting_int64(const char *key)
+{
+	Jsonb	   *value = setting_lookup(key);
+	JsonbValue	scalar;
+
+	if (!JsonbExtractScalar(&value->root, &scalar) || scalar.type != jbvNumeric)
+		elog(ERROR, "chat: setting \"%s\" is not a number", key);
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8,
+											 NumericGetDatum(scalar.val.numeric)));
 }
 
 /*

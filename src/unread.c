@@ -225,9 +225,9 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	/* a text message needs a sender who belongs to the thread */
 	if (!sender_null && !sender_is_member)
 	{
-		char	   *kind = TextDatumGetCString(heap_getattr(tuple, att_kind, desc, &isnull));
+		char	   *kind = SPI_getvalue(tuple, desc, att_kind);
 
-		if (isnull || strcmp(kind, "system") != 0)
+		if (kind == NULL || strcmp(kind, "system") != 0)
 		{
 			Oid			typoutput;
 			bool		typisvarlena;

@@ -1,0 +1,194 @@
+/*
+ * send.c
+ *	  chat.new_reply in C: the hot path of sending checks its arguments and
+ *	  inserts the message through a saved plan; the trigger does the rest.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
+
+#include "chat.h"
+
+static Oid	send_user_type = InvalidOid;
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr parent_plan = NULL;
+
+static const char *insert_sql =
+"INSERT INTO chat.message (thread_id, sender_id, content, parent_id)"
+" VALUES ($1, $2, $3, $4) RETURNING id";
+
+static const char *parent_sql =
+"SELECT thread_id FROM chat.message WHERE id OPERATOR(pg_catalog.=) $1";
+
+/* Raise 22004 naming a NULL argument. */
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be null", name)));
+}
+
+/*
+ * Check message text as chat._check_content does: not NULL, not blank, not
+ * longer than max_content_length characters.
+ */
+void
+chat_check_content(text *content)
+{
+	const char *p = VARDATA_ANY(content);
+	int			len = VARSIZE_ANY_EXHDR(content);
+	int			i;
+	int64		limit;
+	int			chars;
+
+	for (i = 0; i < len; i++)
+		if (!strchr(" \t\r\n\f\v", p[i]))
+			break;
+	if (i == len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("message content must not be blank")));
+
+	limit = chat_setting_int64("max_content_length");
+	if (len > limit && (chars = pg_mbstrlen_with_len(p, len)) > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("message content is too long"),
+				 errdetail("The content has %d characters; the limit is %lld.",
+						   chars, (long long) limit),
+				 errhint("The limit is the setting \"max_content_length\".")));
+}
+
+/* The declared type of chat.user_id arguments, cached for the call site. */
+static Oid
+user_arg_type(FunctionCallInfo fcinfo, int argno)
+{
+	Oid		   *cached = (Oid *) fcinfo->flinfo->fn_extra;
+
+	if (cached == NULL)
+	{
+		HeapTuple	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+
+		if (!HeapTupleIsValid(proc))
+			elog(ERROR, "chat: cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+		cached = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid));
+		*cached = ((Form_pg_proc) GETSTRUCT(proc))->proargtypes.values[argno];
+		ReleaseSysCache(proc);
+		fcinfo->flinfo->fn_extra = cached;
+	}
+	return *cached;
+}
+
+/* Make the saved plans for this user id type, unless they exist already. */
+static void
+prepare_send_plans(Oid user_type)
+{
+	Oid			insert_args[4] = {INT8OID, user_type, TEXTOID, INT8OID};
+	Oid			parent_args[1] = {INT8OID};
+
+	if (insert_plan != NULL && send_user_type == user_type)
+		return;
+	if (insert_plan != NULL)
+	{
+		SPI_freeplan(insert_plan);
+		SPI_freeplan(parent_plan);
+		insert_plan = parent_plan = NULL;
+	}
+	insert_plan = SPI_prepare(insert_sql, 4, insert_args);
+	parent_plan = SPI_prepare(parent_sql, 1, parent_args);
+	if (insert_plan == NULL || parent_plan == NULL)
+		elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	SPI_keepplan(insert_plan);
+	SPI_keepplan(parent_plan);
+	send_user_type = user_type;
+}
+
+/*
+ * chat.new_reply(thread_id bigint, sender chat.user_id, content text,
+ *				  parent_id bigint, attachments jsonb, extra jsonb) returns bigint
+ *
+ * The trigger on chat.message refuses an unknown thread (42704) and a sender
+ * who is not a member (42501).
+ */
+PG_FUNCTION_INFO_V1(chat_new_reply);
+Datum
+chat_new_reply(PG_FUNCTION_ARGS)
+{
+	int64		thread_id;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	bool		isnull;
+	int64		message_id;
+
+	require_arg(fcinfo, 0, "thread_id");
+	require_arg(fcinfo, 1, "sender");
+	require_arg(fcinfo, 2, "content");
+	thread_id = PG_GETARG_INT64(0);
+	chat_check_content(PG_GETARG_TEXT_PP(2));
+	if (!PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("attachments are not supported by chat 0.1")));
+	if (!PG_ARGISNULL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("extra is not supported by chat 0.1"),
+				 errhint("extra fills a swapped model, which chat 0.1 does not have.")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "chat: SPI_connect failed");
+	prepare_send_plans(user_arg_type(fcinfo, 1));
+
+	if (!PG_ARGISNULL(3))
+	{
+		int64		parent_id = PG_GETARG_INT64(3);
+
+		args[0] = Int64GetDatum(parent_id);
+		if (SPI_execute_plan(parent_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "chat: cannot look up message %lld", (long long) parent_id);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("message %lld does not exist", (long long) parent_id)));
+		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) != thread_id)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("message %lld is not in thread %lld",
+							(long long) parent_id, (long long) thread_id),
+					 errdetail("A reply's parent must be a message of the same thread.")));
+	}
+
+	args[0] = Int64GetDatum(thread_id);
+	args[1] = PG_GETARG_DATUM(1);
+	args[2] = PG_GETARG_DATUM(2);
+	args[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
+	if (SPI_execute_plan(insert_plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "chat: cannot insert the message");
+	message_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	PG_RETURN_INT64(message_id);
+}
+
+/*
+ * chat._check_content(content text) returns void: the same checks for the
+ * SQL functions that take message text (22004 when NULL).
+ */
+PG_FUNCTION_INFO_V1(chat_check_content_sql);
+Datum
+chat_check_content_sql(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "content");
+	chat_check_content(PG_GETARG_TEXT_PP(0));
+	PG_RETURN_VOID();
+}
