@@ -232,10 +232,13 @@ CREATE TABLE chat.member (
     PRIMARY KEY (thread_id, user_id)
 );
 /*
- * A user's threads: the small ones in activity order (the inbox is a scan of
- * this index), then the large ones, merged into the inbox from the thread row.
+ * A user's small threads in activity order: the inbox is a scan of this index.
+ * (Partial, not a "large" key column: the planner turns "large = false" into
+ * "NOT large", which does not fix the column for ordering.)
  */
-CREATE INDEX member_inbox_idx ON chat.member (user_id, large, activity_id DESC, thread_id DESC);
+CREATE INDEX member_inbox_idx ON chat.member (user_id, activity_id DESC, thread_id DESC) WHERE NOT large;
+/* a user's large threads, merged into the inbox from the thread row */
+CREATE INDEX member_large_idx ON chat.member (user_id) WHERE large;
 /* small threads with unread messages, for badge counts */
 CREATE INDEX member_unread_idx ON chat.member (user_id) WHERE NOT large AND message_count > read_count;
 
@@ -669,8 +672,7 @@ $$;
  * the member row alone (its copies are current); large threads take their
  * position and counts from the thread row.  chat.inbox spells the same union
  * out inline: a function with SET search_path is never inlined, and the inbox
- * needs the planner to merge both branches in index order and stop at the
- * page size.
+ * must read each branch in order and stop at the page size.
  */
 CREATE FUNCTION chat._membership(viewer chat.user_id)
     RETURNS TABLE (thread_id bigint, activity bigint, visible boolean, archived boolean,
@@ -727,35 +729,55 @@ BEGIN
         c_tid := parts[2]::bigint;
     END IF;
 
+    /*
+     * Each arm is ordered and limited by itself: the small-thread arm is then
+     * the first page_size entries of member_inbox_idx whatever the planner
+     * estimates, and the large-thread arm sorts only the user's few large
+     * threads.  The folder test is spelled out in both arms for that reason.
+     */
     RETURN QUERY
     SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
            t.last_preview, t.last_sent_at,
            t.message_count - mb.read_count, t.message_count > mb.read_count,
            mb.muted, t.member_count, p.activity || ':' || p.thread_id
-      FROM (SELECT s.thread_id, s.activity
-              FROM (SELECT mb.thread_id, mb.activity_id AS activity,
-                           mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
-                           mb.archived, mb.message_count - mb.read_count AS unread
-                      FROM chat.member mb
-                     WHERE mb.user_id = v AND NOT mb.large
-                    UNION ALL
-                    SELECT mb.thread_id, coalesce(t.last_message_id, 0),
-                           mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
-                           mb.archived, t.message_count - mb.read_count
-                      FROM chat.member mb
-                      JOIN chat.thread t ON t.id = mb.thread_id
-                     WHERE mb.user_id = v AND mb.large) s
-             WHERE (s.activity, s.thread_id) < (c_act, c_tid)
-               AND CASE f
-                     WHEN 'inbox' THEN s.visible AND NOT s.archived
-                     WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
-                     WHEN 'deleted' THEN NOT s.visible
-                     WHEN 'archived' THEN s.visible AND s.archived
-                     ELSE EXISTS (SELECT 1 FROM chat.thread st
-                                   WHERE st.id = s.thread_id AND st.created_by = v)
-                   END
-             ORDER BY s.activity DESC, s.thread_id DESC
-             LIMIT n) p
+      FROM ((SELECT s.thread_id, s.activity
+               FROM (SELECT mb.thread_id, mb.activity_id AS activity,
+                            mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                            mb.archived, mb.message_count - mb.read_count AS unread
+                       FROM chat.member mb
+                      WHERE mb.user_id = v AND NOT mb.large
+                        AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
+              WHERE CASE f
+                      WHEN 'inbox' THEN s.visible AND NOT s.archived
+                      WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                      WHEN 'deleted' THEN NOT s.visible
+                      WHEN 'archived' THEN s.visible AND s.archived
+                      ELSE EXISTS (SELECT 1 FROM chat.thread st
+                                    WHERE st.id = s.thread_id AND st.created_by = v)
+                    END
+              ORDER BY s.activity DESC, s.thread_id DESC
+              LIMIT n)
+            UNION ALL
+            (SELECT s.thread_id, s.activity
+               FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
+                            mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
+                            mb.archived, lt.message_count - mb.read_count AS unread,
+                            lt.created_by
+                       FROM chat.member mb
+                       JOIN chat.thread lt ON lt.id = mb.thread_id
+                      WHERE mb.user_id = v AND mb.large) s
+              WHERE (s.activity, s.thread_id) < (c_act, c_tid)
+                AND CASE f
+                      WHEN 'inbox' THEN s.visible AND NOT s.archived
+                      WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                      WHEN 'deleted' THEN NOT s.visible
+                      WHEN 'archived' THEN s.visible AND s.archived
+                      ELSE s.created_by = v
+                    END
+              ORDER BY s.activity DESC, s.thread_id DESC
+              LIMIT n)
+            ORDER BY 2 DESC, 1 DESC
+            LIMIT n) p
       JOIN chat.thread t ON t.id = p.thread_id
       JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
      ORDER BY p.activity DESC, p.thread_id DESC;
