@@ -472,6 +472,11 @@ BEGIN
 END
 $$;
 
+/* Only white space, ASCII or Unicode (src/send.c). */
+CREATE FUNCTION chat._is_blank(value text) RETURNS boolean
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'chat_is_blank';
+
 /* Message text: not NULL, not blank, not longer than max_content_length (src/send.c). */
 CREATE FUNCTION chat._check_content(content text) RETURNS void
     LANGUAGE c STABLE
@@ -487,6 +492,9 @@ DECLARE
 BEGIN
     IF subject IS NULL THEN
         RAISE EXCEPTION 'argument "subject" must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF chat._is_blank(subject) THEN
+        RAISE EXCEPTION 'subject must not be blank' USING ERRCODE = '22023';
     END IF;
     IF char_length(subject) > lim THEN
         RAISE EXCEPTION 'subject is too long'
@@ -518,8 +526,13 @@ END
 $$;
 
 /*
- * The member row of (thread, user), locked FOR UPDATE when asked; raises
- * 42704 for an unknown thread and 42501 for a non-member.
+ * The member row of (thread, user); raises 42704 for an unknown thread and
+ * 42501 for a non-member.  With lock, the thread row is locked FOR SHARE
+ * before the member row FOR UPDATE: new_reply locks the thread row before
+ * member rows, so every chat operation takes them in that order and none
+ * deadlocks with another, even several in one transaction.  The share lock
+ * also waits out a reply in progress and keeps new ones out until commit, so
+ * the thread's counters do not move under the caller.
  */
 CREATE FUNCTION chat._member_row(thread bigint, who chat.user_id, lock boolean DEFAULT false)
     RETURNS chat.member
@@ -530,6 +543,7 @@ DECLARE
     m chat.member;
 BEGIN
     IF lock THEN
+        PERFORM FROM chat.thread t WHERE t.id = thread FOR SHARE;
         SELECT * INTO m FROM chat.member mb
          WHERE mb.thread_id = thread AND mb.user_id = who FOR UPDATE;
     ELSE
@@ -600,6 +614,9 @@ DECLARE
 BEGIN
     PERFORM chat._not_null(sender, 'sender');
     PERFORM chat._not_null(recipients, 'recipients');
+    IF array_ndims(recipients) > 1 THEN
+        RAISE EXCEPTION 'recipients must be a one-dimensional array' USING ERRCODE = '22023';
+    END IF;
     IF cardinality(recipients) = 0 THEN
         RAISE EXCEPTION 'recipients must not be empty' USING ERRCODE = '22023',
             HINT = 'Give at least one user id; send to yourself with ARRAY[sender].';
@@ -720,7 +737,8 @@ BEGIN
     PERFORM chat._check_page_size(n);
     IF inbox.before IS NOT NULL THEN
         parts := regexp_match(inbox.before, '^(\d{1,19}):(\d{1,19})$');
-        IF parts IS NULL THEN
+        IF parts IS NULL OR parts[1]::numeric > 9223372036854775807
+           OR parts[2]::numeric > 9223372036854775807 THEN
             RAISE EXCEPTION 'invalid cursor "%"', inbox.before
                 USING ERRCODE = '22023',
                       HINT = 'Pass the cursor column of the last row of the previous page.';
@@ -934,19 +952,31 @@ COMMENT ON FUNCTION chat.started_by(bigint) IS 'Sender of the thread''s first me
  * ------------------------------------------------------------------------ */
 
 /*
- * Number of messages a member counts as read once the pointer is at "upto":
- * all but the other members' messages after it.
+ * Where a member's read pointer goes and how many messages it then counts as
+ * read: all but the other members' messages after the pointer.  One statement,
+ * so the thread's total and the count come from the same snapshot.  "upto"
+ * NULL means the newest message; "before" true means just before "upto".
  */
-CREATE FUNCTION chat._read_count(thread bigint, reader chat.user_id, upto bigint, total bigint, last bigint)
-    RETURNS bigint
+CREATE FUNCTION chat._read_position(thread bigint, reader chat.user_id, upto bigint, before boolean,
+                                    OUT target bigint, OUT read_count bigint)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT CASE WHEN upto >= coalesce(last, 0) THEN total
-                ELSE total - (SELECT count(*) FROM chat.message m
-                               WHERE m.thread_id = thread AND m.id > upto
-                                 AND m.sender_id IS DISTINCT FROM reader)
+    SELECT p.target,
+           CASE WHEN p.target >= p.last THEN p.total
+                ELSE p.total - (SELECT count(*) FROM chat.message m
+                                 WHERE m.thread_id = thread AND m.id > p.target
+                                   AND m.sender_id IS DISTINCT FROM reader)
            END
+      FROM (SELECT CASE WHEN NOT before THEN coalesce(upto, t.last_message_id, 0)
+                        ELSE coalesce((SELECT max(mg.id) FROM chat.message mg
+                                        WHERE mg.thread_id = thread
+                                          AND mg.id < coalesce(upto, t.last_message_id, 0)), 0)
+                   END AS target,
+                   coalesce(t.last_message_id, 0) AS last,
+                   t.message_count AS total
+              FROM chat.thread t
+             WHERE t.id = thread) p
 $$;
 
 /* A message of the given thread, or 42704 / 22023. */
@@ -974,31 +1004,23 @@ CREATE FUNCTION chat.mark_read(thread_id bigint,
 DECLARE
     tid bigint := mark_read.thread_id;
     m chat.member;
-    total bigint;
-    last bigint;
-    target bigint;
-    newcount bigint;
+    pos record;
 BEGIN
     PERFORM chat._not_null(tid, 'thread_id');
     PERFORM chat._not_null(reader, 'reader');
     m := chat._member_row(tid, reader, true);
-    /* a new statement after the row lock: sees every reply committed before it */
-    SELECT t.message_count, t.last_message_id INTO total, last
-      FROM chat.thread t WHERE t.id = tid;
-    IF up_to IS NULL THEN
-        target := coalesce(last, 0);
-    ELSE
-        target := (chat._message_in(tid, up_to)).id;
+    IF up_to IS NOT NULL THEN
+        PERFORM chat._message_in(tid, up_to);
     END IF;
-    IF target <= m.read_id THEN
+    pos := chat._read_position(tid, reader, up_to, false);
+    IF pos.target <= m.read_id THEN
         RETURN 0;
     END IF;
-    newcount := chat._read_count(tid, reader, target, total, last);
     UPDATE chat.member mb
-       SET read_id = target, read_count = newcount,
-           delivered_id = greatest(mb.delivered_id, target)
+       SET read_id = pos.target, read_count = pos.read_count,
+           delivered_id = greatest(mb.delivered_id, pos.target)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
-    RETURN greatest(newcount - m.read_count, 0);
+    RETURN greatest(pos.read_count - m.read_count, 0);
 END
 $$;
 COMMENT ON FUNCTION chat.mark_read(bigint, chat.user_id, bigint) IS
@@ -1014,35 +1036,22 @@ CREATE FUNCTION chat.mark_unread(thread_id bigint,
 DECLARE
     tid bigint := mark_unread.thread_id;
     m chat.member;
-    total bigint;
-    last bigint;
-    first_unread bigint;
-    target bigint;
-    newcount bigint;
+    pos record;
 BEGIN
     PERFORM chat._not_null(tid, 'thread_id');
     PERFORM chat._not_null(reader, 'reader');
     m := chat._member_row(tid, reader, true);
-    SELECT t.message_count, t.last_message_id INTO total, last
-      FROM chat.thread t WHERE t.id = tid;
-    IF last IS NULL THEN
+    IF from_message IS NOT NULL THEN
+        PERFORM chat._message_in(tid, from_message);
+    END IF;
+    pos := chat._read_position(tid, reader, from_message, true);
+    IF pos.target >= m.read_id THEN
         RETURN 0;
     END IF;
-    IF from_message IS NULL THEN
-        first_unread := last;
-    ELSE
-        first_unread := (chat._message_in(tid, from_message)).id;
-    END IF;
-    target := coalesce((SELECT max(mg.id) FROM chat.message mg
-                         WHERE mg.thread_id = tid AND mg.id < first_unread), 0);
-    IF target >= m.read_id THEN
-        RETURN 0;
-    END IF;
-    newcount := chat._read_count(tid, reader, target, total, last);
     UPDATE chat.member mb
-       SET read_id = target, read_count = newcount, hidden_id = NULL
+       SET read_id = pos.target, read_count = pos.read_count
      WHERE mb.thread_id = tid AND mb.user_id = reader;
-    RETURN greatest(m.read_count - newcount, 0);
+    RETURN greatest(m.read_count - pos.read_count, 0);
 END
 $$;
 COMMENT ON FUNCTION chat.mark_unread(bigint, chat.user_id, bigint) IS
@@ -1065,6 +1074,11 @@ BEGIN
         IF up_to IS NOT NULL THEN
             RAISE EXCEPTION 'up_to needs a thread_id' USING ERRCODE = '22023';
         END IF;
+        /* thread rows first, in id order, as everywhere: see chat._member_row */
+        PERFORM FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
+          WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id
+          ORDER BY t.id
+          FOR SHARE OF t;
         UPDATE chat.member mb
            SET delivered_id = t.last_message_id
           FROM chat.thread t
@@ -1074,7 +1088,7 @@ BEGIN
         RETURN moved;
     END IF;
 
-    PERFORM chat._member_row(tid, reader);
+    PERFORM chat._member_row(tid, reader, true);
     IF up_to IS NULL THEN
         SELECT coalesce(t.last_message_id, 0) INTO target FROM chat.thread t WHERE t.id = tid;
     ELSE
@@ -1102,7 +1116,7 @@ CREATE FUNCTION chat.delete_thread(thread_id bigint, actor chat.user_id DEFAULT 
 BEGIN
     PERFORM chat._not_null(delete_thread.thread_id, 'thread_id');
     PERFORM chat._not_null(actor, 'actor');
-    PERFORM chat._member_row(delete_thread.thread_id, actor);
+    PERFORM chat._member_row(delete_thread.thread_id, actor, true);
     UPDATE chat.member mb
        SET hidden_id = coalesce(t.last_message_id, 0)
       FROM chat.thread t
@@ -1121,7 +1135,7 @@ CREATE FUNCTION chat.restore_thread(thread_id bigint, actor chat.user_id DEFAULT
 BEGIN
     PERFORM chat._not_null(restore_thread.thread_id, 'thread_id');
     PERFORM chat._not_null(actor, 'actor');
-    PERFORM chat._member_row(restore_thread.thread_id, actor);
+    PERFORM chat._member_row(restore_thread.thread_id, actor, true);
     UPDATE chat.member mb SET hidden_id = NULL
      WHERE mb.thread_id = restore_thread.thread_id AND mb.user_id = actor;
 END
@@ -1136,7 +1150,7 @@ CREATE FUNCTION chat.archive_thread(thread_id bigint, actor chat.user_id DEFAULT
 BEGIN
     PERFORM chat._not_null(archive_thread.thread_id, 'thread_id');
     PERFORM chat._not_null(actor, 'actor');
-    PERFORM chat._member_row(archive_thread.thread_id, actor);
+    PERFORM chat._member_row(archive_thread.thread_id, actor, true);
     UPDATE chat.member mb SET archived = true
      WHERE mb.thread_id = archive_thread.thread_id AND mb.user_id = actor;
 END
@@ -1152,7 +1166,7 @@ CREATE FUNCTION chat.unarchive_thread(thread_id bigint, actor chat.user_id DEFAU
 BEGIN
     PERFORM chat._not_null(unarchive_thread.thread_id, 'thread_id');
     PERFORM chat._not_null(actor, 'actor');
-    PERFORM chat._member_row(unarchive_thread.thread_id, actor);
+    PERFORM chat._member_row(unarchive_thread.thread_id, actor, true);
     UPDATE chat.member mb SET archived = false
      WHERE mb.thread_id = unarchive_thread.thread_id AND mb.user_id = actor;
 END

@@ -37,6 +37,40 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 				 errmsg("argument \"%s\" must not be null", name)));
 }
 
+/* White space: ASCII's and, in UTF-8 databases, Unicode's (Zs and friends). */
+static bool
+is_space_char(const char *p, int len)
+{
+	pg_wchar	c;
+
+	if (len == 1)
+		return strchr(" \t\r\n\f\v", *p) != NULL && *p != '\0';
+	if (GetDatabaseEncoding() != PG_UTF8)
+		return false;
+	c = utf8_to_unicode((const unsigned char *) p);
+	return c == 0x85 || c == 0xA0 || c == 0x1680 || c == 0x180E ||
+		(c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 ||
+		c == 0x202F || c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+}
+
+/* True when the text is empty or only white space. */
+bool
+chat_text_is_blank(text *value)
+{
+	const char *p = VARDATA_ANY(value);
+	const char *end = p + VARSIZE_ANY_EXHDR(value);
+
+	while (p < end)
+	{
+		int			len = pg_mblen(p);
+
+		if (!is_space_char(p, len))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
 /*
  * Check message text as chat._check_content does: not NULL, not blank, not
  * longer than max_content_length characters.
@@ -44,22 +78,17 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 void
 chat_check_content(text *content)
 {
-	const char *p = VARDATA_ANY(content);
 	int			len = VARSIZE_ANY_EXHDR(content);
-	int			i;
 	int64		limit;
 	int			chars;
 
-	for (i = 0; i < len; i++)
-		if (!strchr(" \t\r\n\f\v", p[i]))
-			break;
-	if (i == len)
+	if (chat_text_is_blank(content))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("message content must not be blank")));
 
 	limit = chat_setting_int64("max_content_length");
-	if (len > limit && (chars = pg_mbstrlen_with_len(p, len)) > limit)
+	if (len > limit && (chars = pg_mbstrlen_with_len(VARDATA_ANY(content), len)) > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
 				 errmsg("message content is too long"),
@@ -191,4 +220,14 @@ chat_check_content_sql(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "content");
 	chat_check_content(PG_GETARG_TEXT_PP(0));
 	PG_RETURN_VOID();
+}
+
+/*
+ * chat._is_blank(value text) returns boolean.
+ */
+PG_FUNCTION_INFO_V1(chat_is_blank);
+Datum
+chat_is_blank(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(chat_text_is_blank(PG_GETARG_TEXT_PP(0)));
 }

@@ -48,10 +48,15 @@ static const char *thread_sql =
 " WHERE id OPERATOR(pg_catalog.=) $1"
 " RETURNING last_message_id, last_sent_at, message_count, large";
 
-/* Small thread: every member's copy moves; the sender's pointers too. */
+/*
+ * Small thread: every member's copy moves; the sender's pointers too.  Other
+ * members' hidden_id stays: a thread they deleted is visible again because
+ * activity_id has passed it, as in large threads.
+ */
 static const char *fanout_sql =
 "UPDATE chat.member"
-"   SET activity_id = $2, message_count = $3, hidden_id = NULL,"
+"   SET activity_id = $2, message_count = $3,"
+"       hidden_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN NULL ELSE hidden_id END,"
 "       read_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $2 ELSE read_id END,"
 "       read_count = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $3 ELSE read_count END,"
 "       delivered_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $2 ELSE delivered_id END"
@@ -170,6 +175,15 @@ chat_message_insert(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a message needs a thread_id")));
 	sender = heap_getattr(tuple, att_sender, desc, &sender_null);
+	if (sender_null)
+	{
+		char	   *kind = SPI_getvalue(tuple, desc, att_kind);
+
+		if (kind == NULL || strcmp(kind, "system") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a text message needs a sender")));
+	}
 	content = heap_getattr(tuple, att_content, desc, &content_null);
 
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -78,6 +78,7 @@ SELECT chat.inbox(2, NULL);
 SELECT chat.inbox(2, page_size => 0);
 SELECT chat.inbox(2, page_size => 501);
 SELECT chat.inbox(2, before => 'not-a-cursor');
+SELECT chat.inbox(2, before => '9999999999999999999:1');
 SELECT chat.inbox_count(2, 'trash');
 SELECT chat.inbox(NULL);
 SELECT chat.delete_thread(1, 9);
