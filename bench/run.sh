@@ -1,0 +1,457 @@
+#!/usr/bin/env bash
+#
+# bench/run.sh: the chat benchmark suite (SPEC §9), in one run.
+#
+# Starts its own throwaway PostgreSQL cluster (initdb under /tmp, run as the
+# postgres user when started as root, Unix socket only, removed at the end),
+# creates the installed `chat` extension, the bare-INSERT table
+# (bench/sql/bare.sql) and the seeds' algorithm ported to SQL
+# (bench/sql/seed.sql), loads the data set-based (bench/sql/load*.sql), then
+# runs every workload with pgbench (bench/*.pgbench) against the same server:
+#
+#   LIMIT  bare INSERT of one message row, one index, N clients
+#   P1     new_reply in 2-person threads, N clients       (chat and seed)
+#   P2     new_reply in one 10,000-member group, N clients (chat and seed)
+#   P3     first inbox page of a user in 10,000 threads, 1 client (chat and seed)
+#   P4     unread_count of that user, 1 client             (chat)
+#   P5     mark_read of 50,000 unread messages, 1 client   (chat)
+#
+# and prints a summary: throughput and median latency (from pgbench's
+# per-transaction logs), ratios to the bare-INSERT limit and to the seed
+# port, PASS/MISS against each goal, and chat.verify_unread() afterwards.
+#
+# Usage:  bench/run.sh                 (about 2-3 minutes with the defaults)
+# Environment (defaults in brackets):
+#   BENCH_SYNC_COMMIT [on]        synchronous_commit of the cluster
+#   BENCH_SHARED_BUFFERS [256MB]  shared_buffers
+#   BENCH_CLIENTS [4]             clients of the throughput workloads
+#   BENCH_DURATION [15]           seconds per throughput workload (LIMIT, P1, P2 chat)
+#   BENCH_ROUNDS [3]              LIMIT, P1 and P2 chat run interleaved, in this many
+#                                 slices of BENCH_DURATION/BENCH_ROUNDS seconds each
+#   BENCH_SEED_P2_DURATION [10]   seconds of the (very slow) seed P2 run
+#   BENCH_SEED_P3_DURATION [10]   seconds of the seed inbox run
+#   BENCH_LAT_TXNS [2000]         transactions of each 1-client chat latency workload
+#   BENCH_PROTOCOL [prepared]     pgbench query mode (simple, extended, prepared)
+#   BENCH_P1_THREADS [2000]       2-person threads of P1
+#   BENCH_P2_MEMBERS [10000]      members of the P2 group
+#   BENCH_P3_THREADS [10000]      threads of the P3 user
+#   BENCH_P5_MESSAGES [50000]     unread messages of the P5 thread
+#   BENCH_P5_RESET [update]       how P5 resets the read pointer between two
+#                                 mark_read: "update" (one UPDATE leaving the
+#                                 exact state chat.mark_unread leaves, checked
+#                                 first) or "api" (chat.mark_unread itself)
+#   BENCH_PORT [first free from 54320]
+#   BENCH_KEEP [0]                1: keep the work directory (logs, pgbench output)
+#   BENCH_STRICT [0]              1: exit 1 when a goal is missed
+#   PG_BINDIR [/usr/lib/postgresql/15/bin, else pg_config --bindir]
+#
+# Exit status: 0 when every workload ran and verify_unread() found nothing
+# (goals may still be MISS unless BENCH_STRICT=1), 1 otherwise.
+
+# shellcheck disable=SC2317  # functions called through traps and verdict()
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+SYNC_COMMIT=${BENCH_SYNC_COMMIT:-on}
+SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-256MB}
+CLIENTS=${BENCH_CLIENTS:-4}
+DURATION=${BENCH_DURATION:-15}
+ROUNDS=${BENCH_ROUNDS:-3}
+SEED_P2_DURATION=${BENCH_SEED_P2_DURATION:-10}
+SEED_P3_DURATION=${BENCH_SEED_P3_DURATION:-10}
+LAT_TXNS=${BENCH_LAT_TXNS:-2000}
+PROTOCOL=${BENCH_PROTOCOL:-prepared}
+P1_THREADS=${BENCH_P1_THREADS:-2000}
+P2_MEMBERS=${BENCH_P2_MEMBERS:-10000}
+P3_THREADS=${BENCH_P3_THREADS:-10000}
+P5_MESSAGES=${BENCH_P5_MESSAGES:-50000}
+P5_RESET=${BENCH_P5_RESET:-update}
+KEEP=${BENCH_KEEP:-0}
+STRICT=${BENCH_STRICT:-0}
+
+# id layout of the data (see bench/sql/load.sql)
+BARE_THREADS=100000
+P2_THREAD=1000000
+P2_BASE=1000000
+P3_VIEWER=2000000
+P5_THREAD=3000000
+P5_SENDER=3000001
+P5_READER=3000002
+
+if [[ -z ${PG_BINDIR:-} ]]; then
+    if [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]]; then
+        PG_BINDIR=/usr/lib/postgresql/15/bin
+    else
+        PG_BINDIR=$(pg_config --bindir)
+    fi
+fi
+PGBENCH=$PG_BINDIR/pgbench
+PSQL=$PG_BINDIR/psql
+[[ -x $PGBENCH && -x $PG_BINDIR/initdb && -x $PSQL ]] || {
+    echo "run.sh: no pgbench/initdb/psql in $PG_BINDIR (set PG_BINDIR)" >&2
+    exit 1
+}
+[[ $P5_RESET == update || $P5_RESET == api ]] || {
+    echo "run.sh: BENCH_P5_RESET must be update or api" >&2
+    exit 1
+}
+
+NPROC=$(nproc 2>/dev/null || echo 2)
+JOBS=$((CLIENTS < NPROC ? CLIENTS : NPROC))
+T_START=$(date +%s)
+
+# ---------------------------------------------------------------- cluster
+
+WORK=$(mktemp -d /tmp/chat-bench.XXXXXX)
+chmod 755 "$WORK"
+mkdir -p "$WORK/pg" "$WORK/logs" "$WORK/out"
+DATA=$WORK/pg/data
+SOCK=$WORK/pg
+SERVER_LOG=$WORK/pg/server.log
+
+# run a server-side command as the cluster owner (initdb refuses root)
+if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$WORK/pg"
+    as_owner() { runuser -u postgres -- "$@"; }
+else
+    as_owner() { "$@"; }
+fi
+
+started=0
+PGBENCH_PID=
+cleanup() {
+    local rc=$?
+    if [[ -n $PGBENCH_PID ]]; then
+        kill "$PGBENCH_PID" 2>/dev/null || true
+        wait "$PGBENCH_PID" 2>/dev/null || true
+    fi
+    if [[ $started -eq 1 ]]; then
+        as_owner "$PG_BINDIR/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    if [[ $KEEP == 1 ]]; then
+        echo "work directory kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && [[ ! -e /tmp/.s.PGSQL.$1 ]]; }
+PORT=${BENCH_PORT:-}
+if [[ -z $PORT ]]; then
+    for p in $(seq 54320 54420); do
+        if port_free "$p"; then PORT=$p; break; fi
+    done
+    [[ -n $PORT ]] || { echo "run.sh: no free port in 54320-54420" >&2; exit 1; }
+fi
+
+echo "== chat benchmark ($(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -n), $NPROC cores)"
+echo "-- cluster: initdb in $DATA, port $PORT, Unix socket $SOCK only"
+as_owner "$PG_BINDIR/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+    >"$WORK/out/initdb.log" 2>&1 || { cat "$WORK/out/initdb.log" >&2; exit 1; }
+
+SERVER_OPTS="-c listen_addresses='' -c unix_socket_directories='$SOCK' -p $PORT"
+SERVER_OPTS+=" -c synchronous_commit=$SYNC_COMMIT -c shared_buffers=$SHARED_BUFFERS"
+SERVER_OPTS+=" -c max_wal_size=4GB -c checkpoint_timeout=30min -c max_connections=50"
+as_owner "$PG_BINDIR/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 60 -o "$SERVER_OPTS" start >/dev/null \
+    || { cat "$SERVER_LOG" >&2; exit 1; }
+started=1
+
+export PGHOST=$SOCK PGPORT=$PORT PGUSER=postgres
+psql_q() { "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@"; }
+sql() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d bench -c "$1"; }
+
+psql_q -d postgres -c "CREATE DATABASE bench"
+psql_q -d bench -c "CREATE EXTENSION chat" -f "$HERE/sql/bare.sql" -f "$HERE/sql/seed.sql"
+
+# ---------------------------------------------------------------- settings
+
+echo "-- settings"
+sql "SELECT format('   %-26s %s', name, current_setting(name))
+       FROM unnest(ARRAY['server_version', 'synchronous_commit', 'shared_buffers', 'fsync',
+                         'wal_level', 'max_wal_size', 'checkpoint_timeout', 'deadlock_timeout',
+                         'autovacuum', 'jit']) AS name"
+CHAT_SO=$("$PG_BINDIR/pg_config" --pkglibdir)/chat.so
+sql "SELECT format('   %-26s %s (chat.so of %s)', 'chat extension', e.extversion,
+                   '$(date -u -r "$CHAT_SO" '+%F %T UTC' 2>/dev/null || echo '?')')
+       FROM pg_extension e WHERE e.extname = 'chat'"
+EXTVERSION=$(sql "SELECT extversion FROM pg_extension WHERE extname = 'chat'")
+INSTALLED_SQL=$("$PG_BINDIR/pg_config" --sharedir)/extension/chat--$EXTVERSION.sql
+TREE_SQL=$HERE/../sql/chat--$EXTVERSION.sql
+TREE_REV=$(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo 'not a git tree')
+if [[ -f $TREE_SQL ]] && cmp -s "$INSTALLED_SQL" "$TREE_SQL"; then
+    printf '   %-26s %s\n' 'chat install script' "same as sql/ of this tree ($TREE_REV)"
+else
+    printf '   %-26s %s\n' 'chat install script' "DIFFERS from sql/ of this tree ($TREE_REV)"
+fi
+sql "SELECT format('   %-26s %s', 'chat inbox_fanout_limit', chat.get_setting('inbox_fanout_limit'))"
+cat <<EOF
+   clients (throughput)       $CLIENTS (pgbench threads: $JOBS)
+   duration per workload      ${DURATION} s in $ROUNDS interleaved rounds (seed P2: ${SEED_P2_DURATION} s, seed P3: ${SEED_P3_DURATION} s)
+   latency transactions       $LAT_TXNS per chat latency workload, 1 client
+   pgbench query mode         $PROTOCOL, --max-tries=1 --failures-detailed
+   data                       P1 $P1_THREADS 2-person threads, P2 1 group x $P2_MEMBERS members,
+                              P3 1 user x $P3_THREADS threads, P5 1 thread x $P5_MESSAGES unread
+   P5 pointer reset           $P5_RESET
+EOF
+
+# ---------------------------------------------------------------- data
+
+echo "-- loading data"
+t0=$(date +%s.%N)
+psql_q -d bench -v p1_threads="$P1_THREADS" -v p2_thread="$P2_THREAD" -v p2_base="$P2_BASE" \
+    -v p2_members="$P2_MEMBERS" -v p3_viewer="$P3_VIEWER" -v p3_threads="$P3_THREADS" \
+    -f "$HERE/sql/load.sql" >/dev/null
+psql_q -d bench -v p5_thread="$P5_THREAD" -v p5_sender="$P5_SENDER" -v p5_reader="$P5_READER" \
+    -v p5_messages="$P5_MESSAGES" -f "$HERE/sql/load_p5.sql" >/dev/null
+psql_q -d bench -c "VACUUM ANALYZE"
+t1=$(date +%s.%N)
+sql "SELECT format('   chat: %s threads, %s members, %s messages; seed: %s threads, %s user_thread, %s messages (%s s)',
+                   (SELECT count(*) FROM chat.thread), (SELECT count(*) FROM chat.member),
+                   (SELECT count(*) FROM chat.message), (SELECT count(*) FROM seed.thread),
+                   (SELECT count(*) FROM seed.user_thread), (SELECT count(*) FROM seed.message),
+                   round(($t1 - $t0)::numeric, 1))"
+
+# sanity checks on the data and on the P5 method
+problems=0
+n=$(sql "SELECT count(*) FROM chat.verify_unread()")
+echo "   verify_unread() after loading: $n rows"
+[[ $n == 0 ]] || problems=$((problems + 1))
+
+same=$(sql "SELECT (SELECT array_agg(thread_id) FROM chat.inbox(viewer => $P3_VIEWER))
+                 = (SELECT array_agg(thread_id) FROM seed.inbox($P3_VIEWER))
+               AND (SELECT array_agg(thread_id) FROM seed.inbox($P3_VIEWER))
+                 = (SELECT array_agg(thread_id) FROM seed.inbox_per_thread($P3_VIEWER))")
+echo "   P3 first page identical in chat.inbox, seed.inbox and seed.inbox_per_thread: $same"
+[[ $same == t ]] || problems=$((problems + 1))
+
+P5_FIRST=$(sql "SELECT chat.first_message($P5_THREAD)")
+unread=$(sql "SELECT t.message_count - m.read_count FROM chat.thread t JOIN chat.member m ON m.thread_id = t.id
+               WHERE t.id = $P5_THREAD AND m.user_id = $P5_READER")
+echo "   P5 reader's unread messages: $unread"
+[[ $unread == "$P5_MESSAGES" ]] || problems=$((problems + 1))
+if [[ $P5_RESET == update ]]; then
+    # the UPDATE of p5_chat.pgbench must leave what chat.mark_unread leaves
+    P5_STATE="(SELECT to_jsonb(m) - 'joined_at' FROM chat.member m WHERE m.thread_id = $P5_THREAD AND m.user_id = $P5_READER)"
+    eq=$(psql_q -d bench -A -t <<EOF
+SELECT chat.mark_read(thread_id => $P5_THREAD, reader => $P5_READER) \gset
+SELECT chat.mark_unread(thread_id => $P5_THREAD, reader => $P5_READER, from_message => $P5_FIRST) \gset
+CREATE TEMP TABLE api AS SELECT $P5_STATE AS s;
+SELECT chat.mark_read(thread_id => $P5_THREAD, reader => $P5_READER) \gset
+UPDATE chat.member SET read_id = 0, read_count = 0, hidden_id = NULL
+ WHERE thread_id = $P5_THREAD AND user_id = $P5_READER;
+SELECT (SELECT s FROM api) = $P5_STATE;
+EOF
+)
+    echo "   P5 reset by UPDATE leaves the state chat.mark_unread leaves: $eq"
+    if [[ $eq != t ]]; then
+        echo "   -> falling back to BENCH_P5_RESET=api"
+        P5_RESET=api
+    fi
+fi
+psql_q -d bench -c "VACUUM ANALYZE chat.member, chat.thread"
+
+# ---------------------------------------------------------------- runs
+
+declare -A TPS MED N FAIL DEAD ABORT
+
+PGB_COMMON=(-n -M "$PROTOCOL" --max-tries=1 --failures-detailed -r
+            -D "bare_threads=$BARE_THREADS" -D "p1_threads=$P1_THREADS"
+            -D "p2_thread=$P2_THREAD" -D "p2_base=$P2_BASE" -D "p2_members=$P2_MEMBERS"
+            -D "p3_viewer=$P3_VIEWER"
+            -D "p5_thread=$P5_THREAD" -D "p5_reader=$P5_READER" -D "p5_messages=$P5_MESSAGES"
+            -D "p5_first=$P5_FIRST" -D phase=0)
+
+# median of column 3 (microseconds) of the per-transaction logs, in ms;
+# awk_filter selects lines (e.g. 'FNR % 2 == 0' for every second transaction)
+median_ms() {
+    local prefix=$1 filter=${2:-1}
+    # shellcheck disable=SC2086  # prefix may hold a glob (the rounds)
+    awk "($filter) && \$3 ~ /^[0-9]+\$/ { print \$3 }" $prefix.* 2>/dev/null | sort -n |
+        awk '{ a[NR] = $1 } END {
+                 if (NR == 0) { print "n/a"; exit }
+                 m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+                 printf "%.3f\n", m / 1000 }' || true
+}
+
+# run NAME SCRIPT CLIENTS (-T secs | -t txns) [median filter]
+run() {
+    local name=$1 script=$2 clients=$3 mode=$4 amount=$5 filter=${6:-1}
+    local jobs=$((clients < NPROC ? clients : NPROC))
+    local out=$WORK/out/$name.txt prefix=$WORK/logs/$name rc=0
+    printf -- '-- %-10s %s, %s client(s), %s %s ... ' "$name" "$script" "$clients" "$mode" "$amount"
+    # in the background, so that a signal reaches the trap (and pgbench) at once
+    "$PGBENCH" "${PGB_COMMON[@]}" -c "$clients" -j "$jobs" "$mode" "$amount" \
+        -l --log-prefix="$prefix" -f "$HERE/$script" bench >"$out" 2>&1 &
+    PGBENCH_PID=$!
+    wait "$PGBENCH_PID" || rc=$?
+    PGBENCH_PID=
+    TPS[$name]=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out" | head -1)
+    N[$name]=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out" | head -1)
+    FAIL[$name]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out" | head -1)
+    DEAD[$name]=$(sed -n 's/^number of deadlock failures: \([0-9]*\).*/\1/p' "$out" | head -1)
+    MED[$name]=$(median_ms "$prefix" "$filter")
+    ABORT[$name]=$(grep -c 'aborted' "$out" || true)
+    [[ $rc -eq 0 ]] || ABORT[$name]=$(( ${ABORT[$name]} > 0 ? ${ABORT[$name]} : 1 ))
+    printf 'tps %s, median %s ms, %s ok, %s failed (%s deadlocks)%s\n' \
+        "${TPS[$name]:-?}" "${MED[$name]}" "${N[$name]:-0}" "${FAIL[$name]:-?}" "${DEAD[$name]:-?}" \
+        "$([[ ${ABORT[$name]} -eq 0 ]] || echo ", CLIENT ABORTED (rc $rc)")"
+    if [[ ${ABORT[$name]} -ne 0 ]]; then
+        grep -E 'error|ERROR' "$out" | head -5 | sed 's/^/     /' || true
+    fi
+    if [[ $clients -eq 1 ]]; then
+        # the first calls of a session, where plans are not cached yet
+        awk "($filter) && \$3 ~ /^[0-9]+\$/ { printf \" %.2f\", \$3 / 1000; if (++n == 6) exit }" "$prefix".* |
+            sed 's/^/     first 6 measured transactions (ms):/' || true
+        echo
+    fi
+    # per-statement latencies (ms), for finding what dominates (not per round)
+    [[ $name != *_r[0-9]* ]] || return 0
+    sed -n '/^statement latencies/,$p' "$out" | grep -vE '^\s+[0-9.]+\s+[0-9]+\s+[\]' | tail -n +2 |
+        awk '{ lat = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); printf "     %9.3f ms  %s\n", lat, substr($0, 1, 90) }' || true
+}
+
+# combine the rounds NAME_r1.. of a throughput workload into NAME: tps is the
+# mean of the rounds' tps (equal durations), counts are summed, the median is
+# taken over every round's per-transaction log
+combine() {
+    local name=$1 r tps=0 n=0 fail=0 dead=0 abort=0
+    for r in $(seq 1 "$ROUNDS"); do
+        tps=$(awk -v a="$tps" -v b="${TPS[${name}_r$r]:-0}" 'BEGIN { print a + b }')
+        n=$((n + ${N[${name}_r$r]:-0}))
+        fail=$((fail + ${FAIL[${name}_r$r]:-0}))
+        dead=$((dead + ${DEAD[${name}_r$r]:-0}))
+        abort=$((abort + ${ABORT[${name}_r$r]:-0}))
+    done
+    TPS[$name]=$(awk -v a="$tps" -v r="$ROUNDS" 'BEGIN { printf "%.3f", a / r }')
+    N[$name]=$n FAIL[$name]=$fail DEAD[$name]=$dead ABORT[$name]=$abort
+    MED[$name]=$(median_ms "$WORK/logs/${name}_r*")
+    printf '   %-10s %s rounds: tps %s, median %s ms, %s ok, %s failed\n' \
+        "$name" "$ROUNDS" "${TPS[$name]}" "${MED[$name]}" "$n" "$fail"
+}
+
+# LIMIT, P1 and P2 chat take turns in ROUNDS slices of DURATION/ROUNDS
+# seconds, so that a slow or busy moment of the host hits all of them alike
+SLICE=$(( (DURATION + ROUNDS - 1) / ROUNDS ))
+echo "-- write workloads (${CLIENTS} clients; LIMIT, P1, P2 chat in $ROUNDS interleaved rounds of ${SLICE} s)"
+for r in $(seq 1 "$ROUNDS"); do
+    run "limit_r$r"   limit_bare.pgbench "$CLIENTS" -T "$SLICE"
+    run "p1_seed_r$r" p1_seed.pgbench    "$CLIENTS" -T "$SLICE"
+    run "p1_chat_r$r" p1_chat.pgbench    "$CLIENTS" -T "$SLICE"
+    run "p2_chat_r$r" p2_chat.pgbench    "$CLIENTS" -T "$SLICE"
+done
+for w in limit p1_seed p1_chat p2_chat; do combine "$w"; done
+run p2_seed p2_seed.pgbench "$CLIENTS" -T "$SEED_P2_DURATION"
+
+echo "-- read workloads (1 client)"
+psql_q -d bench -c "VACUUM ANALYZE"
+run p3_chat p3_chat.pgbench 1 -t "$LAT_TXNS"
+run p3_seed p3_seed.pgbench 1 -T "$SEED_P3_DURATION"
+run p3_seed_pt p3_seed_per_thread.pgbench 1 -T "$SEED_P3_DURATION"
+run p4_chat p4_chat.pgbench 1 -t "$LAT_TXNS"
+
+echo "-- mark_read (1 client; odd transactions reset the pointer, even ones are measured)"
+if [[ $P5_RESET == update ]]; then
+    run p5_chat p5_chat.pgbench 1 -t $((2 * LAT_TXNS)) 'FNR % 2 == 0'
+else
+    run p5_chat p5_chat_api.pgbench 1 -t $((2 * LAT_TXNS)) 'FNR % 2 == 0'
+    MED[p5_unread]=$(median_ms "$WORK/logs/p5_chat" 'FNR % 2 == 1')
+    echo "   chat.mark_unread (the reset) median: ${MED[p5_unread]} ms"
+fi
+
+echo "-- consistency after the workloads"
+t0=$(date +%s.%N)
+VERIFY=$(sql "SELECT count(*) FROM chat.verify_unread()")
+t1=$(date +%s.%N)
+printf '   chat.verify_unread(): %s rows (%s s)\n' "$VERIFY" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+[[ $VERIFY == 0 ]] || problems=$((problems + 1))
+
+# ---------------------------------------------------------------- summary
+
+num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+ratio() { # a / b with the given decimals, "-" when either is missing
+    if num "${1:-}" && num "${2:-}" && awk -v b="$2" 'BEGIN { exit !(b > 0) }'; then
+        awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { printf "%.*f", d, a / b }'
+    else
+        echo -
+    fi
+}
+ge() { num "${1:-}" && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+le() { num "${1:-}" && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+verdict() { if "$@"; then echo PASS; else echo MISS; fi; }
+tps1() { if num "${TPS[$1]:-}"; then printf '%.1f' "${TPS[$1]}"; else echo -; fi; }
+fails() { # failed transactions (deadlocks), share, and client aborts
+    local f=${FAIL[$1]:-?} n=${N[$1]:-0}
+    if [[ -n ${DEAD[$1]:-} && ${DEAD[$1]} != 0 ]]; then f="$f (${DEAD[$1]} dl)"; fi
+    if num "${FAIL[$1]:-}" && [[ ${FAIL[$1]} != 0 ]]; then
+        f="$f $(awk -v f="${FAIL[$1]}" -v n="$n" 'BEGIN { printf "%.1f%%", 100 * f / (f + n) }')"
+    fi
+    [[ ${ABORT[$1]} == 0 ]] || f="$f ABORTED"
+    echo "$f"
+}
+
+BARE=${TPS[limit]:-}
+r_p1_bare=$(ratio "${TPS[p1_chat]:-}" "$BARE")
+r_p1s_bare=$(ratio "${TPS[p1_seed]:-}" "$BARE")
+r_p1_seed=$(ratio "${TPS[p1_chat]:-}" "${TPS[p1_seed]:-}")
+r_p2_bare=$(ratio "${TPS[p2_chat]:-}" "$BARE")
+r_p2s_bare=$(ratio "${TPS[p2_seed]:-}" "$BARE" 5)
+r_p2_seed=$(ratio "${TPS[p2_chat]:-}" "${TPS[p2_seed]:-}" 0)
+r_p3_seed=$(ratio "${MED[p3_seed]}" "${MED[p3_chat]}" 1)
+r_p3_pt=$(ratio "${MED[p3_seed_pt]}" "${MED[p3_chat]}" 1)
+
+v_p1=$(verdict ge "$r_p1_bare" 0.75)
+p2_ok() { ge "$r_p2_bare" 0.6 && [[ ${FAIL[p2_chat]:-1} == 0 && ${ABORT[p2_chat]} == 0 ]]; }
+v_p2=$(verdict p2_ok)
+p3_ok() { le "${MED[p3_chat]}" 2 && ge "$r_p3_seed" 100; }
+v_p3=$(verdict p3_ok)
+v_p4=$(verdict le "${MED[p4_chat]}" 2)
+p5_ok() { le "${MED[p5_chat]}" 1 && [[ ${ABORT[p5_chat]} == 0 ]]; }
+v_p5=$(verdict p5_ok)
+v_ver=$(verdict test "$VERIFY" == 0)
+misses=$(printf '%s\n' "$v_p1" "$v_p2" "$v_p3" "$v_p4" "$v_p5" "$v_ver" | grep -c MISS || true)
+
+T_END=$(date +%s)
+echo
+echo "== summary: one server, one run; tps = successful transactions/s; median latency from pgbench's"
+echo "   per-transaction logs; vs bare = tps / LIMIT tps; vs seed = chat tps / seed tps (P1, P2) or"
+echo "   seed median / chat median (P3)"
+fmt='%-5s %-30s %-9s %3s %7s %-17s %9s %10s %8s %8s  %-24s %s\n'
+# shellcheck disable=SC2059  # one format for every row
+row() { printf "$fmt" "$@"; }
+row id workload impl cl "txns" failed tps "median ms" "vs bare" "vs seed" goal result
+row ----- ------------------------------ --------- --- ------- ----------------- --------- ---------- -------- -------- ------------------------ ------
+row LIMIT "bare INSERT, 1 index" bare "$CLIENTS" "${N[limit]:-0}" "$(fails limit)" "$(tps1 limit)" "${MED[limit]}" 1.00 - "physical limit" ""
+row P1 "new_reply, 2-person threads" seed "$CLIENTS" "${N[p1_seed]:-0}" "$(fails p1_seed)" "$(tps1 p1_seed)" "${MED[p1_seed]}" "$r_p1s_bare" - "baseline (SPEC 0.5-0.7x)" ""
+row P1 "new_reply, 2-person threads" chat "$CLIENTS" "${N[p1_chat]:-0}" "$(fails p1_chat)" "$(tps1 p1_chat)" "${MED[p1_chat]}" "$r_p1_bare" "${r_p1_seed}x" ">= 0.75 x bare" "$v_p1"
+row P2 "new_reply, group of $P2_MEMBERS" seed "$CLIENTS" "${N[p2_seed]:-0}" "$(fails p2_seed)" "$(tps1 p2_seed)" "${MED[p2_seed]}" "$r_p2s_bare" - "baseline (SPEC ~0.0001x)" ""
+row P2 "new_reply, group of $P2_MEMBERS" chat "$CLIENTS" "${N[p2_chat]:-0}" "$(fails p2_chat)" "$(tps1 p2_chat)" "${MED[p2_chat]}" "$r_p2_bare" "${r_p2_seed}x" ">= 0.6 x bare, 0 failed" "$v_p2"
+row P3 "inbox page 1, in $P3_THREADS threads" seed 1 "${N[p3_seed]:-0}" "$(fails p3_seed)" "$(tps1 p3_seed)" "${MED[p3_seed]}" - - "baseline (SPEC 382 ms)" ""
+row P3 "inbox page 1, in $P3_THREADS threads" seed/loop 1 "${N[p3_seed_pt]:-0}" "$(fails p3_seed_pt)" "$(tps1 p3_seed_pt)" "${MED[p3_seed_pt]}" - - "reference only" ""
+row P3 "inbox page 1, in $P3_THREADS threads" chat 1 "${N[p3_chat]:-0}" "$(fails p3_chat)" "$(tps1 p3_chat)" "${MED[p3_chat]}" - "${r_p3_seed}x" "<= 2 ms, >= 100x seed" "$v_p3"
+row P4 "unread_count of that user" chat 1 "${N[p4_chat]:-0}" "$(fails p4_chat)" "$(tps1 p4_chat)" "${MED[p4_chat]}" - - "<= 2 ms" "$v_p4"
+row P5 "mark_read, $P5_MESSAGES unread" chat 1 "$(( ${N[p5_chat]:-0} / 2 ))" "$(fails p5_chat)" - "${MED[p5_chat]}" - - "<= 1 ms" "$v_p5"
+row "" "chat.verify_unread() rows" chat - - - - "$VERIFY" - - "0 rows" "$v_ver"
+echo
+echo "   chat.inbox is ${r_p3_pt}x faster than the per-thread (seed/loop) inbox; P5 pointer reset: $P5_RESET"
+echo "   settings: synchronous_commit=$SYNC_COMMIT shared_buffers=$SHARED_BUFFERS clients=$CLIENTS" \
+     "duration=${DURATION}s (${ROUNDS} rounds) protocol=$PROTOCOL; $misses goal(s) missed; wall time $((T_END - T_START)) s"
+
+status=0
+if [[ $problems -gt 0 ]]; then
+    echo "   $problems consistency problem(s): see above" >&2
+    status=1
+fi
+for w in limit p1_chat p2_chat p3_chat p4_chat p5_chat; do
+    if [[ ${ABORT[$w]} != 0 ]]; then
+        echo "   $w: pgbench clients aborted (see its errors above)" >&2
+        status=1
+    fi
+done
+if [[ $STRICT == 1 && $misses -gt 0 ]]; then
+    status=1
+fi
+exit "$status"
