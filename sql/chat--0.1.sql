@@ -722,6 +722,8 @@ CREATE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
                    member_count integer, cursor text)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
+    /* custom plans for the first calls of a session join all large threads */
+    SET plan_cache_mode = force_generic_plan
     AS $$
 #variable_conflict use_column
 DECLARE
