@@ -400,8 +400,10 @@ r_p1_seed=$(ratio "${TPS[p1_chat]:-}" "${TPS[p1_seed]:-}")
 r_p2_bare=$(ratio "${TPS[p2_chat]:-}" "$BARE")
 r_p2s_bare=$(ratio "${TPS[p2_seed]:-}" "$BARE" 5)
 r_p2_seed=$(ratio "${TPS[p2_chat]:-}" "${TPS[p2_seed]:-}" 0)
-r_p3_seed=$(ratio "${MED[p3_seed]}" "${MED[p3_chat]}" 1)
-r_p3_pt=$(ratio "${MED[p3_seed_pt]}" "${MED[p3_chat]}" 1)
+# the seeds order the inbox with one query per thread (SPEC §10.5): that is the
+# baseline; the single correlated query is shown as a faster reference
+r_p3_seed=$(ratio "${MED[p3_seed_pt]}" "${MED[p3_chat]}" 1)
+r_p3_oneq=$(ratio "${MED[p3_seed]}" "${MED[p3_chat]}" 1)
 
 v_p1=$(verdict ge "$r_p1_bare" 0.75)
 p2_ok() { ge "$r_p2_bare" 0.6 && [[ ${FAIL[p2_chat]:-1} == 0 && ${ABORT[p2_chat]} == 0 ]]; }
@@ -429,14 +431,16 @@ row P1 "new_reply, 2-person threads" seed "$CLIENTS" "${N[p1_seed]:-0}" "$(fails
 row P1 "new_reply, 2-person threads" chat "$CLIENTS" "${N[p1_chat]:-0}" "$(fails p1_chat)" "$(tps1 p1_chat)" "${MED[p1_chat]}" "$r_p1_bare" "${r_p1_seed}x" ">= 0.75 x bare" "$v_p1"
 row P2 "new_reply, group of $P2_MEMBERS" seed "$CLIENTS" "${N[p2_seed]:-0}" "$(fails p2_seed)" "$(tps1 p2_seed)" "${MED[p2_seed]}" "$r_p2s_bare" - "baseline (SPEC ~0.0001x)" ""
 row P2 "new_reply, group of $P2_MEMBERS" chat "$CLIENTS" "${N[p2_chat]:-0}" "$(fails p2_chat)" "$(tps1 p2_chat)" "${MED[p2_chat]}" "$r_p2_bare" "${r_p2_seed}x" ">= 0.6 x bare, 0 failed" "$v_p2"
-row P3 "inbox page 1, in $P3_THREADS threads" seed 1 "${N[p3_seed]:-0}" "$(fails p3_seed)" "$(tps1 p3_seed)" "${MED[p3_seed]}" - - "baseline (SPEC 382 ms)" ""
-row P3 "inbox page 1, in $P3_THREADS threads" seed/loop 1 "${N[p3_seed_pt]:-0}" "$(fails p3_seed_pt)" "$(tps1 p3_seed_pt)" "${MED[p3_seed_pt]}" - - "reference only" ""
+row P3 "inbox page 1, in $P3_THREADS threads" seed 1 "${N[p3_seed_pt]:-0}" "$(fails p3_seed_pt)" "$(tps1 p3_seed_pt)" "${MED[p3_seed_pt]}" - - "baseline (SPEC 382 ms)" ""
+row P3 "inbox page 1, in $P3_THREADS threads" seed/1query 1 "${N[p3_seed]:-0}" "$(fails p3_seed)" "$(tps1 p3_seed)" "${MED[p3_seed]}" - - "reference only" ""
 row P3 "inbox page 1, in $P3_THREADS threads" chat 1 "${N[p3_chat]:-0}" "$(fails p3_chat)" "$(tps1 p3_chat)" "${MED[p3_chat]}" - "${r_p3_seed}x" "<= 2 ms, >= 100x seed" "$v_p3"
 row P4 "unread_count of that user" chat 1 "${N[p4_chat]:-0}" "$(fails p4_chat)" "$(tps1 p4_chat)" "${MED[p4_chat]}" - - "<= 2 ms" "$v_p4"
 row P5 "mark_read, $P5_MESSAGES unread" chat 1 "$(( ${N[p5_chat]:-0} / 2 ))" "$(fails p5_chat)" - "${MED[p5_chat]}" - - "<= 1 ms" "$v_p5"
 row "" "chat.verify_unread() rows" chat - - - - "$VERIFY" - - "0 rows" "$v_ver"
 echo
-echo "   chat.inbox is ${r_p3_pt}x faster than the per-thread (seed/loop) inbox; P5 pointer reset: $P5_RESET"
+echo "   P3 baseline: the seeds' inbox, one query per thread for its latest message, run inside the"
+echo "   server (a client doing the same pays a round trip per thread on top); chat.inbox is ${r_p3_oneq}x"
+echo "   faster than the same ordering done in one correlated query (seed/1query); P5 pointer reset: $P5_RESET"
 echo "   settings: synchronous_commit=$SYNC_COMMIT shared_buffers=$SHARED_BUFFERS clients=$CLIENTS" \
      "duration=${DURATION}s (${ROUNDS} rounds) protocol=$PROTOCOL; $misses goal(s) missed; wall time $((T_END - T_START)) s"
 

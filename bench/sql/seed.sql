@@ -83,40 +83,37 @@ $$;
  * The same inbox the way the seeds compute it: one query per thread for its
  * latest message (Thread.last_message(): messages.latest('sent_at')), then
  * sorted in the application.  Here the loop runs inside the server, so it
- * pays no client round trip per thread; reported for reference only (the
- * goals compare against seed.inbox above).
+ * pays no client round trip per thread.  This is the P3 baseline; seed.inbox
+ * above, the same ordering in one correlated query, is shown for reference.
  */
-CREATE FUNCTION seed.inbox_per_thread("user" bigint)
+/* One query per thread of the user for its latest message (Thread.latest_message). */
+CREATE FUNCTION seed.thread_latest("user" bigint)
     RETURNS TABLE (thread_id bigint, subject text, unread boolean, last_sent_at timestamptz)
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
     r record;
-    last timestamptz;
-    ids bigint[] := '{}';
-    subjects text[] := '{}';
-    unreads boolean[] := '{}';
-    lasts timestamptz[] := '{}';
 BEGIN
     FOR r IN SELECT t.id, t.subject, ut.unread
                FROM seed.thread t
                JOIN seed.user_thread ut ON ut.thread_id = t.id
-              WHERE ut.user_id = inbox_per_thread."user" AND NOT ut.deleted
+              WHERE ut.user_id = thread_latest."user" AND NOT ut.deleted
     LOOP
-        SELECT m.sent_at INTO last
+        RETURN QUERY
+        SELECT r.id, r.subject, r.unread, m.sent_at
           FROM seed.message m WHERE m.thread_id = r.id
          ORDER BY m.sent_at DESC LIMIT 1;
-        ids := ids || r.id;
-        subjects := subjects || r.subject;
-        unreads := unreads || r.unread;
-        lasts := lasts || last;
     END LOOP;
-    RETURN QUERY
-    SELECT u.id, u.subject, u.unread, u.last
-      FROM unnest(ids, subjects, unreads, lasts) AS u(id, subject, unread, last)
-     ORDER BY u.last DESC NULLS LAST, u.id DESC
-     LIMIT 50;
 END
+$$;
+
+CREATE FUNCTION seed.inbox_per_thread("user" bigint)
+    RETURNS TABLE (thread_id bigint, subject text, unread boolean, last_sent_at timestamptz)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT * FROM seed.thread_latest("user")
+     ORDER BY last_sent_at DESC NULLS LAST, thread_id DESC
+     LIMIT 50
 $$;
 
 /* UserThread.objects.filter(thread=thread, user=user).update(unread=False) */
