@@ -271,7 +271,8 @@ CREATE TABLE chat.message (
 );
 CREATE INDEX message_id_idx ON chat.message (id);
 
-COMMENT ON TABLE chat.message IS 'Messages; ids are assigned by trigger and increase within a thread in commit order';
+COMMENT ON TABLE chat.message IS
+    'Messages; ids are assigned by trigger and increase within a thread in commit order (a row restored by pg_dump keeps its id)';
 COMMENT ON COLUMN chat.message.sender_id IS 'Sender; NULL for anonymous system messages';
 COMMENT ON COLUMN chat.message.content IS 'Text; kept after a soft delete but no longer shown by chat.messages';
 COMMENT ON COLUMN chat.message.deleted_at IS 'Soft delete: set by chat.delete_message';
@@ -401,20 +402,34 @@ CREATE TRIGGER message_delete
 /*
  * Member rows: keep thread.member_count, give new rows the thread's current
  * position, and switch a thread to "large" once it passes the fan-out limit.
- * The thread row is locked first, as every writer of several member rows does.
+ * The thread row is locked first, as every writer of several member rows does;
+ * the statement after the lock sees every membership committed before it, so
+ * member_count is a recount, exact under concurrency and when pg_dump restores
+ * member rows of a thread whose row already counts them.
  */
-CREATE FUNCTION chat._member_insert() RETURNS trigger
+CREATE FUNCTION chat._member_count(changed bigint[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     lim bigint := chat._setting_value('inbox_fanout_limit')::bigint;
 BEGIN
+    PERFORM FROM chat.thread t WHERE t.id = ANY (changed) ORDER BY t.id FOR NO KEY UPDATE;
     UPDATE chat.thread t
-       SET member_count = t.member_count + a.n,
-           large = t.large OR t.member_count + a.n > lim
-      FROM (SELECT thread_id, count(*) AS n FROM added GROUP BY thread_id) a
-     WHERE t.id = a.thread_id;
+       SET member_count = c.n,
+           large = t.large OR c.n > lim
+      FROM (SELECT t2.id, (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t2.id) AS n
+              FROM chat.thread t2 WHERE t2.id = ANY (changed)) c
+     WHERE t.id = c.id AND (t.member_count <> c.n OR (NOT t.large AND c.n > lim));
+END
+$$;
+
+CREATE FUNCTION chat._member_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._member_count(ARRAY(SELECT DISTINCT thread_id FROM added));
 
     UPDATE chat.member mb
        SET activity_id = coalesce(t.last_message_id, 0),
@@ -422,7 +437,9 @@ BEGIN
            large = t.large
       FROM added a
       JOIN chat.thread t ON t.id = a.thread_id
-     WHERE mb.thread_id = a.thread_id AND mb.user_id = a.user_id;
+     WHERE mb.thread_id = a.thread_id AND mb.user_id = a.user_id AND NOT t.large
+       AND (mb.activity_id, mb.message_count, mb.large)
+           IS DISTINCT FROM (coalesce(t.last_message_id, 0), t.message_count, t.large);
 
     UPDATE chat.member mb
        SET large = true
@@ -443,10 +460,7 @@ CREATE FUNCTION chat._member_delete() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
-    UPDATE chat.thread t
-       SET member_count = t.member_count - r.n
-      FROM (SELECT thread_id, count(*) AS n FROM removed GROUP BY thread_id) r
-     WHERE t.id = r.thread_id;
+    PERFORM chat._member_count(ARRAY(SELECT DISTINCT thread_id FROM removed));
     RETURN NULL;
 END
 $$;

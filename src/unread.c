@@ -36,6 +36,12 @@ static Oid	plans_user_type = InvalidOid;
 static SPIPlanPtr thread_plan = NULL;
 static SPIPlanPtr fanout_plan = NULL;
 static SPIPlanPtr sender_plan = NULL;
+static SPIPlanPtr counted_plan = NULL;
+
+/* Is this id one the thread has already counted (a row restored by pg_dump)? */
+static const char *counted_sql =
+"SELECT $2 OPERATOR(pg_catalog.<=) last_message_id FROM chat.thread"
+" WHERE id OPERATOR(pg_catalog.=) $1";
 
 /* Count the message on the thread row, draw its id, return the new state. */
 static const char *thread_sql =
@@ -89,6 +95,7 @@ prepare_plans(Oid user_type)
 {
 	Oid			thread_args[3] = {INT8OID, user_type, TEXTOID};
 	Oid			member_args[4] = {INT8OID, INT8OID, INT8OID, user_type};
+	Oid			counted_args[2] = {INT8OID, INT8OID};
 
 	if (thread_plan != NULL && plans_user_type == user_type)
 		return;
@@ -98,11 +105,13 @@ prepare_plans(Oid user_type)
 		SPI_freeplan(thread_plan);
 		SPI_freeplan(fanout_plan);
 		SPI_freeplan(sender_plan);
-		thread_plan = fanout_plan = sender_plan = NULL;
+		SPI_freeplan(counted_plan);
+		thread_plan = fanout_plan = sender_plan = counted_plan = NULL;
 	}
 	thread_plan = keep_plan(thread_sql, 3, thread_args);
 	fanout_plan = keep_plan(fanout_sql, 4, member_args);
 	sender_plan = keep_plan(sender_sql, 4, member_args);
+	counted_plan = keep_plan(counted_sql, 2, counted_args);
 	plans_user_type = user_type;
 }
 
@@ -189,6 +198,30 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
 	prepare_plans(user_type);
+
+	/*
+	 * A row that brings an id its thread has already counted is one restored
+	 * by pg_dump (the thread row, restored first, counts it): keep it as it
+	 * is.  Every other row gets a new id.
+	 */
+	message_id = DatumGetInt64(heap_getattr(tuple, att_id, desc, &isnull));
+	if (!isnull)
+	{
+		Datum		counted_args[2] = {Int64GetDatum(thread_id), Int64GetDatum(message_id)};
+
+		if (SPI_execute_plan(counted_plan, counted_args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "chat: cannot read thread %lld", (long long) thread_id);
+		if (SPI_processed == 1)
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull && DatumGetBool(d))
+			{
+				SPI_finish();
+				return PointerGetDatum(tuple);
+			}
+		}
+	}
 
 	/* lock and count on the thread row; the id is drawn under the lock */
 	args[0] = Int64GetDatum(thread_id);
