@@ -4,7 +4,20 @@ EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']
 
 MODULE_big  = chat
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA        = $(sort $(wildcard sql/chat--*.sql))
+
+# Released scripts live in sql/ and are never edited.  The update script of the
+# release in progress is assembled from one file per area in sql/$(EXTVERSION)/;
+# PostgreSQL installs a new database from chat--0.1.sql plus the update scripts.
+UPDATE_FROM   = 0.1
+UPDATE_SCRIPT = sql/chat--$(UPDATE_FROM)--$(EXTVERSION).sql
+UPDATE_PARTS  = $(sort $(wildcard sql/$(EXTVERSION)/*.sql))
+DATA          = $(sort $(filter-out $(UPDATE_SCRIPT),$(wildcard sql/chat--*.sql)) $(UPDATE_SCRIPT))
+EXTRA_CLEAN   = $(UPDATE_SCRIPT)
+
+all: $(UPDATE_SCRIPT)
+
+$(UPDATE_SCRIPT): $(UPDATE_PARTS)
+	cat $^ > $@
 
 # pg_regress: test/sql/*.sql against test/expected/*.out
 REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
@@ -17,7 +30,7 @@ PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK =
 
-EXTRA_CLEAN = test/results
+EXTRA_CLEAN += test/results
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

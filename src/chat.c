@@ -49,4 +49,5 @@ _PG_init(void)
 	MarkGUCPrefixReserved("chat");
 
 	chat_settings_init();
+	chat_registry_init();
 }

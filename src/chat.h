@@ -5,12 +5,72 @@
 #ifndef CHAT_H
 #define CHAT_H
 
+#include "utils/jsonb.h"
+
 /* settings.c */
 extern void chat_settings_init(void);
 extern int64 chat_setting_int64(const char *key);
+extern Jsonb *chat_setting_optional(const char *key);
 
 /* send.c */
 extern bool chat_text_is_blank(text *value);
 extern void chat_check_content(text *content);
+
+/* registry.c: hooks, swapped models, the user binding */
+typedef enum ChatEvent
+{
+	CHAT_EVENT_MESSAGE_SENT,
+	CHAT_EVENT_MESSAGE_EDITED,
+	CHAT_EVENT_MESSAGE_DELETED,
+	CHAT_EVENT_THREAD_CREATED,
+	CHAT_EVENT_MEMBER_ADDED,
+	CHAT_EVENT_MEMBER_REMOVED,
+	CHAT_EVENT_REACTION_ADDED,
+	CHAT_EVENT_REACTION_REMOVED,
+	CHAT_EVENT_THREAD_READ,
+	CHAT_EVENT_TYPING,
+	CHAT_EVENT_COUNT
+} ChatEvent;
+
+typedef enum ChatModel
+{
+	CHAT_MODEL_MESSAGE,
+	CHAT_MODEL_THREAD,
+	CHAT_MODEL_MEMBER,
+	CHAT_MODEL_REACTION,
+	CHAT_MODEL_ATTACHMENT,
+	CHAT_MODEL_COUNT
+} ChatModel;
+
+typedef struct ChatHookList
+{
+	int			count;
+	Oid		   *functions;		/* in position order */
+} ChatHookList;
+
+typedef struct ChatModelEntry
+{
+	Oid			table;			/* the application's table, or InvalidOid */
+	Oid			renderer;		/* fn(jsonb) returns jsonb, or InvalidOid */
+} ChatModelEntry;
+
+typedef struct ChatRegistry
+{
+	ChatHookList hooks[CHAT_EVENT_COUNT];
+	ChatModelEntry models[CHAT_MODEL_COUNT];
+	bool		has_models;		/* chat.model exists (chat 0.2 on) */
+	Oid			display_name;	/* fn(chat.user_id) returns text, or InvalidOid */
+} ChatRegistry;
+
+extern void chat_registry_init(void);
+extern const ChatRegistry *chat_registry(void);
+extern int	chat_event_number(const char *name);
+extern const char *chat_event_name(ChatEvent event);
+
+/* events.c: hooks and NOTIFY */
+extern bool chat_event_wanted(ChatEvent event);
+extern void chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
+					  Datum user_id, bool user_null, Oid user_type,
+					  const char *fields);
 
 #endif							/* CHAT_H */

@@ -19,6 +19,7 @@
 static Oid	send_user_type = InvalidOid;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr parent_plan = NULL;
+static SPIPlanPtr extra_plan = NULL;
 
 static const char *insert_sql =
 "INSERT INTO chat.message (thread_id, sender_id, content, parent_id)"
@@ -26,6 +27,9 @@ static const char *insert_sql =
 
 static const char *parent_sql =
 "SELECT thread_id FROM chat.message WHERE id OPERATOR(pg_catalog.=) $1";
+
+static const char *extra_sql =
+"SELECT chat._fill_extra('message', $1, $2, NULL, $3)";
 
 /* Raise 22004 naming a NULL argument. */
 static void
@@ -130,7 +134,9 @@ prepare_send_plans(Oid user_type)
 	{
 		SPI_freeplan(insert_plan);
 		SPI_freeplan(parent_plan);
-		insert_plan = parent_plan = NULL;
+		if (extra_plan != NULL)
+			SPI_freeplan(extra_plan);
+		insert_plan = parent_plan = extra_plan = NULL;
 	}
 	insert_plan = SPI_prepare(insert_sql, 4, insert_args);
 	parent_plan = SPI_prepare(parent_sql, 1, parent_args);
@@ -138,6 +144,7 @@ prepare_send_plans(Oid user_type)
 		elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(insert_plan);
 	SPI_keepplan(parent_plan);
+	extra_plan = NULL;			/* prepared when first needed: 0.1 has no _fill_extra */
 	send_user_type = user_type;
 }
 
@@ -157,6 +164,7 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	bool		isnull;
 	int64		message_id;
+	const ChatRegistry *registry;
 
 	require_arg(fcinfo, 0, "thread_id");
 	require_arg(fcinfo, 1, "sender");
@@ -167,7 +175,8 @@ chat_new_reply(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("attachments are not supported by chat 0.1")));
-	if (!PG_ARGISNULL(5))
+	registry = chat_registry();
+	if (!PG_ARGISNULL(5) && !registry->has_models)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("extra is not supported by chat 0.1"),
@@ -204,7 +213,40 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	if (SPI_execute_plan(insert_plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "chat: cannot insert the message");
 	message_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	/* the swapped message model's row: extra, or its defaults */
+	if (!PG_ARGISNULL(5) || OidIsValid(registry->models[CHAT_MODEL_MESSAGE].table))
+	{
+		Datum		extra_args[3] = {Int64GetDatum(thread_id), Int64GetDatum(message_id),
+		PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5)};
+		char		extra_nulls[3] = {' ', ' ', PG_ARGISNULL(5) ? 'n' : ' '};
+
+		if (extra_plan == NULL)
+		{
+			Oid			extra_types[3] = {INT8OID, INT8OID, JSONBOID};
+
+			extra_plan = SPI_prepare(extra_sql, 3, extra_types);
+			if (extra_plan == NULL)
+				elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			SPI_keepplan(extra_plan);
+		}
+		if (SPI_execute_plan(extra_plan, extra_args, extra_nulls, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "chat: cannot fill the message model");
+	}
 	SPI_finish();
+
+	if (chat_event_wanted(CHAT_EVENT_MESSAGE_SENT))
+	{
+		char		fields[64];
+
+		if (PG_ARGISNULL(3))
+			snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\"");
+		else
+			snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\", \"parent_id\": " INT64_FORMAT,
+					 PG_GETARG_INT64(3));
+		chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
+				  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), fields);
+	}
 
 	PG_RETURN_INT64(message_id);
 }

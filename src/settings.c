@@ -106,12 +106,10 @@ setting_load(void)
 	SPI_finish();
 }
 
-/* The effective value of one setting; 22023 for an unknown key. */
-static Jsonb *
-setting_lookup(const char *key)
+/* Load the cache when it is empty. */
+static void
+setting_ensure(void)
 {
-	SettingEntry *entry = NULL;
-
 	if (!setting_valid)
 	{
 		PG_TRY();
@@ -125,7 +123,30 @@ setting_lookup(const char *key)
 		}
 		PG_END_TRY();
 	}
+}
 
+/*
+ * The effective value of a setting, or NULL when this database's chat does
+ * not have it (a later version's setting, with an older install script).
+ */
+Jsonb *
+chat_setting_optional(const char *key)
+{
+	SettingEntry *entry = NULL;
+
+	setting_ensure();
+	if (strlen(key) < NAMEDATALEN)
+		entry = hash_search(setting_cache, key, HASH_FIND, NULL);
+	return entry ? entry->value : NULL;
+}
+
+/* The effective value of one setting; 22023 for an unknown key. */
+static Jsonb *
+setting_lookup(const char *key)
+{
+	SettingEntry *entry = NULL;
+
+	setting_ensure();
 	if (strlen(key) < NAMEDATALEN)
 		entry = hash_search(setting_cache, key, HASH_FIND, NULL);
 	if (entry == NULL)

@@ -1,0 +1,231 @@
+/*
+ * events.c
+ *	  Events: run the hooks registered for them, in the caller's transaction,
+ *	  and publish them with NOTIFY, which PostgreSQL sends at commit.
+ *
+ * One jsonb object describes an event ({"event", "thread_id", "message_id",
+ * "user_id", "user_name", ...}); the hooks receive it and listeners get it as
+ * the NOTIFY payload.  A swapped model's renderer may replace it.  With no
+ * hook registered and the notify setting off, an event costs a hash lookup.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+#include "chat.h"
+
+/* NOTIFY refuses longer payloads (the same limit as commands/async.c) */
+#define CHAT_NOTIFY_MAX (BLCKSZ - NAMEDATALEN - 128)
+
+/* The model whose renderer applies to an event, or -1. */
+static int
+event_model(ChatEvent event)
+{
+	switch (event)
+	{
+		case CHAT_EVENT_MESSAGE_SENT:
+		case CHAT_EVENT_MESSAGE_EDITED:
+		case CHAT_EVENT_MESSAGE_DELETED:
+			return CHAT_MODEL_MESSAGE;
+		case CHAT_EVENT_THREAD_CREATED:
+		case CHAT_EVENT_THREAD_READ:
+			return CHAT_MODEL_THREAD;
+		case CHAT_EVENT_MEMBER_ADDED:
+		case CHAT_EVENT_MEMBER_REMOVED:
+			return CHAT_MODEL_MEMBER;
+		case CHAT_EVENT_REACTION_ADDED:
+		case CHAT_EVENT_REACTION_REMOVED:
+			return CHAT_MODEL_REACTION;
+		default:
+			return -1;
+	}
+}
+
+/* A boolean or string setting of a later version, with its default. */
+static bool
+setting_bool(const char *key, bool missing)
+{
+	Jsonb	   *value = chat_setting_optional(key);
+	JsonbValue	scalar;
+
+	if (value == NULL || !JsonbExtractScalar(&value->root, &scalar) || scalar.type != jbvBool)
+		return missing;
+	return scalar.val.boolean;
+}
+
+static char *
+setting_string(const char *key, const char *missing)
+{
+	Jsonb	   *value = chat_setting_optional(key);
+	JsonbValue	scalar;
+
+	if (value == NULL || !JsonbExtractScalar(&value->root, &scalar) || scalar.type != jbvString)
+		return pstrdup(missing);
+	return pnstrdup(scalar.val.string.val, scalar.val.string.len);
+}
+
+/* Call fn(arg) and return its result, which may be NULL. */
+static Datum
+call_function(Oid fn, Datum arg, bool *isnull)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	FmgrInfo	flinfo;
+	Datum		result;
+
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = arg;
+	fcinfo->args[0].isnull = false;
+	result = FunctionCallInvoke(fcinfo);
+	*isnull = fcinfo->isnull;
+	return result;
+}
+
+/* Append a user id as JSON: a number for integer ids, else a string. */
+static void
+append_user(StringInfo buf, Datum user_id, Oid user_type)
+{
+	Oid			base = getBaseType(user_type);
+	Oid			typoutput;
+	bool		typisvarlena;
+	char	   *text;
+
+	getTypeOutputInfo(user_type, &typoutput, &typisvarlena);
+	text = OidOutputFunctionCall(typoutput, user_id);
+	if (base == INT8OID || base == INT4OID || base == INT2OID)
+		appendStringInfoString(buf, text);
+	else
+		escape_json(buf, text);
+}
+
+/* Will an event of this kind be seen by anyone (a hook or NOTIFY)? */
+bool
+chat_event_wanted(ChatEvent event)
+{
+	return chat_registry()->hooks[event].count > 0 || setting_bool("notify", false);
+}
+
+/*
+ * Describe an event, run its hooks and queue its NOTIFY.  "fields" is more
+ * JSON members ("\"reply\": true"), or NULL.  A hook that raises an error
+ * aborts the operation that caused the event: that is how a hook vetoes.
+ */
+void
+chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
+		  Datum user_id, bool user_null, Oid user_type, const char *fields)
+{
+	const ChatRegistry *reg = chat_registry();
+	const ChatHookList *hooks = &reg->hooks[event];
+	bool		notify = setting_bool("notify", false);
+	int			model = event_model(event);
+	StringInfoData buf;
+	Jsonb	   *payload;
+	int			i;
+
+	if (hooks->count == 0 && !notify)
+		return;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"event\": \"%s\", \"thread_id\": " INT64_FORMAT,
+					 chat_event_name(event), thread_id);
+	if (message_id != 0)
+		appendStringInfo(&buf, ", \"message_id\": " INT64_FORMAT, message_id);
+	if (!user_null)
+	{
+		appendStringInfoString(&buf, ", \"user_id\": ");
+		append_user(&buf, user_id, user_type);
+		if (OidIsValid(reg->display_name))
+		{
+			bool		isnull;
+			Datum		name = call_function(reg->display_name, user_id, &isnull);
+
+			if (!isnull)
+			{
+				appendStringInfoString(&buf, ", \"user_name\": ");
+				escape_json(&buf, TextDatumGetCString(name));
+			}
+		}
+	}
+	if (fields != NULL && fields[0] != '\0')
+		appendStringInfo(&buf, ", %s", fields);
+	appendStringInfoChar(&buf, '}');
+	payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+
+	if (model >= 0 && OidIsValid(reg->models[model].renderer))
+	{
+		bool		isnull;
+		Datum		rendered = call_function(reg->models[model].renderer,
+											 JsonbPGetDatum(payload), &isnull);
+
+		if (!isnull)
+			payload = DatumGetJsonbP(rendered);
+	}
+
+	for (i = 0; i < hooks->count; i++)
+	{
+		bool		isnull;
+
+		(void) call_function(hooks->functions[i], JsonbPGetDatum(payload), &isnull);
+	}
+
+	if (notify)
+	{
+		char	   *text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
+
+		/* a renderer's payload over NOTIFY's limit: send chat's own one */
+		if (strlen(text) >= CHAT_NOTIFY_MAX)
+			text = buf.data;
+		if (strlen(text) < CHAT_NOTIFY_MAX)
+			Async_Notify(setting_string("notify_channel", "chat"), text);
+	}
+}
+
+/*
+ * chat._emit(event text, thread_id bigint, message_id bigint,
+ *			  user_id chat.user_id, fields jsonb) returns void:
+ * the SQL functions' way to publish an event.
+ */
+PG_FUNCTION_INFO_V1(chat_emit_sql);
+Datum
+chat_emit_sql(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	int			event;
+	char	   *fields = NULL;
+	Oid			user_type;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		elog(ERROR, "chat._emit: event and thread_id are required");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	event = chat_event_number(name);
+	if (event < 0)
+		elog(ERROR, "chat._emit: unknown event \"%s\"", name);
+	if (!chat_event_wanted((ChatEvent) event))
+		PG_RETURN_VOID();
+
+	if (!PG_ARGISNULL(4))
+	{
+		Jsonb	   *extra = PG_GETARG_JSONB_P(4);
+		char	   *text = JsonbToCString(NULL, &extra->root, VARSIZE(extra));
+		size_t		len = strlen(text);
+
+		/* the members of the object, without its braces */
+		if (!JB_ROOT_IS_OBJECT(extra) || len < 2)
+			elog(ERROR, "chat._emit: fields must be a JSON object");
+		fields = pnstrdup(text + 1, len - 2);
+	}
+
+	user_type = get_fn_expr_argtype(fcinfo->flinfo, 3);
+	chat_emit((ChatEvent) event, PG_GETARG_INT64(1),
+			  PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2),
+			  PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3), PG_ARGISNULL(3),
+			  OidIsValid(user_type) ? user_type : TEXTOID, fields);
+	PG_RETURN_VOID();
+}

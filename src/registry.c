@@ -1,0 +1,218 @@
+/*
+ * registry.c
+ *	  Per-backend cache of chat's registries: hooks per event, swapped models
+ *	  and their renderers, and the user binding's display-name function.
+ *
+ * The tables chat.hook, chat.model and chat.user_binding carry a statement
+ * trigger (chat._registry_changed) that sends a relcache invalidation for the
+ * table; the callback below drops the cache, so a registration made in one
+ * session is seen by the next call in every other.  A database still at chat
+ * 0.1 has none of these tables: the cache is then simply empty.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "chat.h"
+
+static const char *const event_names[CHAT_EVENT_COUNT] = {
+	"message_sent", "message_edited", "message_deleted", "thread_created",
+	"member_added", "member_removed", "reaction_added", "reaction_removed",
+	"thread_read", "typing"
+};
+
+static const char *const model_names[CHAT_MODEL_COUNT] = {
+	"message", "thread", "member", "reaction", "attachment"
+};
+
+static MemoryContext registry_cxt = NULL;
+static bool registry_valid = false;
+static Oid	registry_relids[3] = {InvalidOid, InvalidOid, InvalidOid};
+static ChatRegistry registry;
+
+/* Drop the cache when a registry table (or every relation) is invalidated. */
+static void
+registry_invalidate(Datum arg, Oid relid)
+{
+	size_t		i;
+
+	if (relid == InvalidOid)
+		registry_valid = false;
+	for (i = 0; i < lengthof(registry_relids); i++)
+		if (relid == registry_relids[i])
+			registry_valid = false;
+}
+
+/* Register the invalidation callback; called once from _PG_init. */
+void
+chat_registry_init(void)
+{
+	CacheRegisterRelcacheCallback(registry_invalidate, (Datum) 0);
+}
+
+/* The index of an event name, or -1. */
+int
+chat_event_number(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < CHAT_EVENT_COUNT; i++)
+		if (strcmp(event_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* The name of an event. */
+const char *
+chat_event_name(ChatEvent event)
+{
+	return event_names[event];
+}
+
+/* The index of a model name, or -1. */
+static int
+model_number(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < CHAT_MODEL_COUNT; i++)
+		if (strcmp(model_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Run a read-only query of the registry; false when its table is missing. */
+static bool
+registry_query(const char *relname, int slot, const char *sql)
+{
+	Oid			nsp = get_namespace_oid("chat", false);
+	Oid			relid = get_relname_relid(relname, nsp);
+
+	registry_relids[slot] = relid;
+	if (!OidIsValid(relid))
+		return false;
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "chat: cannot read chat.%s", relname);
+	return true;
+}
+
+/* Read the three registries into a fresh cache. */
+static void
+registry_load(void)
+{
+	MemoryContext old;
+	uint64		i;
+	bool		isnull;
+
+	if (registry_cxt == NULL)
+		registry_cxt = AllocSetContextCreate(CacheMemoryContext,
+											 "chat registry",
+											 ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(registry_cxt);
+	memset(&registry, 0, sizeof(registry));
+
+	/* an invalidation arriving while we read will clear this again */
+	registry_valid = true;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "chat: SPI_connect failed");
+
+	if (registry_query("hook", 0,
+					   "SELECT event, function::pg_catalog.oid FROM chat.hook"
+					   " ORDER BY event, position"))
+	{
+		for (i = 0; i < SPI_processed; i++)
+		{
+			char	   *event = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			Oid			fn = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 2, &isnull));
+			int			e = chat_event_number(event);
+			ChatHookList *list;
+
+			if (e < 0)
+				continue;
+			list = &registry.hooks[e];
+			old = MemoryContextSwitchTo(registry_cxt);
+			list->functions = list->count == 0
+				? palloc(sizeof(Oid))
+				: repalloc(list->functions, (list->count + 1) * sizeof(Oid));
+			MemoryContextSwitchTo(old);
+			list->functions[list->count++] = fn;
+		}
+	}
+
+	if (registry_query("model", 1,
+					   "SELECT model, tbl::pg_catalog.oid, renderer::pg_catalog.oid FROM chat.model"))
+	{
+		registry.has_models = true;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			char	   *model = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			int			m = model_number(model);
+			Datum		d;
+
+			if (m < 0)
+				continue;
+			d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+			registry.models[m].table = isnull ? InvalidOid : DatumGetObjectId(d);
+			d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull);
+			registry.models[m].renderer = isnull ? InvalidOid : DatumGetObjectId(d);
+		}
+	}
+
+	if (registry_query("user_binding", 2,
+					   "SELECT display_name::pg_catalog.oid FROM chat.user_binding") &&
+		SPI_processed > 0)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		registry.display_name = isnull ? InvalidOid : DatumGetObjectId(d);
+	}
+
+	SPI_finish();
+}
+
+/* The current registry, loaded when the cache is empty. */
+const ChatRegistry *
+chat_registry(void)
+{
+	if (!registry_valid)
+	{
+		PG_TRY();
+		{
+			registry_load();
+		}
+		PG_CATCH();
+		{
+			registry_valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	return &registry;
+}
+
+/*
+ * Statement trigger on a registry table: tell every backend to drop its
+ * cached copy (at once in this one, at commit in the others).
+ */
+PG_FUNCTION_INFO_V1(chat_registry_changed);
+Datum
+chat_registry_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "chat_registry_changed: not called as a trigger");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
