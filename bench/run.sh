@@ -179,15 +179,23 @@ sql "SELECT format('   %-26s %s (chat.so of %s)', 'chat extension', e.extversion
                    '$(date -u -r "$CHAT_SO" '+%F %T UTC' 2>/dev/null || echo '?')')
        FROM pg_extension e WHERE e.extname = 'chat'"
 EXTVERSION=$(sql "SELECT extversion FROM pg_extension WHERE extname = 'chat'")
-INSTALLED_SQL=$("$PG_BINDIR/pg_config" --sharedir)/extension/chat--$EXTVERSION.sql
-TREE_SQL=$HERE/../sql/chat--$EXTVERSION.sql
+# every installed script (install and update) against the tree's sql/
 TREE_REV=$(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo 'not a git tree')
-if [[ -f $TREE_SQL ]] && cmp -s "$INSTALLED_SQL" "$TREE_SQL"; then
-    printf '   %-26s %s\n' 'chat install script' "same as sql/ of this tree ($TREE_REV)"
+same=yes
+for f in "$("$PG_BINDIR/pg_config" --sharedir)"/extension/chat--*.sql; do
+    cmp -s "$f" "$HERE/../sql/$(basename "$f")" || same=no
+done
+if [[ $same == yes ]]; then
+    printf '   %-26s %s\n' 'chat scripts' "version $EXTVERSION, same as sql/ of this tree ($TREE_REV)"
 else
-    printf '   %-26s %s\n' 'chat install script' "DIFFERS from sql/ of this tree ($TREE_REV)"
+    printf '   %-26s %s\n' 'chat scripts' "version $EXTVERSION, DIFFER from sql/ of this tree ($TREE_REV): run make install"
 fi
 sql "SELECT format('   %-26s %s', 'chat inbox_fanout_limit', chat.get_setting('inbox_fanout_limit'))"
+# NOTIFY is measured by P8 alone: every other workload runs with notify off
+HAS_NOTIFY=$(sql "SELECT count(*) FROM chat.settings WHERE key = 'notify'")
+notify() { [[ $HAS_NOTIFY == 0 ]] || sql "SELECT chat.set_setting('notify', '$1')" >/dev/null; }
+notify false
+printf '   %-26s %s\n' 'chat notify' "$([[ $HAS_NOTIFY == 0 ]] && echo 'not in this version' || echo 'off, on for P8 only')"
 cat <<EOF
    clients (throughput)       $CLIENTS (pgbench threads: $JOBS)
    duration per workload      ${DURATION} s in $ROUNDS interleaved rounds (seed P2: ${SEED_P2_DURATION} s, seed P3: ${SEED_P3_DURATION} s)
@@ -341,9 +349,15 @@ for r in $(seq 1 "$ROUNDS"); do
     run "limit_r$r"   limit_bare.pgbench "$CLIENTS" -T "$SLICE"
     run "p1_seed_r$r" p1_seed.pgbench    "$CLIENTS" -T "$SLICE"
     run "p1_chat_r$r" p1_chat.pgbench    "$CLIENTS" -T "$SLICE"
+    if [[ $HAS_NOTIFY != 0 ]]; then
+        notify true
+        run "p8_chat_r$r" p1_chat.pgbench "$CLIENTS" -T "$SLICE"
+        notify false
+    fi
     run "p2_chat_r$r" p2_chat.pgbench    "$CLIENTS" -T "$SLICE"
 done
 for w in limit p1_seed p1_chat p2_chat; do combine "$w"; done
+[[ $HAS_NOTIFY == 0 ]] || combine p8_chat
 run p2_seed p2_seed.pgbench "$CLIENTS" -T "$SEED_P2_DURATION"
 
 echo "-- read workloads (1 client)"
@@ -397,6 +411,8 @@ BARE=${TPS[limit]:-}
 r_p1_bare=$(ratio "${TPS[p1_chat]:-}" "$BARE")
 r_p1s_bare=$(ratio "${TPS[p1_seed]:-}" "$BARE")
 r_p1_seed=$(ratio "${TPS[p1_chat]:-}" "${TPS[p1_seed]:-}")
+r_p8_bare=$(ratio "${TPS[p8_chat]:-}" "$BARE")
+r_p8_p1=$(ratio "${TPS[p8_chat]:-}" "${TPS[p1_chat]:-}")
 r_p2_bare=$(ratio "${TPS[p2_chat]:-}" "$BARE")
 r_p2s_bare=$(ratio "${TPS[p2_seed]:-}" "$BARE" 5)
 r_p2_seed=$(ratio "${TPS[p2_chat]:-}" "${TPS[p2_seed]:-}" 0)
@@ -435,6 +451,8 @@ row P3 "inbox page 1, in $P3_THREADS threads" seed 1 "${N[p3_seed_pt]:-0}" "$(fa
 row P3 "inbox page 1, in $P3_THREADS threads" seed/1query 1 "${N[p3_seed]:-0}" "$(fails p3_seed)" "$(tps1 p3_seed)" "${MED[p3_seed]}" - - "reference only" ""
 row P3 "inbox page 1, in $P3_THREADS threads" chat 1 "${N[p3_chat]:-0}" "$(fails p3_chat)" "$(tps1 p3_chat)" "${MED[p3_chat]}" - "${r_p3_seed}x" "<= 2 ms, >= 100x seed" "$v_p3"
 row P4 "unread_count of that user" chat 1 "${N[p4_chat]:-0}" "$(fails p4_chat)" "$(tps1 p4_chat)" "${MED[p4_chat]}" - - "<= 2 ms" "$v_p4"
+[[ $HAS_NOTIFY == 0 ]] ||
+    row P8 "P1 with notify on" chat "$CLIENTS" "${N[p8_chat]:-0}" "$(fails p8_chat)" "$(tps1 p8_chat)" "${MED[p8_chat]}" "$r_p8_bare" "-" "measured (${r_p8_p1} x P1)" ""
 row P5 "mark_read, $P5_MESSAGES unread" chat 1 "$(( ${N[p5_chat]:-0} / 2 ))" "$(fails p5_chat)" - "${MED[p5_chat]}" - - "<= 1 ms" "$v_p5"
 row "" "chat.verify_unread() rows" chat - - - - "$VERIFY" - - "0 rows" "$v_ver"
 echo

@@ -6,8 +6,9 @@
  * The tables chat.hook, chat.model and chat.user_binding carry a statement
  * trigger (chat._registry_changed) that sends a relcache invalidation for the
  * table; the callback below drops the cache, so a registration made in one
- * session is seen by the next call in every other.  A database still at chat
- * 0.1 has none of these tables: the cache is then simply empty.
+ * session is seen by the next call in every other.  Any change to pg_proc
+ * drops it too, and a hook whose function was dropped is skipped.  A database
+ * still at chat 0.1 has none of these tables: the cache is then empty.
  */
 #include "postgres.h"
 
@@ -20,6 +21,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "chat.h"
 
@@ -51,11 +53,19 @@ registry_invalidate(Datum arg, Oid relid)
 			registry_valid = false;
 }
 
-/* Register the invalidation callback; called once from _PG_init. */
+/* A function was created, changed or dropped: hooks may point at it. */
+static void
+registry_function_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	registry_valid = false;
+}
+
+/* Register the invalidation callbacks; called once from _PG_init. */
 void
 chat_registry_init(void)
 {
 	CacheRegisterRelcacheCallback(registry_invalidate, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, registry_function_changed, (Datum) 0);
 }
 
 /* The index of an event name, or -1. */
@@ -127,8 +137,9 @@ registry_load(void)
 		elog(ERROR, "chat: SPI_connect failed");
 
 	if (registry_query("hook", 0,
-					   "SELECT event, function::pg_catalog.oid FROM chat.hook"
-					   " ORDER BY event, position"))
+					   "SELECT h.event, h.function::pg_catalog.oid FROM chat.hook h"
+					   " JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) h.function"
+					   " ORDER BY h.event, h.position"))
 	{
 		for (i = 0; i < SPI_processed; i++)
 		{

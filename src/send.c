@@ -174,7 +174,7 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("attachments are not supported by chat 0.1")));
+				 errmsg("attachments are not supported yet")));
 	registry = chat_registry();
 	if (!PG_ARGISNULL(5) && !registry->has_models)
 		ereport(ERROR,

@@ -184,15 +184,6 @@ chat_message_insert(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a message needs a thread_id")));
 	sender = heap_getattr(tuple, att_sender, desc, &sender_null);
-	if (sender_null)
-	{
-		char	   *kind = SPI_getvalue(tuple, desc, att_kind);
-
-		if (kind == NULL || strcmp(kind, "system") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("a text message needs a sender")));
-	}
 	content = heap_getattr(tuple, att_content, desc, &content_null);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -221,6 +212,17 @@ chat_message_insert(PG_FUNCTION_ARGS)
 				return PointerGetDatum(tuple);
 			}
 		}
+	}
+
+	/* a new text message needs a sender (a restored one may be anonymous) */
+	if (sender_null)
+	{
+		char	   *kind = SPI_getvalue(tuple, desc, att_kind);
+
+		if (kind == NULL || strcmp(kind, "system") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a text message needs a sender")));
 	}
 
 	/* lock and count on the thread row; the id is drawn under the lock */

@@ -28,6 +28,12 @@ SELECT chat.set_setting('max_page_size', '2.5');
 SELECT chat.set_setting('max_page_size', '0');
 SELECT chat.set_setting('max_page_size', '"10"');
 SELECT chat.get_setting(NULL);
+-- text settings take a JSON string of their length range
+SELECT chat.set_setting('notify_channel', '"chat_events"');
+SELECT chat.set_setting('notify_channel', '42');
+SELECT chat.set_setting('notify_channel', '""');
+SELECT chat.set_setting('notify_channel', to_jsonb(repeat('c', 64)));
+SELECT chat.set_setting('notify_channel', NULL);
 -- nothing was stored by the refused calls
 SELECT key, value FROM chat.setting ORDER BY key;
 

@@ -1,0 +1,38 @@
+-- Upgrading: a database created at 0.1 is updated to the current version,
+-- keeps its rows and counters, and gains the new features
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS chat CASCADE;
+CREATE EXTENSION chat VERSION '0.1';
+\set VERBOSITY terse
+SELECT extversion FROM pg_extension WHERE extname = 'chat';
+
+SELECT chat.new_message(1, '{2,3}', 'Before', 'written at 0.1') AS m1 \gset
+SELECT chat.new_reply(1, 2, 'a reply at 0.1');
+SELECT chat.edit_message(:m1, 1, 'written at 0.1, edited');
+SELECT chat.set_setting('max_page_size', '77');
+SELECT chat.mark_read(1, 3);
+SELECT chat.delete_thread(1, 2);
+-- the 0.1 function of a newer library: extra is refused as 0.1 always did
+SELECT chat.new_reply(1, 2, 'x', extra => '{"a": 1}');
+
+ALTER EXTENSION chat UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'chat';
+
+-- rows, counters and settings are as they were
+SELECT id, subject, member_count, message_count FROM chat.thread;
+SELECT user_id, role, read_count, hidden_id IS NOT NULL AS deleted FROM chat.member ORDER BY user_id;
+SELECT content FROM chat.message_history(:m1, 1);
+SELECT key, value FROM chat.setting ORDER BY key;
+SELECT count(*) AS drift FROM chat.verify_unread();
+
+-- and the new version's features work on it
+SELECT key, value FROM chat.settings WHERE key LIKE 'notify%' ORDER BY key;
+CREATE FUNCTION pg_temp.count_sent(e jsonb) RETURNS void LANGUAGE plpgsql
+    AS $$ BEGIN RAISE NOTICE 'message_sent %', e ->> 'message_id'; END $$;
+SET client_min_messages = notice;
+SELECT chat.add_hook('message_sent', 'pg_temp.count_sent(jsonb)');
+SELECT chat.new_reply(1, 3, 'after the update') > 0 AS replied;
+SELECT chat.new_message(3, '{1}', 'After', 'a new thread') > 0 AS sent;
+SET client_min_messages = warning;
+SELECT v AS viewer, thread_id, unread_count FROM unnest('{1,2,3}'::bigint[]) v, chat.inbox(v) ORDER BY 1, 2;
+SELECT count(*) AS drift FROM chat.verify_unread();
