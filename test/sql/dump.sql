@@ -5,6 +5,12 @@ DROP EXTENSION IF EXISTS chat CASCADE;
 CREATE EXTENSION chat;
 \set VERBOSITY terse
 
+DROP SCHEMA IF EXISTS app CASCADE;
+CREATE SCHEMA app;
+CREATE TABLE app.sent_log (message_id bigint);
+CREATE FUNCTION app.log_sent(e jsonb) RETURNS void LANGUAGE sql
+    AS $$ INSERT INTO app.sent_log VALUES ((e ->> 'message_id')::bigint) $$;
+SELECT chat.add_hook('message_sent', 'app.log_sent(jsonb)');
 SELECT chat.set_setting('max_page_size', '77');
 SELECT chat.set_setting('inbox_fanout_limit', '2');
 SELECT chat.new_message(1, '{2,3}', 'Large', 'hello') AS m1 \gset
@@ -38,14 +44,20 @@ SELECT string_agg(format('%s/%s %s r%s c%s h%s a%s', thread_id, user_id, role, r
 SELECT string_agg(format('%s@%s %s', id, sent_at, content), ' ' ORDER BY id) = :'b_messages' AS same_messages FROM chat.message;
 SELECT string_agg(content, ' ') = :'b_history' AS same_history FROM chat.message_edit;
 SELECT key, value FROM chat.setting ORDER BY key;
+SELECT event, function, position FROM chat.hook;
 SELECT count(*) AS drift FROM chat.verify_unread();
 
--- and it goes on: new ids continue, counters stay exact
+-- and it goes on, firing the same hooks: new ids continue, counters stay exact
 SELECT chat.new_reply(1, 3, 'after the restore') > (SELECT max(id) FROM chat.message WHERE content <> 'after the restore') AS new_id_continues;
 SELECT chat.new_message(5, '{6}', 'New', 'new thread') > 0 AS sent;
 SELECT id, member_count, message_count FROM chat.thread ORDER BY id;
 SELECT v AS viewer, thread_id, unread_count FROM unnest('{1,2,3}'::bigint[]) v, chat.inbox(v) ORDER BY v, thread_id;
 SELECT count(*) AS drift FROM chat.verify_unread();
+-- 1 to 4 were logged before the dump (app.sent_log was restored too); the
+-- restored database's hook logged the two messages sent since
+SELECT message_id FROM app.sent_log ORDER BY message_id;
 
 \c :db
+SET client_min_messages = warning;
 DROP DATABASE chat_dump_restored;
+DROP SCHEMA app CASCADE;
