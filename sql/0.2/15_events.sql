@@ -164,6 +164,8 @@ BEGIN
     END IF;
 
     PERFORM chat._fill_extra('thread', tid, NULL, NULL, NULL);
+    PERFORM chat._fill_extra('member', tid, NULL, u, NULL)
+       FROM (SELECT DISTINCT u FROM unnest(recipients || sender) AS u) r;
     PERFORM chat._fill_extra('message', tid, mid, NULL, extra);
 
     PERFORM chat._emit('thread_created', tid, NULL, sender,

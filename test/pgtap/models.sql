@@ -11,7 +11,7 @@ SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 SET LOCAL TimeZone = 'UTC';
 
-SELECT plan(225);
+SELECT plan(226);
 
 /* ---- fixture ---------------------------------------------------------------- */
 
@@ -431,6 +431,10 @@ SELECT is((SELECT count(*)::int FROM chat.message m
              LEFT JOIN myapp.message_meta x ON x.thread_id = m.thread_id AND x.message_id = m.id
             WHERE m.thread_id = :t2 AND x.message_id IS NULL), 0,
           'every message sent since the swap has its row');
+SELECT is((SELECT count(*)::int FROM myapp.member_meta WHERE thread_id = :t2), 3,
+          'new_message gave every member (sender and both recipients) its row');
+-- fill member 2's again by hand
+DELETE FROM myapp.member_meta WHERE thread_id = :t2 AND user_id IN (2, 3);
 SELECT lives_ok(format($$SELECT chat._fill_extra('member', %s, NULL, 2, '{"nickname": "bobby"}')$$, :t2),
                 '_fill_extra fills a member row');
 SELECT is((SELECT nickname FROM myapp.member_meta WHERE thread_id = :t2 AND user_id = 2), 'bobby',
