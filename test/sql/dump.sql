@@ -11,11 +11,16 @@ CREATE TABLE app.sent_log (message_id bigint);
 CREATE FUNCTION app.log_sent(e jsonb) RETURNS void LANGUAGE sql
     AS $$ INSERT INTO app.sent_log VALUES ((e ->> 'message_id')::bigint) $$;
 SELECT chat.add_hook('message_sent', 'app.log_sent(jsonb)');
+CREATE TABLE app.message_meta (thread_id bigint, message_id bigint,
+                               priority text NOT NULL DEFAULT 'normal',
+                               PRIMARY KEY (thread_id, message_id),
+                               FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE);
+SELECT chat.swap_model('message', 'app.message_meta');
 SELECT chat.set_setting('max_page_size', '77');
 SELECT chat.set_setting('inbox_fanout_limit', '2');
 SELECT chat.new_message(1, '{2,3}', 'Large', 'hello') AS m1 \gset
 SELECT chat.new_message(1, '{2}', 'Small', 'hi');
-SELECT chat.new_reply(1, 2, 'reply');
+SELECT chat.new_reply(1, 2, 'reply', extra => '{"priority": "high"}');
 SELECT chat.new_reply(2, 2, 'reply');
 SELECT chat.edit_message(:m1, 1, 'hello!');
 SELECT chat.delete_thread(1, 3);
@@ -45,6 +50,8 @@ SELECT string_agg(format('%s@%s %s', id, sent_at, content), ' ' ORDER BY id) = :
 SELECT string_agg(content, ' ') = :'b_history' AS same_history FROM chat.message_edit;
 SELECT key, value FROM chat.setting ORDER BY key;
 SELECT event, function, position FROM chat.hook;
+SELECT model, tbl FROM chat.model;
+SELECT content, extra FROM chat.messages(1, 2) ORDER BY id;
 SELECT count(*) AS drift FROM chat.verify_unread();
 
 -- and it goes on, firing the same hooks: new ids continue, counters stay exact

@@ -59,6 +59,18 @@ SELECT chat.delete_message(:m2, 3);
 SELECT chat.delete_message(:m2, 3) AS already_deleted;
 SELECT n, payload - 'user_id' AS payload, payload -> 'user_id' AS user_id FROM app.event_log ORDER BY n;
 
+-- with a users table bound and a display-name function, payloads carry user_name
+CREATE TABLE app.person (id bigint PRIMARY KEY, name text NOT NULL);
+INSERT INTO app.person SELECT g, 'user ' || g FROM generate_series(1, 9) g;
+CREATE FUNCTION app.person_name(id bigint) RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT name FROM app.person WHERE person.id = person_name.id $$;
+SELECT chat.use_user_table('app.person', display_name => 'app.person_name(bigint)');
+TRUNCATE app.event_log RESTART IDENTITY;
+SELECT chat.new_reply(2, 4, 'named');
+SELECT payload ->> 'event' AS event, payload -> 'user_id' AS user_id, payload ->> 'user_name' AS user_name
+  FROM app.event_log ORDER BY n;
+SELECT chat.use_user_table(NULL);
+
 -- refused registrations
 SELECT chat.add_hook('message_posted', 'app.log_event(jsonb)');
 SELECT chat.add_hook('message_sent', 'pg_catalog.lower(text)');
