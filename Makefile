@@ -5,19 +5,23 @@ EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']
 MODULE_big  = chat
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# Released scripts live in sql/ and are never edited.  The update script of the
-# release in progress is assembled from one file per area in sql/$(EXTVERSION)/;
+# Released scripts live in sql/ and are never edited.  While a release is in
+# progress (a folder sql/<default_version>/ exists), its update script from
+# UPDATE_FROM is assembled from that folder, one file per area, in name order;
+# at release it is committed as a plain file and the folder removed.
 # PostgreSQL installs a new database from chat--0.1.sql plus the update scripts.
-UPDATE_FROM   = 0.1
-UPDATE_SCRIPT = sql/chat--$(UPDATE_FROM)--$(EXTVERSION).sql
+UPDATE_FROM   = 0.2
 UPDATE_PARTS  = $(sort $(wildcard sql/$(EXTVERSION)/*.sql))
-DATA          = $(sort $(filter-out $(UPDATE_SCRIPT),$(wildcard sql/chat--*.sql)) $(UPDATE_SCRIPT))
+ifneq ($(UPDATE_PARTS),)
+UPDATE_SCRIPT = sql/chat--$(UPDATE_FROM)--$(EXTVERSION).sql
 EXTRA_CLEAN   = $(UPDATE_SCRIPT)
 
 all: $(UPDATE_SCRIPT)
 
 $(UPDATE_SCRIPT): $(UPDATE_PARTS)
 	cat $^ > $@
+endif
+DATA          = $(sort $(wildcard sql/chat--*.sql) $(UPDATE_SCRIPT))
 
 # pg_regress: test/sql/*.sql against test/expected/*.out
 REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
