@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "catalog/namespace.h"
 
 #include "chat.h"
 
@@ -33,6 +34,7 @@
  * the extension is dropped and created again; plans are remade then.
  */
 static Oid	plans_user_type = InvalidOid;
+static bool plans_permissions = false;	/* plans read member.permissions (0.3 on) */
 static SPIPlanPtr thread_plan = NULL;
 static SPIPlanPtr fanout_plan = NULL;
 static SPIPlanPtr sender_plan = NULL;
@@ -52,7 +54,7 @@ static const char *thread_sql =
 "       last_sent_at = pg_catalog.clock_timestamp(),"
 "       last_preview = pg_catalog.\"left\"($3, 100)"
 " WHERE id OPERATOR(pg_catalog.=) $1"
-" RETURNING last_message_id, last_sent_at, message_count, large";
+" RETURNING last_message_id, last_sent_at, message_count, large, kind::pg_catalog.text";
 
 /*
  * Small thread: every member's copy moves; the sender's pointers too.  Other
@@ -67,14 +69,19 @@ static const char *fanout_sql =
 "       read_count = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $3 ELSE read_count END,"
 "       delivered_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $2 ELSE delivered_id END"
 " WHERE thread_id OPERATOR(pg_catalog.=) $1"
-" RETURNING user_id OPERATOR(pg_catalog.=) $4";
+" RETURNING user_id OPERATOR(pg_catalog.=) $4%s";
 
 /* Large thread: only the sender's row. */
 static const char *sender_sql =
 "UPDATE chat.member"
 "   SET read_id = $2, read_count = $3, delivered_id = $2, hidden_id = NULL,"
 "       activity_id = $2, message_count = $3"
-" WHERE thread_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $4";
+" WHERE thread_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $4"
+" RETURNING true%s";
+
+/* The second column those two return, from chat 0.3 on: may the sender post? */
+static const char *may_post_sql =
+", 'post'::pg_catalog.text OPERATOR(pg_catalog.=) ANY (permissions)";
 
 /* Prepare one statement and keep it for the life of the backend. */
 static SPIPlanPtr
@@ -89,15 +96,26 @@ keep_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-/* Make the plans for this user id type, unless they exist already. */
+/* Does this database's chat.member have the permissions column (0.3 on)? */
+static bool
+member_has_permissions(void)
+{
+	Oid			relid = get_relname_relid("member", get_namespace_oid("chat", false));
+
+	return OidIsValid(relid) && get_attnum(relid, "permissions") != InvalidAttrNumber;
+}
+
+/* Make the plans for this user id type and schema, unless they exist already. */
 static void
 prepare_plans(Oid user_type)
 {
+	bool		permissions = member_has_permissions();
+	char	   *sql;
 	Oid			thread_args[3] = {INT8OID, user_type, TEXTOID};
 	Oid			member_args[4] = {INT8OID, INT8OID, INT8OID, user_type};
 	Oid			counted_args[2] = {INT8OID, INT8OID};
 
-	if (thread_plan != NULL && plans_user_type == user_type)
+	if (thread_plan != NULL && plans_user_type == user_type && plans_permissions == permissions)
 		return;
 
 	if (thread_plan != NULL)
@@ -109,10 +127,13 @@ prepare_plans(Oid user_type)
 		thread_plan = fanout_plan = sender_plan = counted_plan = NULL;
 	}
 	thread_plan = keep_plan(thread_sql, 3, thread_args);
-	fanout_plan = keep_plan(fanout_sql, 4, member_args);
-	sender_plan = keep_plan(sender_sql, 4, member_args);
+	sql = psprintf(fanout_sql, permissions ? may_post_sql : "");
+	fanout_plan = keep_plan(sql, 4, member_args);
+	sql = psprintf(sender_sql, permissions ? may_post_sql : "");
+	sender_plan = keep_plan(sql, 4, member_args);
 	counted_plan = keep_plan(counted_sql, 2, counted_args);
 	plans_user_type = user_type;
+	plans_permissions = permissions;
 }
 
 /* A column's number in chat.message; the table's shape is the extension's. */
@@ -147,7 +168,9 @@ chat_message_insert(PG_FUNCTION_ARGS)
 				sender_null,
 				content_null,
 				large,
-				sender_is_member = false;
+				sender_is_member = false,
+				may_post = true;
+	char	   *thread_kind;
 	int64		thread_id,
 				message_id,
 				message_count;
@@ -242,6 +265,7 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	sent_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	message_count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	large = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	thread_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 
 	/* move the members' state */
 	args[0] = Int64GetDatum(thread_id);
@@ -254,9 +278,15 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	{
 		if (!sender_null)
 		{
-			if (SPI_execute_plan(sender_plan, args, nulls, false, 0) != SPI_OK_UPDATE)
+			if (SPI_execute_plan(sender_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
 				elog(ERROR, "chat: cannot update the sender's member row");
 			sender_is_member = SPI_processed > 0;
+			if (sender_is_member && plans_permissions)
+			{
+				Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+				may_post = !isnull && DatumGetBool(d);
+			}
 		}
 	}
 	else
@@ -268,14 +298,26 @@ chat_message_insert(PG_FUNCTION_ARGS)
 			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
 
 			sender_is_member = !isnull && DatumGetBool(d);
+			if (sender_is_member && plans_permissions)
+			{
+				d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+				may_post = !isnull && DatumGetBool(d);
+			}
 		}
 	}
 
-	/* a text message needs a sender who belongs to the thread */
-	if (!sender_null && !sender_is_member)
+	/* a text message needs a sender who belongs to the thread and may post */
+	if (!sender_null && (!sender_is_member || !may_post))
 	{
 		char	   *kind = SPI_getvalue(tuple, desc, att_kind);
 
+		if ((kind == NULL || strcmp(kind, "system") != 0) && sender_is_member)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to post in thread %lld", (long long) thread_id),
+					 thread_kind && strcmp(thread_kind, "channel") == 0
+					 ? errhint("Only admins may post in a channel.")
+					 : errhint("The thread's owner or an admin can grant the permission \"post\".")));
 		if (kind == NULL || strcmp(kind, "system") != 0)
 		{
 			Oid			typoutput;
