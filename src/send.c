@@ -13,6 +13,8 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/syscache.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 
 #include "chat.h"
 
@@ -101,6 +103,16 @@ chat_check_content(text *content)
 				 errhint("The limit is the setting \"max_content_length\".")));
 }
 
+/* Does this database's chat have attachments (chat._add_attachments, 0.3 on)? */
+static bool
+attachments_available(void)
+{
+	List	   *name = list_make2(makeString("chat"), makeString("_add_attachments"));
+	Oid			argtypes[3] = {INT8OID, INT8OID, JSONBOID};
+
+	return OidIsValid(LookupFuncName(name, 3, argtypes, true));
+}
+
 /* The declared type of chat.user_id arguments, cached for the call site. */
 static Oid
 user_arg_type(FunctionCallInfo fcinfo, int argno)
@@ -168,13 +180,17 @@ chat_new_reply(PG_FUNCTION_ARGS)
 
 	require_arg(fcinfo, 0, "thread_id");
 	require_arg(fcinfo, 1, "sender");
-	require_arg(fcinfo, 2, "content");
 	thread_id = PG_GETARG_INT64(0);
-	chat_check_content(PG_GETARG_TEXT_PP(2));
-	if (!PG_ARGISNULL(4))
+	/* a message needs content or attachments (chat 0.3 on) */
+	if (!PG_ARGISNULL(4) && !attachments_available())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("attachments are not supported yet")));
+	if (PG_ARGISNULL(4) || !PG_ARGISNULL(2))
+	{
+		require_arg(fcinfo, 2, "content");
+		chat_check_content(PG_GETARG_TEXT_PP(2));
+	}
 	registry = chat_registry();
 	if (!PG_ARGISNULL(5) && !registry->has_models)
 		ereport(ERROR,
@@ -213,6 +229,17 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	if (SPI_execute_plan(insert_plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "chat: cannot insert the message");
 	message_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	/* the attachments, in order, after the message they belong to */
+	if (!PG_ARGISNULL(4))
+	{
+		Datum		att_args[3] = {Int64GetDatum(thread_id), Int64GetDatum(message_id), PG_GETARG_DATUM(4)};
+		Oid			att_types[3] = {INT8OID, INT8OID, JSONBOID};
+
+		if (SPI_execute_with_args("SELECT chat._add_attachments($1, $2, $3)", 3, att_types,
+								  att_args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "chat: cannot add the attachments");
+	}
 
 	/* the swapped message model's row: extra, or its defaults */
 	if (!PG_ARGISNULL(5) || OidIsValid(registry->models[CHAT_MODEL_MESSAGE].table))
