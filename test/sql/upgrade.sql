@@ -21,6 +21,8 @@ SELECT extversion FROM pg_extension WHERE extname = 'chat';
 -- rows, counters and settings are as they were
 SELECT id, subject, member_count, message_count FROM chat.thread;
 SELECT user_id, role, read_count, hidden_id IS NOT NULL AS deleted FROM chat.member ORDER BY user_id;
+-- members of 0.1 threads get their role's permissions
+SELECT user_id, permissions FROM chat.member ORDER BY user_id;
 SELECT content FROM chat.message_history(:m1, 1);
 SELECT key, value FROM chat.setting ORDER BY key;
 SELECT count(*) AS drift FROM chat.verify_unread();
