@@ -284,43 +284,43 @@ $$;
  * Creating rooms
  * ------------------------------------------------------------------------ */
 
+/* create_group and create_channel: check the arguments, then create. */
+CREATE FUNCTION chat._new_room(kind chat.thread_kind, creator chat.user_id, title text,
+                               members chat.user_id[], is_public boolean, extra jsonb)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._not_null(creator, 'creator');
+    PERFORM chat._not_null(title, 'title');
+    PERFORM chat._check_subject(title);
+    PERFORM chat._check_users(members, 'members');
+    RETURN chat._create_room(kind, creator, title, members, is_public, extra);
+END
+$$;
+
 CREATE FUNCTION chat.create_group(creator chat.user_id DEFAULT chat.current_user_id(),
                                   title text DEFAULT NULL,
                                   members chat.user_id[] DEFAULT '{}',
                                   is_public boolean DEFAULT false,
                                   extra jsonb DEFAULT NULL)
     RETURNS bigint
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path = pg_catalog, pg_temp
-    AS $$
-BEGIN
-    PERFORM chat._not_null(creator, 'creator');
-    PERFORM chat._not_null(title, 'title');
-    PERFORM chat._check_subject(title);
-    PERFORM chat._check_users(members, 'members');
-    RETURN chat._create_room('group', creator, title, members, is_public, extra);
-END
-$$;
+    AS $$ SELECT chat._new_room('group', creator, title, members, is_public, extra) $$;
 COMMENT ON FUNCTION chat.create_group(chat.user_id, text, chat.user_id[], boolean, jsonb) IS
     'A group chat: the creator is its owner, the members plain members; everybody posts and adds members. Returns the thread id';
 
 CREATE FUNCTION chat.create_channel(creator chat.user_id DEFAULT chat.current_user_id(),
-                                    title text DEFAULT NULL,
-                                    members chat.user_id[] DEFAULT '{}',
-                                    is_public boolean DEFAULT false,
-                                    extra jsonb DEFAULT NULL)
+                                  title text DEFAULT NULL,
+                                  members chat.user_id[] DEFAULT '{}',
+                                  is_public boolean DEFAULT false,
+                                  extra jsonb DEFAULT NULL)
     RETURNS bigint
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path = pg_catalog, pg_temp
-    AS $$
-BEGIN
-    PERFORM chat._not_null(creator, 'creator');
-    PERFORM chat._not_null(title, 'title');
-    PERFORM chat._check_subject(title);
-    PERFORM chat._check_users(members, 'members');
-    RETURN chat._create_room('channel', creator, title, members, is_public, extra);
-END
-$$;
+    AS $$ SELECT chat._new_room('channel', creator, title, members, is_public, extra) $$;
 COMMENT ON FUNCTION chat.create_channel(chat.user_id, text, chat.user_id[], boolean, jsonb) IS
     'A broadcast channel: only its owner and admins post, everybody may add members. Returns the thread id';
 
