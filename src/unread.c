@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "catalog/namespace.h"
+#include "utils/inval.h"
 
 #include "chat.h"
 
@@ -54,7 +55,7 @@ static const char *thread_sql =
 "       last_sent_at = pg_catalog.clock_timestamp(),"
 "       last_preview = pg_catalog.\"left\"($3, 100)"
 " WHERE id OPERATOR(pg_catalog.=) $1"
-" RETURNING last_message_id, last_sent_at, message_count, large, kind::pg_catalog.text";
+" RETURNING last_message_id, last_sent_at, message_count, large, kind OPERATOR(pg_catalog.=) 'channel'";
 
 /*
  * Small thread: every member's copy moves; the sender's pointers too.  Other
@@ -96,13 +97,39 @@ keep_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-/* Does this database's chat.member have the permissions column (0.3 on)? */
+/*
+ * Does this database's chat.member have the permissions column (0.3 on)?
+ * Asked once, and again after any relcache invalidation (the ALTER TABLE of
+ * an update sends one).
+ */
+static bool schema_known = false;
+static bool schema_permissions = false;
+
+static void
+schema_invalidate(Datum arg, Oid relid)
+{
+	schema_known = false;
+}
+
 static bool
 member_has_permissions(void)
 {
-	Oid			relid = get_relname_relid("member", get_namespace_oid("chat", false));
+	static bool callback_registered = false;
 
-	return OidIsValid(relid) && get_attnum(relid, "permissions") != InvalidAttrNumber;
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(schema_invalidate, (Datum) 0);
+		callback_registered = true;
+	}
+	if (!schema_known)
+	{
+		Oid			relid = get_relname_relid("member", get_namespace_oid("chat", false));
+
+		schema_permissions = OidIsValid(relid) &&
+			get_attnum(relid, "permissions") != InvalidAttrNumber;
+		schema_known = true;
+	}
+	return schema_permissions;
 }
 
 /* Make the plans for this user id type and schema, unless they exist already. */
@@ -170,7 +197,7 @@ chat_message_insert(PG_FUNCTION_ARGS)
 				large,
 				sender_is_member = false,
 				may_post = true;
-	char	   *thread_kind;
+	Datum		thread_kind;	/* is the thread a channel? */
 	int64		thread_id,
 				message_id,
 				message_count;
@@ -265,7 +292,7 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	sent_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	message_count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	large = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
-	thread_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+	thread_kind = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
 
 	/* move the members' state */
 	args[0] = Int64GetDatum(thread_id);
@@ -315,7 +342,7 @@ chat_message_insert(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied to post in thread %lld", (long long) thread_id),
-					 thread_kind && strcmp(thread_kind, "channel") == 0
+					 DatumGetBool(thread_kind)
 					 ? errhint("Only admins may post in a channel.")
 					 : errhint("The thread's owner or an admin can grant the permission \"post\".")));
 		if (kind == NULL || strcmp(kind, "system") != 0)
