@@ -398,8 +398,15 @@ BEGIN
                                  is_public, NULL, object_thread.object_type, object_thread.object_id);
     EXCEPTION WHEN unique_violation THEN
         /* created at the same time by another session: that one is the room */
-        RETURN (SELECT th.id FROM chat.thread th
-                 WHERE th.object_type = object_thread.object_type AND th.object_id = object_thread.object_id);
+        SELECT th.id INTO tid FROM chat.thread th
+         WHERE th.object_type = object_thread.object_type AND th.object_id = object_thread.object_id;
+        IF tid IS NULL THEN
+            /* REPEATABLE READ or SERIALIZABLE: our snapshot cannot see it */
+            RAISE EXCEPTION 'could not serialize access: the room of % "%" was created concurrently',
+                            object_thread.object_type, object_thread.object_id
+                USING ERRCODE = '40001', HINT = 'Retry the transaction.';
+        END IF;
+        RETURN tid;
     END;
 END
 $$;
@@ -673,6 +680,7 @@ BEGIN
     PERFORM chat._not_null(actor, 'actor');
     PERFORM chat._not_null(member, 'member');
     PERFORM chat._check_permission(permission);
+    PERFORM chat._lock_thread(thread);
     a := chat._member_row(thread, actor);
     SELECT * INTO m FROM chat.member mb WHERE mb.thread_id = thread AND mb.user_id = member FOR UPDATE;
     IF NOT FOUND THEN
@@ -758,6 +766,7 @@ DECLARE
     t chat.thread := chat._lock_thread(rename_thread.thread_id);
 BEGIN
     PERFORM chat._not_null(actor, 'actor');
+    PERFORM chat._not_null(title, 'title');
     PERFORM chat._check_subject(title);
     PERFORM chat._require(chat._member_row(t.id, actor), 'edit_thread', 'rename');
     UPDATE chat.thread th SET subject = title WHERE th.id = t.id;

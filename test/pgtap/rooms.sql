@@ -149,28 +149,28 @@ INSERT INTO fixture_member VALUES
 -- SPEC §3 and the df-chat use cases
 CREATE TEMP TABLE default_perm (kind text, role text, perms text[]);
 INSERT INTO default_perm VALUES
-    ('private', 'owner', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_messages,edit_own_messages,edit_thread,delete_thread}'),
-    ('private', 'admin', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_messages,edit_own_messages,edit_thread}'),
+    ('private', 'owner', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_own_messages,edit_thread,delete_thread}'),
+    ('private', 'admin', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_own_messages,edit_thread}'),
     ('private', 'member', '{post,edit_own_messages,delete_own_messages}'),
     ('direct', 'member', '{post,edit_own_messages,delete_own_messages,delete_thread}'),
-    ('group', 'owner', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_messages,edit_own_messages,edit_thread,delete_thread}'),
-    ('group', 'admin', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_messages,edit_own_messages,edit_thread}'),
+    ('group', 'owner', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_own_messages,edit_thread,delete_thread}'),
+    ('group', 'admin', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_own_messages,edit_thread}'),
     ('group', 'member', '{post,add_members,edit_own_messages,delete_own_messages}'),
-    ('channel', 'owner', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_messages,edit_own_messages,edit_thread,delete_thread}'),
-    ('channel', 'admin', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_messages,edit_own_messages,edit_thread}'),
+    ('channel', 'owner', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_own_messages,edit_thread,delete_thread}'),
+    ('channel', 'admin', '{add_members,remove_members,post,delete_messages,delete_own_messages,edit_own_messages,edit_thread}'),
     ('channel', 'member', '{add_members,edit_own_messages,delete_own_messages}');
 
 SELECT is((SELECT role::text FROM chat.member WHERE thread_id = f.thread_id AND user_id = f.user_id), f.role,
           format('%s: user %s is %s', f.kind, f.user_id, f.role))
   FROM fixture_member f ORDER BY f.kind, f.user_id;
 /*
- * The contract gives owners all nine and admins all but delete_thread, so both
- * have edit_messages; chat 0.3 gives edit_messages to nobody by default
- * (README: "grant it").  Those cells are TODO until that is settled.
+ * Editing others' messages (edit_messages) is nobody's by default: SPEC §3
+ * gives owners and admins removing members, renaming, deleting others'
+ * messages and roles, not editing others' words (README: "grant it").
  */
 CREATE TEMP VIEW matrix AS
 SELECT f.thread_id, f.kind, f.role, f.user_id, p.name AS permission, p.name = ANY (d.perms) AS expected,
-       p.name = 'edit_messages' AND f.role IN ('owner', 'admin') AS disputed
+       false AS disputed
   FROM fixture_member f JOIN default_perm d USING (kind, role) CROSS JOIN perm p;
 SELECT is(chat.has_permission(m.thread_id, m.user_id, m.permission), m.expected,
           format('%s %s (user %s): %s %s', m.kind, m.role, m.user_id,
@@ -184,13 +184,11 @@ SELECT is((SELECT ARRAY(SELECT x FROM unnest(m.permissions) x WHERE x <> 'edit_m
           format('members(): %s %s permissions (edit_messages aside)', f.kind, f.role))
   FROM fixture_member f JOIN default_perm d USING (kind, role)
  ORDER BY f.kind, f.user_id;
-SELECT todo_start('contract: owners and admins have edit_messages by default; chat 0.3 gives it to nobody');
 SELECT is(chat.has_permission(m.thread_id, m.user_id, m.permission), m.expected,
           format('%s %s (user %s): %s %s', m.kind, m.role, m.user_id,
                  CASE WHEN m.expected THEN 'has' ELSE 'lacks' END, m.permission))
   FROM matrix m WHERE m.disputed
  ORDER BY m.kind, m.user_id, m.permission;
-SELECT todo_end();
 SELECT is(chat.has_permission(t, 9, 'post'), false, format('a non-member has no permission in the %s thread', k))
   FROM (VALUES (:p, 'private'), (:d, 'direct'), (:g, 'group'), (:c, 'channel')) v(t, k);
 SELECT is(chat.has_permission(:pub, 3, 'add_members'), true, 'a member of a public group adds members');
@@ -235,10 +233,9 @@ SELECT is(chat.has_permission(:g, 3, 'remove_members'), false, 'without the admi
 
 -- edit and delete: own messages and others'
 SELECT lives_ok(format($$SELECT chat.edit_message(%s, 3, 'by the member, edited')$$, :m3), 'a member edits its own message');
-SELECT todo_start('contract: admins edit others'' messages; chat 0.3 gives edit_messages to nobody');
-SELECT lives_ok(format($$SELECT chat.edit_message(%s, 2, 'by the member, edited by the admin')$$, :m3),
-                'an admin edits another''s message (edit_messages)');
-SELECT todo_end();
+SELECT throws_ok(format($$SELECT chat.edit_message(%s, 2, 'by the member, edited by the admin')$$, :m3),
+                 '42501', format('permission denied to edit message %s', :m3),
+                 'an admin does not edit another''s message without edit_messages');
 SELECT lives_ok(format($$SELECT chat.grant(%s, 1, 2, 'edit_messages')$$, :g), 'the owner grants edit_messages to the admin');
 SELECT lives_ok(format($$SELECT chat.edit_message(%s, 2, 'by the member, edited by a moderator')$$, :m3),
                 'who edits another''s message');
@@ -398,7 +395,7 @@ SELECT pg_temp.fails(format($$SELECT chat.revoke(%s, 1, 3, NULL)$$, :g), '22004'
 SELECT pg_temp.fails(format($$SELECT chat.mute(%s, 3, NULL)$$, :g), '22004',
                      'argument "muted" must not be null', 'mute: NULL muted');
 SELECT pg_temp.fails(format($$SELECT chat.rename_thread(%s, 1, NULL)$$, :g), '22004',
-                     'argument "subject" must not be null', 'rename_thread: NULL title');
+                     'argument "title" must not be null', 'rename_thread: NULL title');
 SELECT pg_temp.fails(format($$SELECT chat.drop_thread(%s, NULL)$$, :g), '22004',
                      'argument "actor" must not be null', 'drop_thread: NULL actor');
 SELECT pg_temp.fails(format($$SELECT * FROM chat.members(%s, NULL)$$, :g), '22004',
