@@ -310,15 +310,15 @@ SELECT pg_temp.fails(format($$SELECT chat.delete_message(%s, 3)$$, :m2), '42501'
 SELECT pg_temp.fails(format($$SELECT chat.edit_message(%s, 2, 'resurrect')$$, :m3), '55000',
                      format('cannot edit deleted message %s', :m3), 'edit_message: a deleted message');
 
-/* ---- 0A000: arguments of later versions ---------------------------------- */
+/* ---- attachments and extra (test/pgtap/interactions.sql and models.sql have the rest) ---- */
 
-SELECT pg_temp.fails($$SELECT chat.new_message(1, '{2}', 's', 'c', attachments => '[{"key":"k"}]')$$, '0A000',
-                     'attachments are not supported yet', 'new_message: attachments');
+SELECT pg_temp.fails($$SELECT chat.new_message(1, '{2}', 's', 'c', attachments => '[{"key":"k", "colour": 1}]')$$, '22023',
+                     'attachment 1: unknown field "colour"', 'new_message: an attachment with an unknown field');
 /* extra fills a swapped model: without one it is refused (22023; test/pgtap/models.sql has the rest) */
 SELECT pg_temp.fails($$SELECT chat.new_message(1, '{2}', 's', 'c', extra => '{"priority":"high"}')$$, '22023',
                      'extra needs a swapped model', 'new_message: extra without a swapped model');
-SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 1, 'c', attachments => '[]')$$, :t1), '0A000',
-                     'attachments are not supported yet', 'new_reply: attachments');
+SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 1, 'c', attachments => '[{"name": "a.png"}]')$$, :t1), '22023',
+                     'attachment 1: "key" must be a non-blank string', 'new_reply: an attachment without a key');
 SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 1, 'c', extra => '{}')$$, :t1), '22023',
                      'extra needs a swapped model', 'new_reply: extra without a swapped model');
 
