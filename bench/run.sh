@@ -9,18 +9,28 @@
 # (bench/sql/seed.sql), loads the data set-based (bench/sql/load*.sql), then
 # runs every workload with pgbench (bench/*.pgbench) against the same server:
 #
-#   LIMIT  bare INSERT of one message row, one index, N clients
-#   P1     new_reply in 2-person threads, N clients       (chat and seed)
-#   P2     new_reply in one 10,000-member group, N clients (chat and seed)
-#   P3     first inbox page of a user in 10,000 threads, 1 client (chat and seed)
-#   P4     unread_count of that user, 1 client             (chat)
-#   P5     mark_read of 50,000 unread messages, 1 client   (chat)
+#   LIMIT    bare INSERT of one message row, one index, N clients
+#   P1       new_reply in 2-person threads, N clients       (chat and seed)
+#   P2       new_reply in one 10,000-member group, N clients (chat and seed)
+#   P2chan   new_reply in one 10,000-member channel by its owner/admins (chat)
+#   P3       first inbox page of a user in 10,000 threads, 1 client (chat and seed)
+#   P3mixed  first inbox page of a user in 10,000 rooms of every kind (chat)
+#   P4       unread_count of the P3 user, 1 client         (chat)
+#   P4mixed  unread_count of the P3mixed user, 1 client    (chat)
+#   P5       mark_read of 50,000 unread messages, 1 client (chat)
+#   P8       P1 with notify on                             (chat)
+#
+# The rooms of P2, P2chan and P3mixed are built through chat's room API
+# (create_group, create_channel, direct_thread, add_members, set_role: chat
+# 0.3); with an older chat the P2 group is built from rows and P2chan,
+# P3mixed and P4mixed are skipped.  The P2 rooms live in a second database,
+# bench_p2, on the same server (see "consistency" below).
 #
 # and prints a summary: throughput and median latency (from pgbench's
 # per-transaction logs), ratios to the bare-INSERT limit and to the seed
 # port, PASS/MISS against each goal, and chat.verify_unread() afterwards.
 #
-# Usage:  bench/run.sh                 (about 2-3 minutes with the defaults)
+# Usage:  bench/run.sh                 (about 3-4 minutes with the defaults)
 # Environment (defaults in brackets):
 #   BENCH_SYNC_COMMIT [on]        synchronous_commit of the cluster
 #   BENCH_SHARED_BUFFERS [256MB]  shared_buffers
@@ -33,13 +43,21 @@
 #   BENCH_LAT_TXNS [2000]         transactions of each 1-client chat latency workload
 #   BENCH_PROTOCOL [prepared]     pgbench query mode (simple, extended, prepared)
 #   BENCH_P1_THREADS [2000]       2-person threads of P1
-#   BENCH_P2_MEMBERS [10000]      members of the P2 group
+#   BENCH_P2_MEMBERS [10000]      members of the P2 group and of the P2 channel
+#   BENCH_P2C_ADMINS [4]          admins of the P2 channel (posters: the owner and them)
 #   BENCH_P3_THREADS [10000]      threads of the P3 user
+#   BENCH_P3M_ROOMS [10000]       rooms of the P3mixed user
 #   BENCH_P5_MESSAGES [50000]     unread messages of the P5 thread
 #   BENCH_P5_RESET [update]       how P5 resets the read pointer between two
 #                                 mark_read: "update" (one UPDATE leaving the
 #                                 exact state chat.mark_unread leaves, checked
 #                                 first) or "api" (chat.mark_unread itself)
+#   BENCH_ROOM_API [auto]         "off": build the P2 group from rows and skip
+#                                 P2chan, P3mixed, P4mixed, as for a chat before 0.3
+#   BENCH_VERIFY_P2 [bench]       how the two P2 rooms are checked afterwards:
+#                                 "bench" (bench.recount_unread, set-based) or
+#                                 "chat" (also chat.verify_unread(), which
+#                                 recounts member by member: about a minute)
 #   BENCH_PORT [first free from 54320]
 #   BENCH_KEEP [0]                1: keep the work directory (logs, pgbench output)
 #   BENCH_STRICT [0]              1: exit 1 when a goal is missed
@@ -64,7 +82,11 @@ LAT_TXNS=${BENCH_LAT_TXNS:-2000}
 PROTOCOL=${BENCH_PROTOCOL:-prepared}
 P1_THREADS=${BENCH_P1_THREADS:-2000}
 P2_MEMBERS=${BENCH_P2_MEMBERS:-10000}
+P2C_ADMINS=${BENCH_P2C_ADMINS:-4}
 P3_THREADS=${BENCH_P3_THREADS:-10000}
+P3M_ROOMS=${BENCH_P3M_ROOMS:-10000}
+VERIFY_P2=${BENCH_VERIFY_P2:-bench}
+ROOM_API=${BENCH_ROOM_API:-auto}
 P5_MESSAGES=${BENCH_P5_MESSAGES:-50000}
 P5_RESET=${BENCH_P5_RESET:-update}
 KEEP=${BENCH_KEEP:-0}
@@ -78,6 +100,8 @@ P3_VIEWER=2000000
 P5_THREAD=3000000
 P5_SENDER=3000001
 P5_READER=3000002
+P3M_VIEWER=4000000
+P2C_BASE=5000000
 
 if [[ -z ${PG_BINDIR:-} ]]; then
     if [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]]; then
@@ -94,6 +118,10 @@ PSQL=$PG_BINDIR/psql
 }
 [[ $P5_RESET == update || $P5_RESET == api ]] || {
     echo "run.sh: BENCH_P5_RESET must be update or api" >&2
+    exit 1
+}
+[[ $VERIFY_P2 == bench || $VERIFY_P2 == chat ]] || {
+    echo "run.sh: BENCH_VERIFY_P2 must be bench or chat" >&2
     exit 1
 }
 
@@ -163,9 +191,20 @@ started=1
 export PGHOST=$SOCK PGPORT=$PORT PGUSER=postgres
 psql_q() { "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@"; }
 sql() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d bench -c "$1"; }
+sql_p2() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d bench_p2 -c "$1"; }
 
-psql_q -d postgres -c "CREATE DATABASE bench"
-psql_q -d bench -c "CREATE EXTENSION chat" -f "$HERE/sql/bare.sql" -f "$HERE/sql/seed.sql"
+# bench: everything but the P2 rooms; bench_p2: the P2 group and channel, kept
+# apart so that chat.verify_unread() of bench does not recount their 10,000
+# members one by one (see "consistency" below and bench/sql/check.sql)
+psql_q -d postgres -c "CREATE DATABASE bench" -c "CREATE DATABASE bench_p2"
+psql_q -d bench -c "CREATE EXTENSION chat" -f "$HERE/sql/bare.sql" -f "$HERE/sql/seed.sql" \
+    -f "$HERE/sql/check.sql"
+psql_q -d bench_p2 -c "CREATE EXTENSION chat" -f "$HERE/sql/seed.sql" -f "$HERE/sql/check.sql"
+# chat's room API (0.3): groups, channels, direct threads, members, roles
+HAS_ROOMS=$(sql "SELECT count(*) = 5 FROM pg_proc
+                  WHERE pronamespace = 'chat'::regnamespace
+                    AND proname IN ('create_group', 'create_channel', 'direct_thread', 'add_members', 'set_role')")
+[[ $ROOM_API != off ]] || HAS_ROOMS=off
 
 # ---------------------------------------------------------------- settings
 
@@ -193,7 +232,11 @@ fi
 sql "SELECT format('   %-26s %s', 'chat inbox_fanout_limit', chat.get_setting('inbox_fanout_limit'))"
 # NOTIFY is measured by P8 alone: every other workload runs with notify off
 HAS_NOTIFY=$(sql "SELECT count(*) FROM chat.settings WHERE key = 'notify'")
-notify() { [[ $HAS_NOTIFY == 0 ]] || sql "SELECT chat.set_setting('notify', '$1')" >/dev/null; }
+notify() {
+    [[ $HAS_NOTIFY == 0 ]] && return 0
+    sql "SELECT chat.set_setting('notify', '$1')" >/dev/null
+    sql_p2 "SELECT chat.set_setting('notify', '$1')" >/dev/null
+}
 notify false
 printf '   %-26s %s\n' 'chat notify' "$([[ $HAS_NOTIFY == 0 ]] && echo 'not in this version' || echo 'off, on for P8 only')"
 cat <<EOF
@@ -202,32 +245,89 @@ cat <<EOF
    latency transactions       $LAT_TXNS per chat latency workload, 1 client
    pgbench query mode         $PROTOCOL, --max-tries=1 --failures-detailed
    data                       P1 $P1_THREADS 2-person threads, P2 1 group x $P2_MEMBERS members,
-                              P3 1 user x $P3_THREADS threads, P5 1 thread x $P5_MESSAGES unread
+                              P2chan 1 channel x $P2_MEMBERS members ($P2C_ADMINS admins),
+                              P3 1 user x $P3_THREADS threads, P3mixed 1 user x $P3M_ROOMS rooms,
+                              P5 1 thread x $P5_MESSAGES unread
+   chat room API              $(case $HAS_ROOMS in
+                                    t) echo 'yes: the P2 group and channel and the P3mixed rooms are built through it' ;;
+                                    off) echo 'not used (BENCH_ROOM_API=off): P2 group from rows; P2chan, P3mixed, P4mixed skipped' ;;
+                                    *) echo 'no (before 0.3): P2 group from rows; P2chan, P3mixed, P4mixed skipped' ;;
+                                  esac)
    P5 pointer reset           $P5_RESET
+   P2 rooms checked by        $([[ $VERIFY_P2 == chat ]] && echo 'bench.recount_unread and chat.verify_unread' || echo 'bench.recount_unread (set-based; BENCH_VERIFY_P2=chat adds chat.verify_unread)')
 EOF
 
 # ---------------------------------------------------------------- data
 
 echo "-- loading data"
+API=$([[ $HAS_ROOMS == t ]] && echo true || echo false)
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+t_load=$(date +%s.%N)
 t0=$(date +%s.%N)
-psql_q -d bench -v p1_threads="$P1_THREADS" -v p2_thread="$P2_THREAD" -v p2_base="$P2_BASE" \
-    -v p2_members="$P2_MEMBERS" -v p3_viewer="$P3_VIEWER" -v p3_threads="$P3_THREADS" \
-    -f "$HERE/sql/load.sql" >/dev/null
+psql_q -d bench -v p1_threads="$P1_THREADS" -v p3_viewer="$P3_VIEWER" -v p3_threads="$P3_THREADS" \
+    -f "$HERE/sql/load.sql" -f "$HERE/sql/seed_copy.sql" >/dev/null
 psql_q -d bench -v p5_thread="$P5_THREAD" -v p5_sender="$P5_SENDER" -v p5_reader="$P5_READER" \
     -v p5_messages="$P5_MESSAGES" -f "$HERE/sql/load_p5.sql" >/dev/null
+echo "   bench: P1 and P3 (rows), their seed copy, P5: $(since "$t0") s"
+t0=$(date +%s.%N)
+psql_q -d bench_p2 -v api="$API" -v p2_base="$P2_BASE" -v p2_members="$P2_MEMBERS" -v p2_thread="$P2_THREAD" \
+    -f "$HERE/sql/load_p2.sql" -f "$HERE/sql/seed_copy.sql" >/dev/null
+if [[ $API == true ]]; then
+    psql_q -d bench_p2 -v p2c_base="$P2C_BASE" -v p2c_members="$P2_MEMBERS" -v p2c_admins="$P2C_ADMINS" \
+        -f "$HERE/sql/load_p2_channel.sql" >/dev/null
+    echo "   bench_p2: P2 group (create_group, add_members x 1,000), its seed copy, P2 channel: $(since "$t0") s"
+    t0=$(date +%s.%N)
+    # statistics first: without them the plans that chat's functions cache
+    # in this session scan chat.member (6,000 direct_thread calls: 18 s, not 2.5 s)
+    psql_q -d bench -c "ANALYZE"
+    psql_q -d bench -v p3m_viewer="$P3M_VIEWER" -v p3m_rooms="$P3M_ROOMS" \
+        -f "$HERE/sql/load_p3_mixed.sql" >/dev/null
+    echo "   bench: P3mixed rooms and messages through the API: $(since "$t0") s"
+else
+    echo "   bench_p2: P2 group (rows), its seed copy: $(since "$t0") s"
+fi
 psql_q -d bench -c "VACUUM ANALYZE"
-t1=$(date +%s.%N)
-sql "SELECT format('   chat: %s threads, %s members, %s messages; seed: %s threads, %s user_thread, %s messages (%s s)',
-                   (SELECT count(*) FROM chat.thread), (SELECT count(*) FROM chat.member),
-                   (SELECT count(*) FROM chat.message), (SELECT count(*) FROM seed.thread),
-                   (SELECT count(*) FROM seed.user_thread), (SELECT count(*) FROM seed.message),
-                   round(($t1 - $t0)::numeric, 1))"
+psql_q -d bench_p2 -c "VACUUM ANALYZE"
+P2_THREAD=$(sql_p2 "SELECT thread_id FROM bench.room WHERE name = 'p2_group'")
+P2C_THREAD=$(sql_p2 "SELECT coalesce((SELECT thread_id FROM bench.room WHERE name = 'p2_channel'), 0)")
+COUNTS="format('%s threads, %s members, %s messages; seed: %s threads, %s user_thread, %s messages',
+               (SELECT count(*) FROM chat.thread), (SELECT count(*) FROM chat.member),
+               (SELECT count(*) FROM chat.message), (SELECT count(*) FROM seed.thread),
+               (SELECT count(*) FROM seed.user_thread), (SELECT count(*) FROM seed.message))"
+echo "   bench:    chat: $(sql "SELECT $COUNTS")"
+echo "   bench_p2: chat: $(sql_p2 "SELECT $COUNTS")"
+echo "   loading and VACUUM ANALYZE: $(since "$t_load") s"
 
 # sanity checks on the data and on the P5 method
 problems=0
 n=$(sql "SELECT count(*) FROM chat.verify_unread()")
-echo "   verify_unread() after loading: $n rows"
-[[ $n == 0 ]] || problems=$((problems + 1))
+n2=$(sql_p2 "SELECT count(*) FROM chat.verify_unread()")
+n3=$(sql_p2 "SELECT count(*) FROM bench.room r, bench.recount_unread(r.thread_id)")
+echo "   after loading: chat.verify_unread() $n rows (bench), $n2 rows (bench_p2); bench.recount_unread of the P2 rooms $n3 rows"
+[[ $n == 0 && $n2 == 0 && $n3 == 0 ]] || problems=$((problems + 1))
+
+# the P2 rooms: size, kind, "large", roles; in the channel a plain member may not post
+P2_SHAPE="(SELECT format('%s, %s members%s%s', t.kind, t.member_count, CASE WHEN t.large THEN ', large' END,
+                         (SELECT ', roles ' || string_agg(format('%s %s', n, role), ', ' ORDER BY role)
+                            FROM (SELECT mb.role, count(*) AS n FROM chat.member mb
+                                   WHERE mb.thread_id = t.id GROUP BY mb.role) r))
+             FROM chat.thread t WHERE t.id ="
+echo "   P2 group (thread $P2_THREAD): $(sql_p2 "SELECT $P2_SHAPE $P2_THREAD)")"
+ok=$(sql_p2 "SELECT t.member_count = $P2_MEMBERS AND t.large FROM chat.thread t WHERE t.id = $P2_THREAD")
+[[ $ok == t ]] || { echo "   -> the P2 group is not a large group of $P2_MEMBERS members"; problems=$((problems + 1)); }
+if [[ $API == true ]]; then
+    echo "   P2 channel (thread $P2C_THREAD): $(sql_p2 "SELECT $P2_SHAPE $P2C_THREAD)")"
+    ok=$(sql_p2 "SELECT t.kind = 'channel' AND t.member_count = $P2_MEMBERS AND t.large
+                        AND (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id AND mb.role <> 'member')
+                            = 1 + $P2C_ADMINS
+                   FROM chat.thread t WHERE t.id = $P2C_THREAD")
+    [[ $ok == t ]] || { echo "   -> the P2 channel is not as loaded"; problems=$((problems + 1)); }
+    states=$(sql_p2 "SELECT bench.sqlstate_of(format('SELECT chat.new_reply(thread_id => %s, sender => %s, content => %L)',
+                                                     $P2C_THREAD, $P2C_BASE + u, 'x')) || '/'
+                          FROM (VALUES ($P2_MEMBERS), (1 + $P2C_ADMINS), (1)) v(u)" | tr -d '\n')
+    echo "   P2 channel new_reply (rolled back) by a plain member / the last admin / the owner: ${states%/} (want 42501/00000/00000)"
+    [[ $states == 42501/00000/00000/ ]] || problems=$((problems + 1))
+fi
 
 same=$(sql "SELECT (SELECT array_agg(thread_id) FROM chat.inbox(viewer => $P3_VIEWER))
                  = (SELECT array_agg(thread_id) FROM seed.inbox($P3_VIEWER))
@@ -236,14 +336,45 @@ same=$(sql "SELECT (SELECT array_agg(thread_id) FROM chat.inbox(viewer => $P3_VI
 echo "   P3 first page identical in chat.inbox, seed.inbox and seed.inbox_per_thread: $same"
 [[ $same == t ]] || problems=$((problems + 1))
 
+if [[ $API == true ]]; then
+    # the P3mixed user's rooms, and the first page against the thread rows:
+    # the user's rooms not archived and not deleted, newest message first
+    sql "SELECT format('   P3mixed user %s: %s rooms (%s), %s large; %s messages in them',
+                       $P3M_VIEWER, count(*),
+                       (SELECT string_agg(format('%s %s', n, kind), ', ' ORDER BY n DESC)
+                          FROM (SELECT kind, count(*) AS n FROM bench.p3m GROUP BY kind) k),
+                       count(*) FILTER (WHERE t.large), sum(t.message_count))
+           FROM bench.p3m r JOIN chat.thread t ON t.id = r.thread_id"
+    sql "SELECT format('   P3mixed user state: %s rooms with unread messages, %s muted, %s archived, %s deleted',
+                       count(*) FILTER (WHERE t.message_count > mb.read_count), count(*) FILTER (WHERE mb.muted),
+                       count(*) FILTER (WHERE mb.archived), count(*) FILTER (WHERE mb.hidden_id IS NOT NULL))
+           FROM chat.member mb JOIN chat.thread t ON t.id = mb.thread_id WHERE mb.user_id = $P3M_VIEWER"
+    P3M_VISIBLE="FROM chat.member mb JOIN chat.thread t ON t.id = mb.thread_id
+                WHERE mb.user_id = $P3M_VIEWER AND NOT mb.archived
+                  AND (mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0))"
+    same=$(sql "SELECT (SELECT array_agg(thread_id) FROM chat.inbox(viewer => $P3M_VIEWER))
+                     = (SELECT array_agg(id) FROM (SELECT t.id $P3M_VISIBLE
+                                                    ORDER BY coalesce(t.last_message_id, 0) DESC, t.id DESC
+                                                    LIMIT 50) p)
+                   AND chat.inbox_count(viewer => $P3M_VIEWER) = (SELECT count(*) $P3M_VISIBLE)")
+    echo "   P3mixed first page and inbox_count match the thread rows: $same;" \
+         "$(sql "SELECT 'first page: ' || string_agg(format('%s %s', n, kind), ', ' ORDER BY n DESC)
+                   FROM (SELECT CASE WHEN t.large THEN 'large ' ELSE '' END || i.kind AS kind, count(*) AS n
+                           FROM chat.inbox(viewer => $P3M_VIEWER) i JOIN chat.thread t ON t.id = i.thread_id
+                          GROUP BY 1) k")"
+    [[ $same == t ]] || problems=$((problems + 1))
+fi
+
 P5_FIRST=$(sql "SELECT chat.first_message($P5_THREAD)")
 unread=$(sql "SELECT t.message_count - m.read_count FROM chat.thread t JOIN chat.member m ON m.thread_id = t.id
                WHERE t.id = $P5_THREAD AND m.user_id = $P5_READER")
 echo "   P5 reader's unread messages: $unread"
 [[ $unread == "$P5_MESSAGES" ]] || problems=$((problems + 1))
 if [[ $P5_RESET == update ]]; then
-    # the UPDATE of p5_chat.pgbench must leave what chat.mark_unread leaves
-    P5_STATE="(SELECT to_jsonb(m) - 'joined_at' FROM chat.member m WHERE m.thread_id = $P5_THREAD AND m.user_id = $P5_READER)"
+    # the UPDATE of p5_chat.pgbench must leave what chat.mark_unread leaves,
+    # timestamps (joined_at, read_at...: when, not where the pointers are) aside
+    P5_STATE="(SELECT jsonb_object_agg(e.key, e.value) FROM chat.member m, jsonb_each(to_jsonb(m)) e
+                WHERE m.thread_id = $P5_THREAD AND m.user_id = $P5_READER AND e.key NOT LIKE '%\\_at')"
     eq=$(psql_q -d bench -A -t <<EOF
 SELECT chat.mark_read(thread_id => $P5_THREAD, reader => $P5_READER) \gset
 SELECT chat.mark_unread(thread_id => $P5_THREAD, reader => $P5_READER, from_message => $P5_FIRST) \gset
@@ -269,7 +400,8 @@ declare -A TPS MED N FAIL DEAD ABORT
 PGB_COMMON=(-n -M "$PROTOCOL" --max-tries=1 --failures-detailed -r
             -D "bare_threads=$BARE_THREADS" -D "p1_threads=$P1_THREADS"
             -D "p2_thread=$P2_THREAD" -D "p2_base=$P2_BASE" -D "p2_members=$P2_MEMBERS"
-            -D "p3_viewer=$P3_VIEWER"
+            -D "p2c_thread=$P2C_THREAD" -D "p2c_base=$P2C_BASE" -D "p2c_admins=$P2C_ADMINS"
+            -D "p3_viewer=$P3_VIEWER" -D "p3m_viewer=$P3M_VIEWER"
             -D "p5_thread=$P5_THREAD" -D "p5_reader=$P5_READER" -D "p5_messages=$P5_MESSAGES"
             -D "p5_first=$P5_FIRST" -D phase=0)
 
@@ -286,6 +418,7 @@ median_ms() {
 }
 
 # run NAME SCRIPT CLIENTS (-T secs | -t txns) [median filter]
+# against database $DB (default bench: "DB=bench_p2 run ..." for the P2 rooms)
 run() {
     local name=$1 script=$2 clients=$3 mode=$4 amount=$5 filter=${6:-1}
     local jobs=$((clients < NPROC ? clients : NPROC))
@@ -293,7 +426,7 @@ run() {
     printf -- '-- %-10s %s, %s client(s), %s %s ... ' "$name" "$script" "$clients" "$mode" "$amount"
     # in the background, so that a signal reaches the trap (and pgbench) at once
     "$PGBENCH" "${PGB_COMMON[@]}" -c "$clients" -j "$jobs" "$mode" "$amount" \
-        -l --log-prefix="$prefix" -f "$HERE/$script" bench >"$out" 2>&1 &
+        -l --log-prefix="$prefix" -f "$HERE/$script" "${DB:-bench}" >"$out" 2>&1 &
     PGBENCH_PID=$!
     wait "$PGBENCH_PID" || rc=$?
     PGBENCH_PID=
@@ -341,10 +474,11 @@ combine() {
         "$name" "$ROUNDS" "${TPS[$name]}" "${MED[$name]}" "$n" "$fail"
 }
 
-# LIMIT, P1 and P2 chat take turns in ROUNDS slices of DURATION/ROUNDS
-# seconds, so that a slow or busy moment of the host hits all of them alike
+# LIMIT, P1, P8 and P2 chat (group and channel) take turns in ROUNDS slices of
+# DURATION/ROUNDS seconds, so that a slow or busy moment of the host hits all
+# of them alike
 SLICE=$(( (DURATION + ROUNDS - 1) / ROUNDS ))
-echo "-- write workloads (${CLIENTS} clients; LIMIT, P1, P2 chat in $ROUNDS interleaved rounds of ${SLICE} s)"
+echo "-- write workloads (${CLIENTS} clients; LIMIT, P1, P8, P2 chat in $ROUNDS interleaved rounds of ${SLICE} s)"
 for r in $(seq 1 "$ROUNDS"); do
     run "limit_r$r"   limit_bare.pgbench "$CLIENTS" -T "$SLICE"
     run "p1_seed_r$r" p1_seed.pgbench    "$CLIENTS" -T "$SLICE"
@@ -354,11 +488,14 @@ for r in $(seq 1 "$ROUNDS"); do
         run "p8_chat_r$r" p1_chat.pgbench "$CLIENTS" -T "$SLICE"
         notify false
     fi
-    run "p2_chat_r$r" p2_chat.pgbench    "$CLIENTS" -T "$SLICE"
+    DB=bench_p2 run "p2_chat_r$r" p2_chat.pgbench "$CLIENTS" -T "$SLICE"
+    [[ $API == false ]] ||
+        DB=bench_p2 run "p2_chan_r$r" p2_channel_chat.pgbench "$CLIENTS" -T "$SLICE"
 done
 for w in limit p1_seed p1_chat p2_chat; do combine "$w"; done
 [[ $HAS_NOTIFY == 0 ]] || combine p8_chat
-run p2_seed p2_seed.pgbench "$CLIENTS" -T "$SEED_P2_DURATION"
+[[ $API == false ]] || combine p2_chan
+DB=bench_p2 run p2_seed p2_seed.pgbench "$CLIENTS" -T "$SEED_P2_DURATION"
 
 echo "-- read workloads (1 client)"
 psql_q -d bench -c "VACUUM ANALYZE"
@@ -366,6 +503,10 @@ run p3_chat p3_chat.pgbench 1 -t "$LAT_TXNS"
 run p3_seed p3_seed.pgbench 1 -T "$SEED_P3_DURATION"
 run p3_seed_pt p3_seed_per_thread.pgbench 1 -T "$SEED_P3_DURATION"
 run p4_chat p4_chat.pgbench 1 -t "$LAT_TXNS"
+if [[ $API == true ]]; then
+    run p3_mixed p3_mixed_chat.pgbench 1 -t "$LAT_TXNS"
+    run p4_mixed p4_mixed_chat.pgbench 1 -t "$LAT_TXNS"
+fi
 
 echo "-- mark_read (1 client; odd transactions reset the pointer, even ones are measured)"
 if [[ $P5_RESET == update ]]; then
@@ -379,8 +520,21 @@ fi
 echo "-- consistency after the workloads"
 t0=$(date +%s.%N)
 VERIFY=$(sql "SELECT count(*) FROM chat.verify_unread()")
-t1=$(date +%s.%N)
-printf '   chat.verify_unread(): %s rows (%s s)\n' "$VERIFY" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+printf '   bench: chat.verify_unread(): %s rows (%s s)\n' "$VERIFY" "$(since "$t0")"
+# the P2 rooms: chat.verify_unread() recounts each of their 10,000 members'
+# unread messages with a scan of the messages after the member's pointer
+# (members x messages: about a minute for both); bench.recount_unread does
+# the same recount in one sort per room (bench/sql/check.sql)
+t0=$(date +%s.%N)
+v=$(sql_p2 "SELECT count(*) FROM bench.room r, bench.recount_unread(r.thread_id)")
+printf '   bench_p2: bench.recount_unread() of the P2 rooms: %s rows (%s s)\n' "$v" "$(since "$t0")"
+VERIFY=$((VERIFY + v))
+if [[ $VERIFY_P2 == chat ]]; then
+    t0=$(date +%s.%N)
+    v=$(sql_p2 "SELECT count(*) FROM chat.verify_unread()")
+    printf '   bench_p2: chat.verify_unread(): %s rows (%s s)\n' "$v" "$(since "$t0")"
+    VERIFY=$((VERIFY + v))
+fi
 [[ $VERIFY == 0 ]] || problems=$((problems + 1))
 
 # ---------------------------------------------------------------- summary
@@ -416,6 +570,8 @@ r_p8_p1=$(ratio "${TPS[p8_chat]:-}" "${TPS[p1_chat]:-}")
 r_p2_bare=$(ratio "${TPS[p2_chat]:-}" "$BARE")
 r_p2s_bare=$(ratio "${TPS[p2_seed]:-}" "$BARE" 5)
 r_p2_seed=$(ratio "${TPS[p2_chat]:-}" "${TPS[p2_seed]:-}" 0)
+r_p2c_bare=$(ratio "${TPS[p2_chan]:-}" "$BARE")
+r_p2c_seed=$(ratio "${TPS[p2_chan]:-}" "${TPS[p2_seed]:-}" 0)
 # the seeds order the inbox with one query per thread (SPEC §10.5): that is the
 # baseline; the single correlated query is shown as a faster reference
 r_p3_seed=$(ratio "${MED[p3_seed_pt]}" "${MED[p3_chat]}" 1)
@@ -430,32 +586,52 @@ v_p4=$(verdict le "${MED[p4_chat]}" 2)
 p5_ok() { le "${MED[p5_chat]}" 1 && [[ ${ABORT[p5_chat]} == 0 ]]; }
 v_p5=$(verdict p5_ok)
 v_ver=$(verdict test "$VERIFY" == 0)
-misses=$(printf '%s\n' "$v_p1" "$v_p2" "$v_p3" "$v_p4" "$v_p5" "$v_ver" | grep -c MISS || true)
+verdicts=("$v_p1" "$v_p2" "$v_p3" "$v_p4" "$v_p5" "$v_ver")
+if [[ $API == true ]]; then
+    p2c_ok() { ge "$r_p2c_bare" 0.6 && [[ ${FAIL[p2_chan]:-1} == 0 && ${ABORT[p2_chan]} == 0 ]]; }
+    v_p2c=$(verdict p2c_ok)
+    v_p3m=$(verdict le "${MED[p3_mixed]}" 2)
+    v_p4m=$(verdict le "${MED[p4_mixed]}" 2)
+    verdicts+=("$v_p2c" "$v_p3m" "$v_p4m")
+fi
+misses=$(printf '%s\n' "${verdicts[@]}" | grep -c MISS || true)
 
 T_END=$(date +%s)
 echo
 echo "== summary: one server, one run; tps = successful transactions/s; median latency from pgbench's"
 echo "   per-transaction logs; vs bare = tps / LIMIT tps; vs seed = chat tps / seed tps (P1, P2) or"
 echo "   seed median / chat median (P3)"
-fmt='%-5s %-30s %-9s %3s %7s %-17s %9s %10s %8s %8s  %-24s %s\n'
+fmt='%-7s %-30s %-9s %3s %7s %-17s %9s %10s %8s %8s  %-24s %s\n'
 # shellcheck disable=SC2059  # one format for every row
 row() { printf "$fmt" "$@"; }
 row id workload impl cl "txns" failed tps "median ms" "vs bare" "vs seed" goal result
-row ----- ------------------------------ --------- --- ------- ----------------- --------- ---------- -------- -------- ------------------------ ------
+row ------- ------------------------------ --------- --- ------- ----------------- --------- ---------- -------- -------- ------------------------ ------
 row LIMIT "bare INSERT, 1 index" bare "$CLIENTS" "${N[limit]:-0}" "$(fails limit)" "$(tps1 limit)" "${MED[limit]}" 1.00 - "physical limit" ""
 row P1 "new_reply, 2-person threads" seed "$CLIENTS" "${N[p1_seed]:-0}" "$(fails p1_seed)" "$(tps1 p1_seed)" "${MED[p1_seed]}" "$r_p1s_bare" - "baseline (SPEC 0.5-0.7x)" ""
 row P1 "new_reply, 2-person threads" chat "$CLIENTS" "${N[p1_chat]:-0}" "$(fails p1_chat)" "$(tps1 p1_chat)" "${MED[p1_chat]}" "$r_p1_bare" "${r_p1_seed}x" ">= 0.75 x bare" "$v_p1"
 row P2 "new_reply, group of $P2_MEMBERS" seed "$CLIENTS" "${N[p2_seed]:-0}" "$(fails p2_seed)" "$(tps1 p2_seed)" "${MED[p2_seed]}" "$r_p2s_bare" - "baseline (SPEC ~0.0001x)" ""
 row P2 "new_reply, group of $P2_MEMBERS" chat "$CLIENTS" "${N[p2_chat]:-0}" "$(fails p2_chat)" "$(tps1 p2_chat)" "${MED[p2_chat]}" "$r_p2_bare" "${r_p2_seed}x" ">= 0.6 x bare, 0 failed" "$v_p2"
+[[ $API == false ]] ||
+    row P2chan "new_reply, channel of $P2_MEMBERS" chat "$CLIENTS" "${N[p2_chan]:-0}" "$(fails p2_chan)" "$(tps1 p2_chan)" "${MED[p2_chan]}" "$r_p2c_bare" "${r_p2c_seed}x" ">= 0.6 x bare, 0 failed" "$v_p2c"
 row P3 "inbox page 1, in $P3_THREADS threads" seed 1 "${N[p3_seed_pt]:-0}" "$(fails p3_seed_pt)" "$(tps1 p3_seed_pt)" "${MED[p3_seed_pt]}" - - "baseline (SPEC 382 ms)" ""
 row P3 "inbox page 1, in $P3_THREADS threads" seed/1query 1 "${N[p3_seed]:-0}" "$(fails p3_seed)" "$(tps1 p3_seed)" "${MED[p3_seed]}" - - "reference only" ""
 row P3 "inbox page 1, in $P3_THREADS threads" chat 1 "${N[p3_chat]:-0}" "$(fails p3_chat)" "$(tps1 p3_chat)" "${MED[p3_chat]}" - "${r_p3_seed}x" "<= 2 ms, >= 100x seed" "$v_p3"
 row P4 "unread_count of that user" chat 1 "${N[p4_chat]:-0}" "$(fails p4_chat)" "$(tps1 p4_chat)" "${MED[p4_chat]}" - - "<= 2 ms" "$v_p4"
+if [[ $API == true ]]; then
+    row P3mixed "inbox page 1, in $P3M_ROOMS rooms" chat 1 "${N[p3_mixed]:-0}" "$(fails p3_mixed)" "$(tps1 p3_mixed)" "${MED[p3_mixed]}" - - "<= 2 ms" "$v_p3m"
+    row P4mixed "unread_count of that user" chat 1 "${N[p4_mixed]:-0}" "$(fails p4_mixed)" "$(tps1 p4_mixed)" "${MED[p4_mixed]}" - - "<= 2 ms" "$v_p4m"
+fi
 [[ $HAS_NOTIFY == 0 ]] ||
     row P8 "P1 with notify on" chat "$CLIENTS" "${N[p8_chat]:-0}" "$(fails p8_chat)" "$(tps1 p8_chat)" "${MED[p8_chat]}" "$r_p8_bare" "-" "measured (${r_p8_p1} x P1)" ""
 row P5 "mark_read, $P5_MESSAGES unread" chat 1 "$(( ${N[p5_chat]:-0} / 2 ))" "$(fails p5_chat)" - "${MED[p5_chat]}" - - "<= 1 ms" "$v_p5"
-row "" "chat.verify_unread() rows" chat - - - - "$VERIFY" - - "0 rows" "$v_ver"
+row "" "verify_unread, P2 recount" chat - - - - "$VERIFY" - - "0 rows" "$v_ver"
 echo
+if [[ $API == true ]]; then
+    echo "   P2: group built by create_group + add_members; P2chan: channel, the owner and $P2C_ADMINS admins post"
+    echo "   (vs seed: the seed P2 group's tps); P3mixed: $P3M_ROOMS rooms of every kind (bench/sql/load_p3_mixed.sql)"
+else
+    echo "   P2chan, P3mixed, P4mixed: skipped (no room API before chat 0.3, or BENCH_ROOM_API=off); the P2 group is built from rows"
+fi
 echo "   P3 baseline: the seeds' inbox, one query per thread for its latest message, run inside the"
 echo "   server (a client doing the same pays a round trip per thread on top); chat.inbox is ${r_p3_oneq}x"
 echo "   faster than the same ordering done in one correlated query (seed/1query); P5 pointer reset: $P5_RESET"
@@ -467,8 +643,8 @@ if [[ $problems -gt 0 ]]; then
     echo "   $problems consistency problem(s): see above" >&2
     status=1
 fi
-for w in limit p1_chat p2_chat p3_chat p4_chat p5_chat; do
-    if [[ ${ABORT[$w]} != 0 ]]; then
+for w in limit p1_chat p2_chat p3_chat p4_chat p5_chat p2_chan p3_mixed p4_mixed; do
+    if [[ ${ABORT[$w]:-0} != 0 ]]; then
         echo "   $w: pgbench clients aborted (see its errors above)" >&2
         status=1
     fi
