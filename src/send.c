@@ -150,8 +150,8 @@ prepare_send_plans(Oid user_type)
 			SPI_freeplan(extra_plan);
 		insert_plan = parent_plan = extra_plan = NULL;
 	}
-	insert_plan = SPI_prepare(insert_sql, 4, insert_args);
-	parent_plan = SPI_prepare(parent_sql, 1, parent_args);
+	insert_plan = SPI_prepare_cursor(insert_sql, 4, insert_args, CURSOR_OPT_GENERIC_PLAN);
+	parent_plan = SPI_prepare_cursor(parent_sql, 1, parent_args, CURSOR_OPT_GENERIC_PLAN);
 	if (insert_plan == NULL || parent_plan == NULL)
 		elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(insert_plan);
@@ -253,7 +253,7 @@ chat_new_reply(PG_FUNCTION_ARGS)
 		{
 			Oid			extra_types[3] = {INT8OID, INT8OID, JSONBOID};
 
-			extra_plan = SPI_prepare(extra_sql, 3, extra_types);
+			extra_plan = SPI_prepare_cursor(extra_sql, 3, extra_types, CURSOR_OPT_GENERIC_PLAN);
 			if (extra_plan == NULL)
 				elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 			SPI_keepplan(extra_plan);

@@ -84,11 +84,15 @@ static const char *sender_sql =
 static const char *may_post_sql =
 ", 'post'::pg_catalog.text OPERATOR(pg_catalog.=) ANY (permissions)";
 
-/* Prepare one statement and keep it for the life of the backend. */
+/*
+ * Prepare one statement and keep it for the life of the backend, as a
+ * generic plan: a custom plan per call costs a planning per message, and
+ * the statements are simple key lookups whatever the parameters.
+ */
 static SPIPlanPtr
 keep_plan(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
