@@ -267,7 +267,15 @@ CREATE FUNCTION chat._create_room(kind chat.thread_kind, creator chat.user_id, t
     AS $$
 DECLARE
     t chat.thread;
+    cap bigint := (chat._setting_value('max_members') #>> '{}')::bigint;
+    n bigint := (SELECT count(DISTINCT u) FROM unnest(members || creator) AS u);
 BEGIN
+    IF cap IS NOT NULL AND n > cap THEN
+        RAISE EXCEPTION 'too many members for a new %', chat._kind_word(kind)
+            USING ERRCODE = '54000',
+                  DETAIL = format('It would have %s members; the limit is %s.', n, cap),
+                  HINT = 'The limit is the setting "max_members".';
+    END IF;
     INSERT INTO chat.thread AS th (kind, subject, created_by, is_public, object_type, object_id)
     VALUES (kind, title, creator, coalesce(is_public, false), object_type, object_id)
     RETURNING th.* INTO t;
