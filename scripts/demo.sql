@@ -1,4 +1,4 @@
--- A small demo conversation for scripts/run.sh: Alice (1), Bob (2), Carol (3), Dan (4).
+-- A small demo for scripts/run.sh: Alice (1), Bob (2), Carol (3), Dan (4).
 \set ON_ERROR_STOP on
 \o /dev/null
 SELECT chat.new_message(sender => 1, recipients => '{2,3}', subject => 'Friday lunch',
@@ -9,4 +9,11 @@ SELECT chat.new_message(4, '{2}', 'Release 1.2', 'The build is green, can you ta
 SELECT chat.new_message(2, '{1}', 'Keys', 'I left the office keys on your desk.');
 SELECT chat.mark_read(2, 2);                       -- Bob reads Dan's thread
 SELECT chat.edit_message(:lunch, 1, 'Pizza at noon on Friday? My treat.');
+-- a group, a channel, a direct chat and a reaction (chat 0.3)
+SELECT chat.create_group(1, 'Project team', '{2,3,4}') AS team \gset
+SELECT chat.new_reply(:team, 4, 'Standup moved to 10:00.') AS standup \gset
+SELECT chat.add_reaction(:standup, 2, '👍');
+SELECT chat.create_channel(1, 'Announcements', '{2,3,4}', is_public => true) AS news \gset
+SELECT chat.new_reply(:news, 1, 'The office is closed on Monday.');
+SELECT chat.new_reply(chat.direct_thread(2, 3), 2, 'Coffee later?');
 \o
