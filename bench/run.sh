@@ -19,6 +19,11 @@
 #   P4mixed  unread_count of the P3mixed user, 1 client    (chat)
 #   P5       mark_read of 50,000 unread messages, 1 client (chat)
 #   P8       P1 with notify on                             (chat)
+#   R1       mark_read in the P2 group after a new message, 1 and N clients (chat)
+#   R2       receipts of one message of the P2 group (a third seen, a third
+#            delivered), and its first page of messages (seen_count), 1 client
+#   R3       toggle_reaction on a few messages of the P2 group, N clients;
+#            0 failures and consistent reaction rows afterwards
 #
 # The rooms of P2, P2chan and P3mixed are built through chat's room API
 # (create_group, create_channel, direct_thread, add_members, set_role: chat
@@ -52,6 +57,10 @@
 #                                 mark_read: "update" (one UPDATE leaving the
 #                                 exact state chat.mark_unread leaves, checked
 #                                 first) or "api" (chat.mark_unread itself)
+#   BENCH_R_TXNS [200]            measured transactions of R1 and R2 (1 client)
+#   BENCH_R_DURATION [5]          seconds of R1 and R3 with N clients
+#   BENCH_R3_MESSAGES [5]         messages of R3 (posted by the P2 group's owner)
+#   BENCH_R3_USERS [20]           users of R3 (members 2..21 of the P2 group)
 #   BENCH_ROOM_API [auto]         "off": build the P2 group from rows and skip
 #                                 P2chan, P3mixed, P4mixed, as for a chat before 0.3
 #   BENCH_VERIFY_P2 [bench]       how the two P2 rooms are checked afterwards:
@@ -89,6 +98,10 @@ VERIFY_P2=${BENCH_VERIFY_P2:-bench}
 ROOM_API=${BENCH_ROOM_API:-auto}
 P5_MESSAGES=${BENCH_P5_MESSAGES:-50000}
 P5_RESET=${BENCH_P5_RESET:-update}
+R_TXNS=${BENCH_R_TXNS:-200}
+R_DURATION=${BENCH_R_DURATION:-5}
+R3_MESSAGES=${BENCH_R3_MESSAGES:-5}
+R3_USERS=${BENCH_R3_USERS:-20}
 KEEP=${BENCH_KEEP:-0}
 STRICT=${BENCH_STRICT:-0}
 
@@ -205,6 +218,10 @@ HAS_ROOMS=$(sql "SELECT count(*) = 5 FROM pg_proc
                   WHERE pronamespace = 'chat'::regnamespace
                     AND proname IN ('create_group', 'create_channel', 'direct_thread', 'add_members', 'set_role')")
 [[ $ROOM_API != off ]] || HAS_ROOMS=off
+# receipts and reactions (0.3): R1-R3
+HAS_R=$(sql "SELECT count(*) = 4 FROM pg_proc
+              WHERE pronamespace = 'chat'::regnamespace
+                AND proname IN ('receipts', 'toggle_reaction', 'reactions', 'mark_delivered')")
 
 # ---------------------------------------------------------------- settings
 
@@ -248,6 +265,7 @@ cat <<EOF
                               P2chan 1 channel x $P2_MEMBERS members ($P2C_ADMINS admins),
                               P3 1 user x $P3_THREADS threads, P3mixed 1 user x $P3M_ROOMS rooms,
                               P5 1 thread x $P5_MESSAGES unread
+   R1-R3 (P2 group)           $([[ $HAS_R == t && $HAS_ROOMS == t ]] && echo "R1 and R2 $R_TXNS measured transactions (1 client), R1 and R3 $CLIENTS clients x $R_DURATION s; R3 $R3_USERS users x $R3_MESSAGES messages" || echo 'skipped (no receipts and reactions before chat 0.3)')
    chat room API              $(case $HAS_ROOMS in
                                     t) echo 'yes: the P2 group and channel and the P3mixed rooms are built through it' ;;
                                     off) echo 'not used (BENCH_ROOM_API=off): P2 group from rows; P2chan, P3mixed, P4mixed skipped' ;;
@@ -517,6 +535,68 @@ else
     echo "   chat.mark_unread (the reset) median: ${MED[p5_unread]} ms"
 fi
 
+# R1-R3 (0.3: receipts and reactions): in the P2 group of bench_p2, after its
+# write workloads (so it holds their messages and every member's pointers)
+if [[ $API == true && $HAS_R == t ]]; then
+    echo "-- R1: mark_read in the P2 group (odd transactions: the owner posts a reply; even ones are measured)"
+    # the median: pgbench numbers each client's transactions from 1; r1_clients:
+    # each client marks its own members (client_id modulo r1_clients) read
+    PGB_COMMON+=(-D r1_clients=1)
+    DB=bench_p2 run r1_chat r1_chat.pgbench 1 -t $((2 * R_TXNS)) '$2 % 2 == 0'
+    PGB_COMMON+=(-D "r1_clients=$CLIENTS")
+    DB=bench_p2 run r1_chat4 r1_chat.pgbench "$CLIENTS" -T "$R_DURATION" '$2 % 2 == 0'
+    # the rate of mark_read: every client alternates reply and mark_read
+    TPS[r1_chat4]=$(awk -v t="${TPS[r1_chat4]:-0}" 'BEGIN { printf "%.3f", t / 2 }')
+    N[r1_chat4]=$(( ${N[r1_chat4]:-0} / 2 )) N[r1_chat]=$(( ${N[r1_chat]:-0} / 2 ))
+    echo "   R1 with $CLIENTS clients: ${TPS[r1_chat4]} mark_read/s (pgbench tps / 2)"
+
+    echo "-- R2: receipts of a message a third of the group has seen and a third has received"
+    t0=$(date +%s.%N)
+    R2_MESSAGE=$(sql_p2 "SELECT chat.new_reply(thread_id => $P2_THREAD, sender => $P2_BASE + 1,
+                                                content => 'R2: the message whose receipts are read')")
+    R2_THIRD=$(( (P2_MEMBERS - 1) / 3 ))
+    # members 2 .. 1+third read up to it, the next third receive it, the rest
+    # (and the owner, its sender) stay before it; through the API
+    sql_p2 "SELECT count(*) FROM generate_series(2, 1 + $R2_THIRD) i,
+                   chat.mark_read(thread_id => $P2_THREAD, reader => $P2_BASE + i, up_to => $R2_MESSAGE)" >/dev/null
+    sql_p2 "SELECT count(*) FROM generate_series(2 + $R2_THIRD, 1 + 2 * $R2_THIRD) i,
+                   chat.mark_delivered(reader => $P2_BASE + i, thread_id => $P2_THREAD, up_to => $R2_MESSAGE)" >/dev/null
+    psql_q -d bench_p2 -c "VACUUM ANALYZE chat.member, chat.thread, chat.message"
+    got=$(sql_p2 "SELECT format('%s seen, %s delivered', count(*) FILTER (WHERE status = 'seen'),
+                                count(*) FILTER (WHERE status = 'delivered'))
+                    FROM chat.receipts(message_id => $R2_MESSAGE, viewer => $P2_BASE + 1)")
+    echo "   message $R2_MESSAGE: receipts $got (want $R2_THIRD seen, $R2_THIRD delivered); set up in $(since "$t0") s"
+    [[ $got == "$R2_THIRD seen, $R2_THIRD delivered" ]] || problems=$((problems + 1))
+    R2_PAGE=$(sql_p2 "SELECT format('%s messages, seen_count %s..%s', count(*), min(seen_count), max(seen_count))
+                        FROM chat.messages(thread_id => $P2_THREAD, viewer => $P2_BASE + 1)")
+    echo "   first page of the group for the owner: $R2_PAGE"
+    PGB_COMMON+=(-D "r2_message=$R2_MESSAGE")
+    DB=bench_p2 run r2_receipts r2_receipts.pgbench 1 -t "$R_TXNS"
+    DB=bench_p2 run r2_messages r2_messages.pgbench 1 -t "$R_TXNS"
+
+    echo "-- R3: toggle_reaction, $CLIENTS clients, $R3_USERS users x $R3_MESSAGES messages of the P2 group"
+    R3_MSGS=$(sql_p2 "SELECT array_agg(chat.new_reply(thread_id => $P2_THREAD, sender => $P2_BASE + 1,
+                                                      content => 'R3: react to this ' || i) ORDER BY i)
+                        FROM generate_series(1, $R3_MESSAGES) i")
+    PGB_COMMON+=(-D "r3_messages=$R3_MSGS" -D "r3_count=$R3_MESSAGES" -D "r3_users=$R3_USERS")
+    DB=bench_p2 run r3_chat r3_chat.pgbench "$CLIENTS" -T "$R_DURATION"
+    # afterwards: per message, rows of 👍 = distinct users = the count chat.reactions reports
+    R3_CHECK=$(sql_p2 "SELECT format('%s of %s messages consistent, %s reactions present',
+                                     count(*) FILTER (WHERE rows = users AND rows = coalesce(api, 0)),
+                                     count(*), sum(rows))
+                         FROM (SELECT m,
+                                      (SELECT count(*) FROM chat.reaction r
+                                        WHERE r.message_id = m AND r.reaction = '👍') AS rows,
+                                      (SELECT count(DISTINCT r.user_id) FROM chat.reaction r
+                                        WHERE r.message_id = m AND r.reaction = '👍') AS users,
+                                      (SELECT x.count FROM chat.reactions(message_id => m, viewer => $P2_BASE + 1) x
+                                        WHERE x.reaction = '👍') AS api
+                                 FROM unnest('$R3_MSGS'::bigint[]) m) c")
+    echo "   R3 reactions afterwards: $R3_CHECK"
+    R3_OK=$([[ $R3_CHECK == "$R3_MESSAGES of $R3_MESSAGES messages consistent"* ]] && echo t || echo f)
+    [[ $R3_OK == t ]] || problems=$((problems + 1))
+fi
+
 echo "-- consistency after the workloads"
 t0=$(date +%s.%N)
 VERIFY=$(sql "SELECT count(*) FROM chat.verify_unread()")
@@ -594,6 +674,12 @@ if [[ $API == true ]]; then
     v_p4m=$(verdict le "${MED[p4_mixed]}" 2)
     verdicts+=("$v_p2c" "$v_p3m" "$v_p4m")
 fi
+RUN_R=$([[ $API == true && $HAS_R == t ]] && echo true || echo false)
+if [[ $RUN_R == true ]]; then
+    r3_ok() { [[ ${FAIL[r3_chat]:-1} == 0 && ${ABORT[r3_chat]} == 0 && ${R3_OK:-f} == t ]]; }
+    v_r3=$(verdict r3_ok)
+    verdicts+=("$v_r3")
+fi
 misses=$(printf '%s\n' "${verdicts[@]}" | grep -c MISS || true)
 
 T_END=$(date +%s)
@@ -623,6 +709,13 @@ if [[ $API == true ]]; then
 fi
 [[ $HAS_NOTIFY == 0 ]] ||
     row P8 "P1 with notify on" chat "$CLIENTS" "${N[p8_chat]:-0}" "$(fails p8_chat)" "$(tps1 p8_chat)" "${MED[p8_chat]}" "$r_p8_bare" "-" "measured (${r_p8_p1} x P1)" ""
+if [[ $RUN_R == true ]]; then
+    row R1 "mark_read, group of $P2_MEMBERS" chat 1 "${N[r1_chat]:-0}" "$(fails r1_chat)" - "${MED[r1_chat]}" - - "measured" ""
+    row R1 "mark_read, group of $P2_MEMBERS" chat "$CLIENTS" "${N[r1_chat4]:-0}" "$(fails r1_chat4)" "$(tps1 r1_chat4)" "${MED[r1_chat4]}" - - "measured" ""
+    row R2 "receipts, 1/3 seen 1/3 deliv." chat 1 "${N[r2_receipts]:-0}" "$(fails r2_receipts)" "$(tps1 r2_receipts)" "${MED[r2_receipts]}" - - "measured" ""
+    row R2 "messages page 1 (seen_count)" chat 1 "${N[r2_messages]:-0}" "$(fails r2_messages)" "$(tps1 r2_messages)" "${MED[r2_messages]}" - - "measured" ""
+    row R3 "toggle_reaction, ${R3_USERS}u x ${R3_MESSAGES} msgs" chat "$CLIENTS" "${N[r3_chat]:-0}" "$(fails r3_chat)" "$(tps1 r3_chat)" "${MED[r3_chat]}" - - "0 failed, consistent" "$v_r3"
+fi
 row P5 "mark_read, $P5_MESSAGES unread" chat 1 "$(( ${N[p5_chat]:-0} / 2 ))" "$(fails p5_chat)" - "${MED[p5_chat]}" - - "<= 1 ms" "$v_p5"
 row "" "verify_unread, P2 recount" chat - - - - "$VERIFY" - - "0 rows" "$v_ver"
 echo
@@ -631,6 +724,12 @@ if [[ $API == true ]]; then
     echo "   (vs seed: the seed P2 group's tps); P3mixed: $P3M_ROOMS rooms of every kind (bench/sql/load_p3_mixed.sql)"
 else
     echo "   P2chan, P3mixed, P4mixed: skipped (no room API before chat 0.3, or BENCH_ROOM_API=off); the P2 group is built from rows"
+fi
+if [[ $RUN_R == true ]]; then
+    echo "   R1-R3 in the P2 group: R1 tps = mark_read/s, each client alternating it with the owner's reply"
+    echo "   (median: mark_read only); R2 message: $R2_THIRD seen, $R2_THIRD delivered; R3 after the run: $R3_CHECK"
+else
+    echo "   R1-R3: skipped (no receipts and reactions before chat 0.3, or no room API)"
 fi
 echo "   P3 baseline: the seeds' inbox, one query per thread for its latest message, run inside the"
 echo "   server (a client doing the same pays a round trip per thread on top); chat.inbox is ${r_p3_oneq}x"
@@ -643,7 +742,8 @@ if [[ $problems -gt 0 ]]; then
     echo "   $problems consistency problem(s): see above" >&2
     status=1
 fi
-for w in limit p1_chat p2_chat p3_chat p4_chat p5_chat p2_chan p3_mixed p4_mixed; do
+for w in limit p1_chat p2_chat p3_chat p4_chat p5_chat p2_chan p3_mixed p4_mixed \
+         r1_chat r1_chat4 r2_receipts r2_messages r3_chat; do
     if [[ ${ABORT[$w]:-0} != 0 ]]; then
         echo "   $w: pgbench clients aborted (see its errors above)" >&2
         status=1
