@@ -278,7 +278,7 @@ SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p
             WHERE p.pronamespace = 'chat'::regnamespace AND p.prolang <> (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c')
               AND p.proname IN ('receipts', 'add_reaction', 'remove_reaction', 'toggle_reaction', 'reactions',
                                 'forward_message', '_add_attachments', '_check_attachments', '_reaction_summary',
-                                '_attachment_list', '_receipt', '_reactable', '_check_reaction', 'messages',
+                                '_attachment_list', '_reactable', '_check_reaction', 'messages',
                                 'mark_read', 'mark_unread', 'mark_delivered', 'new_message', 'set_setting')
               AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)),
           NULL, 'every new SQL function pins search_path');
