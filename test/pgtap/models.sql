@@ -124,16 +124,7 @@ CREATE FUNCTION pg_temp.state() RETURNS text
 $$;
 CREATE TEMP TABLE baseline AS SELECT pg_temp.state() AS state;
 
-/* Two assertions: the call fails as expected, and nothing changed. */
-CREATE FUNCTION pg_temp.fails(sql text, code text, msg text, what text) RETURNS SETOF text
-    LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN NEXT throws_ok(sql, code, msg, what);
-    RETURN NEXT is(pg_temp.state(), (SELECT state FROM baseline), what || ': nothing changed');
-END
-$$;
-CREATE FUNCTION pg_temp.rebase() RETURNS void
-    LANGUAGE sql AS $$ UPDATE baseline SET state = pg_temp.state() $$;
+\ir lib/fails.sql
 
 /* ---- catalog shape ------------------------------------------------------------ */
 
