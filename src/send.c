@@ -2,6 +2,8 @@
  * send.c
  *	  chat.new_reply in C: the hot path of sending checks its arguments and
  *	  inserts the message through a saved plan; the trigger does the rest.
+ *	  Attachments (chat 0.3 on), a swapped message model and the message_sent
+ *	  event follow the insert.
  */
 #include "postgres.h"
 
@@ -11,10 +13,10 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
-#include "utils/builtins.h"
-#include "utils/syscache.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
 
 #include "chat.h"
 

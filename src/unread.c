@@ -14,19 +14,24 @@
  * The thread row is locked before the id is drawn, so ids increase within a
  * thread in commit order, and every writer of several member rows of a thread
  * locks the thread row first, so those writers never deadlock.
+ *
+ * The same statements check the sender: a text message needs a member, and
+ * from chat 0.3 on one with the permission "post" (read from the member row
+ * the trigger updates anyway).  A row that arrives with an id its thread has
+ * already counted is one restored by pg_dump and is left as it is.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "catalog/namespace.h"
-#include "utils/inval.h"
 
 #include "chat.h"
 
