@@ -53,6 +53,8 @@
 #   BENCH_P3_THREADS [10000]      threads of the P3 user
 #   BENCH_P3M_ROOMS [10000]       rooms of the P3mixed user
 #   BENCH_P5_MESSAGES [50000]     unread messages of the P5 thread
+#   BENCH_P6_CLIENTS [8]          clients of the P6 mixed load
+#   BENCH_P6_DURATION [20]        seconds of the P6 mixed load
 #   BENCH_P5_RESET [update]       how P5 resets the read pointer between two
 #                                 mark_read: "update" (one UPDATE leaving the
 #                                 exact state chat.mark_unread leaves, checked
@@ -98,6 +100,8 @@ VERIFY_P2=${BENCH_VERIFY_P2:-bench}
 ROOM_API=${BENCH_ROOM_API:-auto}
 P5_MESSAGES=${BENCH_P5_MESSAGES:-50000}
 P5_RESET=${BENCH_P5_RESET:-update}
+P6_CLIENTS=${BENCH_P6_CLIENTS:-8}
+P6_DURATION=${BENCH_P6_DURATION:-20}
 R_TXNS=${BENCH_R_TXNS:-200}
 R_DURATION=${BENCH_R_DURATION:-5}
 R3_MESSAGES=${BENCH_R3_MESSAGES:-5}
@@ -515,6 +519,11 @@ for w in limit p1_seed p1_chat p2_chat; do combine "$w"; done
 [[ $API == false ]] || combine p2_chan
 DB=bench_p2 run p2_seed p2_seed.pgbench "$CLIENTS" -T "$SEED_P2_DURATION"
 
+# P6: the mixed load of SPEC §9 on the P1 threads; the recount at the end of
+# the run covers it
+echo "-- mixed load (${P6_CLIENTS} clients, ${P6_DURATION} s)"
+run p6_chat p6_chat.pgbench "$P6_CLIENTS" -T "$P6_DURATION"
+
 echo "-- read workloads (1 client)"
 psql_q -d bench -c "VACUUM ANALYZE"
 run p3_chat p3_chat.pgbench 1 -t "$LAT_TXNS"
@@ -666,7 +675,9 @@ v_p4=$(verdict le "${MED[p4_chat]}" 2)
 p5_ok() { le "${MED[p5_chat]}" 1 && [[ ${ABORT[p5_chat]} == 0 ]]; }
 v_p5=$(verdict p5_ok)
 v_ver=$(verdict test "$VERIFY" == 0)
-verdicts=("$v_p1" "$v_p2" "$v_p3" "$v_p4" "$v_p5" "$v_ver")
+p6_ok() { [[ ${FAIL[p6_chat]:-1} == 0 && ${ABORT[p6_chat]} == 0 && ${DEAD[p6_chat]:-0} == 0 && $VERIFY == 0 ]]; }
+v_p6=$(verdict p6_ok)
+verdicts=("$v_p1" "$v_p2" "$v_p3" "$v_p4" "$v_p5" "$v_p6" "$v_ver")
 if [[ $API == true ]]; then
     p2c_ok() { ge "$r_p2c_bare" 0.6 && [[ ${FAIL[p2_chan]:-1} == 0 && ${ABORT[p2_chan]} == 0 ]]; }
     v_p2c=$(verdict p2c_ok)
@@ -716,6 +727,7 @@ if [[ $RUN_R == true ]]; then
     row R2 "messages page 1 (seen_count)" chat 1 "${N[r2_messages]:-0}" "$(fails r2_messages)" "$(tps1 r2_messages)" "${MED[r2_messages]}" - - "measured" ""
     row R3 "toggle_reaction, ${R3_USERS}u x ${R3_MESSAGES} msgs" chat "$CLIENTS" "${N[r3_chat]:-0}" "$(fails r3_chat)" "$(tps1 r3_chat)" "${MED[r3_chat]}" - - "0 failed, consistent" "$v_r3"
 fi
+row P6 "mixed 70/20/10, P1 threads" chat "$P6_CLIENTS" "${N[p6_chat]:-0}" "$(fails p6_chat)" "$(tps1 p6_chat)" "${MED[p6_chat]}" - - "0 failed, counts exact" "$v_p6"
 row P5 "mark_read, $P5_MESSAGES unread" chat 1 "$(( ${N[p5_chat]:-0} / 2 ))" "$(fails p5_chat)" - "${MED[p5_chat]}" - - "<= 1 ms" "$v_p5"
 row "" "verify_unread, P2 recount" chat - - - - "$VERIFY" - - "0 rows" "$v_ver"
 echo
