@@ -5,12 +5,17 @@
 #ifndef CHAT_H
 #define CHAT_H
 
+#include "executor/spi.h"
 #include "utils/jsonb.h"
 
 /* settings.c */
 extern void chat_settings_init(void);
+extern void chat_cache_fill(bool *valid, void (*load) (void));
 extern int64 chat_setting_int64(const char *key);
 extern Jsonb *chat_setting_optional(const char *key);
+
+/* unread.c */
+extern SPIPlanPtr chat_keep_plan(const char *sql, int nargs, Oid *argtypes);
 
 /* send.c */
 extern bool chat_text_is_blank(text *value);

@@ -152,12 +152,8 @@ prepare_send_plans(Oid user_type)
 			SPI_freeplan(extra_plan);
 		insert_plan = parent_plan = extra_plan = NULL;
 	}
-	insert_plan = SPI_prepare_cursor(insert_sql, 4, insert_args, CURSOR_OPT_GENERIC_PLAN);
-	parent_plan = SPI_prepare_cursor(parent_sql, 1, parent_args, CURSOR_OPT_GENERIC_PLAN);
-	if (insert_plan == NULL || parent_plan == NULL)
-		elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(insert_plan);
-	SPI_keepplan(parent_plan);
+	insert_plan = chat_keep_plan(insert_sql, 4, insert_args);
+	parent_plan = chat_keep_plan(parent_sql, 1, parent_args);
 	extra_plan = NULL;			/* prepared when first needed: 0.1 has no _fill_extra */
 	send_user_type = user_type;
 }
@@ -255,10 +251,7 @@ chat_new_reply(PG_FUNCTION_ARGS)
 		{
 			Oid			extra_types[3] = {INT8OID, INT8OID, JSONBOID};
 
-			extra_plan = SPI_prepare_cursor(extra_sql, 3, extra_types, CURSOR_OPT_GENERIC_PLAN);
-			if (extra_plan == NULL)
-				elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-			SPI_keepplan(extra_plan);
+			extra_plan = chat_keep_plan(extra_sql, 3, extra_types);
 		}
 		if (SPI_execute_plan(extra_plan, extra_args, extra_nulls, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "chat: cannot fill the message model");

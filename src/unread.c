@@ -94,8 +94,8 @@ static const char *may_post_sql =
  * generic plan: a custom plan per call costs a planning per message, and
  * the statements are simple key lookups whatever the parameters.
  */
-static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *argtypes)
+SPIPlanPtr
+chat_keep_plan(const char *sql, int nargs, Oid *argtypes)
 {
 	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
@@ -162,12 +162,12 @@ prepare_plans(Oid user_type)
 		SPI_freeplan(counted_plan);
 		thread_plan = fanout_plan = sender_plan = counted_plan = NULL;
 	}
-	thread_plan = keep_plan(thread_sql, 3, thread_args);
+	thread_plan = chat_keep_plan(thread_sql, 3, thread_args);
 	sql = psprintf(fanout_sql, permissions ? may_post_sql : "");
-	fanout_plan = keep_plan(sql, 4, member_args);
+	fanout_plan = chat_keep_plan(sql, 4, member_args);
 	sql = psprintf(sender_sql, permissions ? may_post_sql : "");
-	sender_plan = keep_plan(sql, 4, member_args);
-	counted_plan = keep_plan(counted_sql, 2, counted_args);
+	sender_plan = chat_keep_plan(sql, 4, member_args);
+	counted_plan = chat_keep_plan(counted_sql, 2, counted_args);
 	plans_user_type = user_type;
 	plans_permissions = permissions;
 }
