@@ -130,9 +130,6 @@ registry_load(void)
 		MemoryContextReset(registry_cxt);
 	memset(&registry, 0, sizeof(registry));
 
-	/* an invalidation arriving while we read will clear this again */
-	registry_valid = true;
-
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
 
@@ -197,18 +194,7 @@ const ChatRegistry *
 chat_registry(void)
 {
 	if (!registry_valid)
-	{
-		PG_TRY();
-		{
-			registry_load();
-		}
-		PG_CATCH();
-		{
-			registry_valid = false;
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
+		chat_cache_fill(&registry_valid, registry_load);
 	return &registry;
 }
 

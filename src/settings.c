@@ -66,9 +66,6 @@ setting_load(void)
 		MemoryContextReset(setting_cxt);
 	setting_cache = NULL;
 
-	/* an invalidation arriving while we read will clear this again */
-	setting_valid = true;
-
 	nsp = get_namespace_oid("chat", false);
 	setting_relid = get_relname_relid("setting", nsp);
 
@@ -106,23 +103,34 @@ setting_load(void)
 	SPI_finish();
 }
 
+/*
+ * Fill a per-backend cache whose invalidation callback clears *valid: the
+ * flag is set before loading, so an invalidation arriving while the load
+ * reads the catalog clears it again, and a failed load leaves it cleared.
+ * Shared by the settings and the registry caches.
+ */
+void
+chat_cache_fill(bool *valid, void (*load) (void))
+{
+	*valid = true;
+	PG_TRY();
+	{
+		load();
+	}
+	PG_CATCH();
+	{
+		*valid = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 /* Load the cache when it is empty. */
 static void
 setting_ensure(void)
 {
 	if (!setting_valid)
-	{
-		PG_TRY();
-		{
-			setting_load();
-		}
-		PG_CATCH();
-		{
-			setting_valid = false;
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
+		chat_cache_fill(&setting_valid, setting_load);
 }
 
 /*
