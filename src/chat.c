@@ -50,4 +50,5 @@ _PG_init(void)
 
 	chat_settings_init();
 	chat_registry_init();
+	chat_identity_init();
 }

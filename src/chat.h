@@ -14,6 +14,14 @@ extern void chat_cache_fill(bool *valid, void (*load) (void));
 extern int64 chat_setting_int64(const char *key);
 extern Jsonb *chat_setting_optional(const char *key);
 
+/* identity.c: the session's chat user and trust level */
+extern void chat_identity_init(void);
+extern bool chat_role_is_server(Oid role);
+extern char *chat_current_user_text(void);
+extern void chat_check_actor(FunctionCallInfo fcinfo, int argno);
+extern void chat_require_server(const char *what);
+extern void chat_require_internal(const char *function);
+
 /* unread.c */
 extern SPIPlanPtr chat_keep_plan(const char *sql, int nargs, Oid *argtypes);
 

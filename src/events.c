@@ -14,6 +14,7 @@
 #include "commands/async.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -71,19 +72,38 @@ setting_string(const char *key, const char *missing)
 	return pnstrdup(scalar.val.string.val, scalar.val.string.len);
 }
 
-/* Call fn(arg) and return its result, which may be NULL. */
+/*
+ * Call fn(arg) and return its result, which may be NULL.  Hooks, renderers
+ * and the display-name function are the application's code: they run as the
+ * current role (the end user or the application server), as triggers do,
+ * never as the owner of chat's SECURITY DEFINER functions.  One that needs
+ * more rights is declared SECURITY DEFINER by its author.
+ */
 static Datum
 call_function(Oid fn, Datum arg, bool *isnull)
 {
 	LOCAL_FCINFO(fcinfo, 1);
 	FmgrInfo	flinfo;
-	Datum		result;
+	volatile Datum result = (Datum) 0;
+	Oid			save_user;
+	int			save_sec;
 
 	fmgr_info(fn, &flinfo);
 	InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
 	fcinfo->args[0].value = arg;
 	fcinfo->args[0].isnull = false;
-	result = FunctionCallInvoke(fcinfo);
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(GetOuterUserId(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		result = FunctionCallInvoke(fcinfo);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
 	*isnull = fcinfo->isnull;
 	return result;
 }
@@ -201,6 +221,7 @@ chat_emit_sql(PG_FUNCTION_ARGS)
 	char	   *fields = NULL;
 	Oid			user_type;
 
+	chat_require_internal("chat._emit");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		elog(ERROR, "chat._emit: event and thread_id are required");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));

@@ -176,6 +176,7 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	int64		message_id;
 	const ChatRegistry *registry;
 
+	chat_check_actor(fcinfo, 1);
 	require_arg(fcinfo, 0, "thread_id");
 	require_arg(fcinfo, 1, "sender");
 	thread_id = PG_GETARG_INT64(0);

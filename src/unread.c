@@ -28,6 +28,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -226,6 +227,17 @@ chat_message_insert(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		elog(ERROR, "chat_message_insert: must be fired before insert for each row");
+
+	/*
+	 * chat's functions insert as the extension owner; an end user granted
+	 * INSERT would be stopped by row-level security only after this trigger
+	 * had run, so stop it here, before anything is counted.
+	 */
+	if (!chat_role_is_server(GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to insert into chat.message directly"),
+				 errhint("Send messages with chat.new_message() or chat.new_reply().")));
 
 	desc = RelationGetDescr(trigdata->tg_relation);
 	tuple = trigdata->tg_trigtuple;

@@ -154,8 +154,8 @@ SELECT is(pg_get_function_result('chat.inbox(chat.user_id, text, text, integer)'
           'TABLE(thread_id bigint, kind text, subject text, last_message_id bigint, last_sender_id chat.user_id, last_preview text, last_sent_at timestamp with time zone, unread_count bigint, unread boolean, muted boolean, member_count integer, cursor text, extra jsonb)',
           'chat.inbox keeps its 0.1 columns in order, then extra');
 SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_generic_plan', 'search_path=pg_catalog, pg_temp']
-             FROM pg_proc WHERE oid = 'chat.inbox(chat.user_id, text, text, integer)'::regprocedure),
-          'chat.inbox still forces the generic plan and pins search_path');
+             FROM pg_proc WHERE oid = 'chat_internal.inbox(chat.user_id, text, text, integer)'::regprocedure),
+          'the body of chat.inbox still forces the generic plan and pins search_path');
 SELECT is(pg_get_function_arguments('chat.messages(bigint, chat.user_id, bigint, bigint, integer)'::regprocedure),
           'thread_id bigint, viewer chat.user_id DEFAULT chat.current_user_id(), before bigint DEFAULT NULL::bigint, after bigint DEFAULT NULL::bigint, page_size integer DEFAULT 50',
           'chat.messages keeps its arguments and defaults');
@@ -174,16 +174,16 @@ SELECT is_empty($$
                          '_check_model_admin', '_model_dropped', 'messages', 'inbox')
        AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp']
 $$, 'every function of the models pins search_path');
-SELECT ok(NOT has_function_privilege('public', 'chat.swap_model(text, regclass)', 'EXECUTE')
-          AND NOT has_function_privilege('public', 'chat.swap_renderer(text, regprocedure)', 'EXECUTE'),
-          'PUBLIC cannot execute swap_model and swap_renderer');
-SELECT ok(has_function_privilege('public', 'chat._fill_extra(text, bigint, bigint, chat.user_id, jsonb)', 'EXECUTE')
-          AND has_function_privilege('public', 'chat._extras(text, bigint[], bigint[])', 'EXECUTE'),
-          'the fill and read helpers run with the caller''s rights, for anyone who may send and read');
-SELECT is((SELECT count(*)::int FROM pg_proc p
+SELECT ok(has_function_privilege('public', 'chat.swap_model(text, regclass)', 'EXECUTE')
+          AND has_function_privilege('public', 'chat.swap_renderer(text, regprocedure)', 'EXECUTE'),
+          'PUBLIC may call swap_model and swap_renderer, which refuse end users themselves');
+SELECT ok(NOT has_function_privilege('public', 'chat._fill_extra(text, bigint, bigint, chat.user_id, jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('public', 'chat._extras(text, bigint[], bigint[])', 'EXECUTE'),
+          'the fill and read helpers are internal: PUBLIC cannot execute them');
+SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p
             WHERE p.pronamespace = 'chat'::regnamespace AND p.prosecdef
               AND p.proname IN ('swap_model', 'swap_renderer', '_fill_extra', '_extras', 'messages', 'inbox')),
-          0, 'none of them is SECURITY DEFINER');
+          '{inbox,messages,swap_model,swap_renderer}', 'the public functions are SECURITY DEFINER, the helpers are not');
 SELECT is((SELECT evtevent FROM pg_event_trigger WHERE evtname = 'chat_model_dropped'), 'sql_drop',
           'an event trigger forgets dropped tables and renderers');
 
@@ -263,11 +263,11 @@ SELECT pg_temp.fails($$SELECT chat.swap_renderer('message', 'myapp.render_proc(j
 CREATE ROLE chat_models_end_user;
 GRANT USAGE ON SCHEMA chat TO chat_models_end_user;
 SELECT pg_temp.fails($$SET LOCAL ROLE chat_models_end_user; SELECT chat.swap_model('message', NULL)$$,
-                     '42501', 'permission denied for function swap_model', 'swap_model: an end user');
+                     '42501', 'permission denied to swap models', 'swap_model: an end user');
 SELECT pg_temp.fails($$SET LOCAL ROLE chat_models_end_user; SELECT chat.swap_renderer('message', NULL)$$,
-                     '42501', 'permission denied for function swap_renderer', 'swap_renderer: an end user');
+                     '42501', 'permission denied to swap renderers', 'swap_renderer: an end user');
 SELECT pg_temp.fails($$SET LOCAL ROLE chat_models_end_user; SELECT chat._check_model_admin()$$,
-                     '42501', 'permission denied to change chat''s models', 'the administrator check refuses an end user');
+                     '42501', 'permission denied for function _check_model_admin', 'an end user cannot call the administrator check');
 
 /* ---- registering ------------------------------------------------------------------ */
 

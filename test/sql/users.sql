@@ -137,19 +137,18 @@ SELECT tbl, id_column, on_delete, display_name FROM chat.user_binding;
 SELECT count(*) AS keys FROM keys;
 DROP TABLE public.app_account, public.app_guest;
 DROP VIEW public.app_user_names;
--- only the owner of chat's tables may bind
+-- only a server role may bind; a server role that is not a superuser binds
+-- only a table it may reference
 DROP ROLE IF EXISTS regress_chat_app;
 CREATE ROLE regress_chat_app;
-GRANT USAGE ON SCHEMA chat TO regress_chat_app;
 SET ROLE regress_chat_app;
 SELECT chat.use_user_table(NULL);
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION chat.use_user_table(regclass, name, text, regprocedure) TO regress_chat_app;
+SELECT chat.set_setting('server_roles', '["regress_chat_app"]');
 SET ROLE regress_chat_app;
-SELECT chat.use_user_table(NULL);
+SELECT chat.use_user_table('public.app_user');
 RESET ROLE;
-REVOKE ALL ON FUNCTION chat.use_user_table(regclass, name, text, regprocedure) FROM regress_chat_app;
-REVOKE ALL ON SCHEMA chat FROM regress_chat_app;
+SELECT chat.set_setting('server_roles', NULL);
 DROP ROLE regress_chat_app;
 SELECT count(*) AS keys FROM keys;
 

@@ -1,0 +1,387 @@
+/*
+ * identity.c
+ *	  Who is calling: the session's chat user and its trust level.
+ *
+ * The role that counts is the current role when chat is called (what SET ROLE
+ * and PostgREST's SET LOCAL ROLE set), GetOuterUserId(), never the owner of
+ * the SECURITY DEFINER function that is running.
+ *
+ * A server role (a superuser, the extension owner, or a member of a role
+ * named in the setting server_roles) may act for any user.  Every other role
+ * is an end user: it acts only as chat.current_user_id(), which is the user
+ * the role is mapped to in chat.role_map when it is mapped (settings are then
+ * ignored), else the setting chat.user_id, else the "sub" claim of PostgREST's
+ * request.jwt.claims.
+ *
+ * The extension owner is the owner of schema chat: CREATE EXTENSION gives the
+ * schema to the role that creates the extension, and the schema's owner is in
+ * the syscache where pg_extension's is not.
+ *
+ * chat.role_map is read with an index scan, not SPI, so the lookup needs no
+ * privilege and no search_path; the answer for the current role is cached
+ * until chat.role_map changes (its statement trigger sends a relcache
+ * invalidation) or the role changes.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "chat.h"
+
+/* the answer of chat.role_map for one role */
+static bool map_valid = false;
+static Oid	map_role = InvalidOid;
+static char *map_user = NULL;	/* in TopMemoryContext; NULL: not mapped */
+static Oid	map_relid = InvalidOid;
+
+static void
+map_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == map_relid)
+		map_valid = false;
+}
+
+/* Register the invalidation callback; called once from _PG_init. */
+void
+chat_identity_init(void)
+{
+	CacheRegisterRelcacheCallback(map_invalidate, (Datum) 0);
+}
+
+/* The OID of schema chat's owner: the extension owner. */
+static Oid
+extension_owner(void)
+{
+	Oid			nsp = get_namespace_oid("chat", false);
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "chat: cache lookup failed for schema %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * Is this role a server role?  is_member_of_role, not has_privs_of_role: a
+ * role that may SET ROLE to a server role can become one anyway.
+ */
+bool
+chat_role_is_server(Oid role)
+{
+	Jsonb	   *listed;
+
+	if (superuser_arg(role) || is_member_of_role(role, extension_owner()))
+		return true;
+
+	listed = chat_setting_optional("server_roles");
+	if (listed != NULL && JB_ROOT_IS_ARRAY(listed) && !JB_ROOT_IS_SCALAR(listed))
+	{
+		JsonbIterator *it = JsonbIteratorInit(&listed->root);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			Oid			server;
+			char	   *name;
+
+			if (tok != WJB_ELEM || v.type != jbvString)
+				continue;
+			name = pnstrdup(v.val.string.val, v.val.string.len);
+			server = get_role_oid(name, true);
+			pfree(name);
+			if (OidIsValid(server) && is_member_of_role(role, server))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The user chat.role_map gives this role, or NULL; read by index scan. */
+static char *
+mapped_user(Oid role)
+{
+	Oid			nsp;
+	Relation	rel;
+	Relation	idx;
+	Oid			idxoid;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *user = NULL;
+
+	if (map_valid && map_role == role)
+		return map_user;
+
+	nsp = get_namespace_oid("chat", false);
+	map_relid = get_relname_relid("role_map", nsp);
+	if (!OidIsValid(map_relid))
+		return NULL;			/* chat before 0.4 */
+	idxoid = get_relname_relid("role_map_pkey", nsp);
+	if (!OidIsValid(idxoid))
+		elog(ERROR, "chat: index chat.role_map_pkey is missing");
+
+	/* set before reading, so an invalidation arriving meanwhile clears it */
+	map_valid = true;
+	map_role = role;
+
+	rel = table_open(map_relid, AccessShareLock);
+	idx = index_open(idxoid, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(role));
+	scan = systable_beginscan(rel, idxoid, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+		Datum		value = heap_getattr(tup, 2, desc, &isnull);
+
+		if (!isnull)
+		{
+			Oid			typoutput;
+			bool		typisvarlena;
+
+			getTypeOutputInfo(TupleDescAttr(desc, 1)->atttypid, &typoutput, &typisvarlena);
+			user = MemoryContextStrdup(TopMemoryContext,
+									   OidOutputFunctionCall(typoutput, value));
+		}
+	}
+	systable_endscan(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	if (map_user != NULL)
+		pfree(map_user);
+	map_user = user;
+	return user;
+}
+
+/* The "sub" claim of a JSON claims object, as text, or NULL. */
+static char *
+claims_sub(const char *claims)
+{
+	Jsonb	   *jb;
+	JsonbValue *sub;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(claims)));
+	if (!JB_ROOT_IS_OBJECT(jb))
+		return NULL;
+	sub = getKeyJsonValueFromContainer(&jb->root, "sub", 3, NULL);
+	if (sub == NULL)
+		return NULL;
+	if (sub->type == jbvString)
+		return pnstrdup(sub->val.string.val, sub->val.string.len);
+	if (sub->type == jbvNumeric)
+		return DatumGetCString(DirectFunctionCall1(numeric_out,
+												   NumericGetDatum(sub->val.numeric)));
+	return NULL;
+}
+
+/* A non-empty setting's value, or NULL. */
+static const char *
+setting_text(const char *name)
+{
+	const char *value = GetConfigOption(name, true, false);
+
+	return (value != NULL && value[0] != '\0') ? value : NULL;
+}
+
+/*
+ * The session's chat user as text, or NULL: the role's mapping, else
+ * chat.user_id, else the "sub" of request.jwt.claims (or of PostgREST's
+ * older request.jwt.claim.sub).
+ */
+char *
+chat_current_user_text(void)
+{
+	char	   *user = mapped_user(GetOuterUserId());
+	const char *value;
+
+	if (user != NULL)
+		return pstrdup(user);
+	if ((value = setting_text("chat.user_id")) != NULL)
+		return pstrdup(value);
+	if ((value = setting_text("request.jwt.claims")) != NULL &&
+		(user = claims_sub(value)) != NULL)
+		return user;
+	if ((value = setting_text("request.jwt.claim.sub")) != NULL)
+		return pstrdup(value);
+	return NULL;
+}
+
+/* How to read and write values of chat.user_id (a domain over its base). */
+typedef struct UserIdIO
+{
+	Oid			domain;
+	FmgrInfo	input;
+	Oid			ioparam;
+	FmgrInfo	output;
+	void	   *domain_extra;	/* domain_check's cache */
+} UserIdIO;
+
+static UserIdIO *
+user_id_io(FunctionCallInfo fcinfo, Oid domain)
+{
+	UserIdIO   *io = (UserIdIO *) fcinfo->flinfo->fn_extra;
+
+	if (io == NULL || io->domain != domain)
+	{
+		Oid			typinput;
+		Oid			typoutput;
+		bool		typisvarlena;
+
+		io = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(UserIdIO));
+		io->domain = domain;
+		getTypeInputInfo(domain, &typinput, &io->ioparam);
+		fmgr_info_cxt(typinput, &io->input, fcinfo->flinfo->fn_mcxt);
+		getTypeOutputInfo(domain, &typoutput, &typisvarlena);
+		fmgr_info_cxt(typoutput, &io->output, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = io;
+	}
+	return io;
+}
+
+/* A user id as a value of the domain (checked against its constraints). */
+static Datum
+user_id_datum(FunctionCallInfo fcinfo, UserIdIO *io, char *text)
+{
+	Datum		value = InputFunctionCall(&io->input, text, io->ioparam, -1);
+
+	domain_check(value, false, io->domain, &io->domain_extra, fcinfo->flinfo->fn_mcxt);
+	return value;
+}
+
+/*
+ * Refuse an end user acting for anyone but itself, or acting with no
+ * identity.  "actor" is argument argno of the calling function, of type
+ * chat.user_id; a NULL actor passes when the session has an identity (the
+ * function then reports the missing argument itself).
+ */
+void
+chat_check_actor(FunctionCallInfo fcinfo, int argno)
+{
+	Oid			role = GetOuterUserId();
+	char	   *me;
+	UserIdIO   *io;
+	char	   *actor;
+	char	   *mine;
+
+	if (chat_role_is_server(role))
+		return;
+	me = chat_current_user_text();
+	if (me == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" has no chat user", GetUserNameFromId(role, false)),
+				 errhint("Map the role with chat.map_role(), or set chat.user_id from a trusted layer.")));
+	if (PG_ARGISNULL(argno))
+		return;
+
+	io = user_id_io(fcinfo, get_fn_expr_argtype(fcinfo->flinfo, argno));
+	actor = OutputFunctionCall(&io->output, PG_GETARG_DATUM(argno));
+	mine = OutputFunctionCall(&io->output, user_id_datum(fcinfo, io, me));
+	if (strcmp(actor, mine) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to act as user \"%s\"", actor),
+				 errdetail("Role \"%s\" acts as user \"%s\" only.",
+						   GetUserNameFromId(role, false), mine)));
+}
+
+/*
+ * chat.current_user_id() returns chat.user_id: the session's chat user, or
+ * NULL.
+ */
+PG_FUNCTION_INFO_V1(chat_current_user_id);
+Datum
+chat_current_user_id(PG_FUNCTION_ARGS)
+{
+	char	   *me = chat_current_user_text();
+	UserIdIO   *io;
+
+	if (me == NULL)
+		PG_RETURN_NULL();
+	io = user_id_io(fcinfo, get_func_rettype(fcinfo->flinfo->fn_oid));
+	return user_id_datum(fcinfo, io, me);
+}
+
+/*
+ * chat._act(actor chat.user_id) returns chat.user_id: actor, once the current
+ * role may act as that user (42501 otherwise).
+ */
+PG_FUNCTION_INFO_V1(chat_act);
+Datum
+chat_act(PG_FUNCTION_ARGS)
+{
+	chat_check_actor(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
+/* chat.is_server_role() returns boolean: is the current role a server role? */
+PG_FUNCTION_INFO_V1(chat_is_server_role);
+Datum
+chat_is_server_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(chat_role_is_server(GetOuterUserId()));
+}
+
+/*
+ * Refuse an end user what only server roles may do ("change settings",
+ * "register hooks"...).
+ */
+void
+chat_require_server(const char *what)
+{
+	Oid			role = GetOuterUserId();
+
+	if (!chat_role_is_server(role))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", what),
+				 errdetail("Role \"%s\" is not a server role.", GetUserNameFromId(role, false)),
+				 errhint("Server roles are superusers, the owner of the extension and the members of the roles in the setting \"server_roles\".")));
+}
+
+/* chat._require_server(what text) returns void */
+PG_FUNCTION_INFO_V1(chat_require_server_sql);
+Datum
+chat_require_server_sql(PG_FUNCTION_ARGS)
+{
+	chat_require_server(PG_ARGISNULL(0) ? "do this" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
+/*
+ * Refuse a call of an internal function from outside chat: inside chat's
+ * SECURITY DEFINER functions the current user is the extension owner.
+ */
+void
+chat_require_internal(const char *function)
+{
+	if (!chat_role_is_server(GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s", function),
+				 errdetail("It is internal to chat.")));
+}
