@@ -16,4 +16,17 @@ SELECT chat.add_reaction(:standup, 2, '👍');
 SELECT chat.create_channel(1, 'Announcements', '{2,3,4}', is_public => true) AS news \gset
 SELECT chat.new_reply(:news, 1, 'The office is closed on Monday.');
 SELECT chat.new_reply(chat.direct_thread(2, 3), 2, 'Coffee later?');
+-- end users (chat 0.4): SET ROLE alice, and chat.inbox() is Alice's and nobody else's
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT * FROM (VALUES ('alice', 1), ('bob', 2), ('carol', 3), ('dan', 4)) v(name, id) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.name) THEN
+            EXECUTE format('CREATE ROLE %I', r.name);
+        END IF;
+        PERFORM chat.map_role(r.name::regrole, r.id);
+    END LOOP;
+END
+$$;
 \o
