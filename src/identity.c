@@ -28,10 +28,12 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -45,11 +47,19 @@
 
 #include "chat.h"
 
-/* the answer of chat.role_map for one role */
+/*
+ * The answer of chat.role_map for one role.  Another session's change of the
+ * mapping may arrive at any point of a statement; until this transaction
+ * moves to its next command, the answer read before it still holds, so that
+ * a call's default actor and its identity check never disagree.  The
+ * transaction's own changes take effect at once (they start a new command).
+ */
 static bool map_valid = false;
 static Oid	map_role = InvalidOid;
 static char *map_user = NULL;	/* in TopMemoryContext; NULL: not mapped */
 static Oid	map_relid = InvalidOid;
+static LocalTransactionId map_lxid = InvalidLocalTransactionId;
+static CommandId map_command = InvalidCommandId;
 
 static void
 map_invalidate(Datum arg, Oid relid)
@@ -129,7 +139,9 @@ mapped_user(Oid role)
 	HeapTuple	tup;
 	char	   *user = NULL;
 
-	if (map_valid && map_role == role)
+	if (map_role == role &&
+		(map_valid || (map_lxid == MyProc->lxid &&
+					   map_command == GetCurrentCommandId(false))))
 		return map_user;
 
 	nsp = get_namespace_oid("chat", false);
@@ -140,9 +152,13 @@ mapped_user(Oid role)
 	if (!OidIsValid(idxoid))
 		elog(ERROR, "chat: index chat.role_map_pkey is missing");
 
-	/* set before reading, so an invalidation arriving meanwhile clears it */
+	/*
+	 * Forget the old answer first (an error below must not leave it behind
+	 * for this role); map_valid is set before reading, so an invalidation
+	 * arriving meanwhile clears it.
+	 */
+	map_role = InvalidOid;
 	map_valid = true;
-	map_role = role;
 
 	rel = table_open(map_relid, AccessShareLock);
 	idx = index_open(idxoid, AccessShareLock);
@@ -172,6 +188,9 @@ mapped_user(Oid role)
 	if (map_user != NULL)
 		pfree(map_user);
 	map_user = user;
+	map_role = role;
+	map_lxid = MyProc->lxid;
+	map_command = GetCurrentCommandId(false);
 	return user;
 }
 
