@@ -250,3 +250,20 @@ chat_emit_sql(PG_FUNCTION_ARGS)
 			  OidIsValid(user_type) ? user_type : TEXTOID, fields);
 	PG_RETURN_VOID();
 }
+
+/*
+ * chat._render(fn oid, value jsonb) returns jsonb and
+ * chat._display_name(fn oid, user_id chat.user_id) returns text: fn(arg) for
+ * the SQL functions, run as the current role (see call_function).
+ */
+PG_FUNCTION_INFO_V1(chat_call_as_caller);
+Datum
+chat_call_as_caller(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	Datum		result = call_function(PG_GETARG_OID(0), PG_GETARG_DATUM(1), &isnull);
+
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}

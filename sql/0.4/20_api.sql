@@ -299,6 +299,7 @@ CREATE FUNCTION chat.add_hook(event text, fn regprocedure, pos integer DEFAULT N
     AS $$
 BEGIN
     PERFORM chat._require_server('register hooks');
+    PERFORM chat._require_execute($2);
     RETURN chat_internal.add_hook($1, $2, $3);
 END
 $$;
@@ -332,6 +333,7 @@ CREATE FUNCTION chat.use_user_table(tbl regclass, id_column name DEFAULT 'id'::n
 BEGIN
     PERFORM chat._require_server('bind the users table');
     PERFORM chat._require_table_rights($1, 'REFERENCES');
+    PERFORM chat._require_execute($4);
     PERFORM chat_internal.use_user_table($1, $2, $3, $4);
 END
 $$;
@@ -355,6 +357,7 @@ CREATE FUNCTION chat.swap_renderer(model text, fn regprocedure)
     AS $$
 BEGIN
     PERFORM chat._require_server('swap renderers');
+    PERFORM chat._require_execute($2);
     PERFORM chat_internal.swap_renderer($1, $2);
 END
 $$;

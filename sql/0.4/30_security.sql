@@ -58,10 +58,23 @@ CREATE POLICY member_read ON chat.member FOR SELECT
 ALTER TABLE chat.thread ENABLE ROW LEVEL SECURITY;
 CREATE POLICY thread_read ON chat.thread FOR SELECT
     USING ((SELECT chat.is_server_role())
-           OR is_public
            OR EXISTS (SELECT 1 FROM chat.member m
                        WHERE m.thread_id = thread.id
                          AND m.user_id = (SELECT chat.current_user_id())));
+
+/*
+ * Public threads' metadata for everyone, without what only members read
+ * (the last message's preview, sender and time).  The view reads as its
+ * owner; security_barrier keeps a caller's functions from seeing the rows
+ * it filters out.
+ */
+CREATE VIEW chat.public_thread WITH (security_barrier = true) AS
+SELECT t.id, t.kind, t.subject, t.created_by, t.created_at, t.object_type, t.object_id,
+       t.member_count
+  FROM chat.thread t
+ WHERE t.is_public;
+COMMENT ON VIEW chat.public_thread IS
+    'Public threads (listed and joinable by anyone): their metadata, readable by every role';
 
 /* A deleted message's row stays for its sender only: its content is kept. */
 ALTER TABLE chat.message ENABLE ROW LEVEL SECURITY;
@@ -132,7 +145,7 @@ GRANT USAGE ON SCHEMA chat TO PUBLIC;
 GRANT SELECT ON chat.thread, chat.member, chat.message, chat.message_edit, chat.reaction,
     chat.attachment, chat.setting, chat.setting_default, chat.permission_default, chat.hook,
     chat.model, chat.user_binding, chat.role_map,
-    chat.member_view, chat.message_view, chat.message_receipt, chat.settings
+    chat.member_view, chat.message_view, chat.message_receipt, chat.settings, chat.public_thread
     TO PUBLIC;
 
 DO $$
@@ -150,3 +163,4 @@ END
 $$;
 
 GRANT EXECUTE ON FUNCTION chat._my_threads() TO PUBLIC;
+

@@ -43,8 +43,10 @@ SELECT chat.set_setting('notify', 'false');
 SELECT chat.set_setting('server_roles', '["regress_alice"]');
 SELECT chat.map_role('regress_alice', 2);
 SELECT chat.add_hook('message_sent', 'pg_catalog.jsonb_typeof(jsonb)');
--- direct reads: only Alice's thread, and the public room's row
+-- direct reads: only Alice's thread; public rooms are listed apart, without
+-- their last message
 SELECT id, subject, is_public FROM chat.thread ORDER BY id;
+SELECT id, kind, subject, member_count FROM chat.public_thread;
 SELECT thread_id, user_id FROM chat.member ORDER BY thread_id, user_id;
 SELECT thread_id, sender_id, content FROM chat.message ORDER BY id;
 SELECT role, user_id FROM chat.role_map;
