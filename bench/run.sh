@@ -510,14 +510,16 @@ median_ms() {
 # against database $DB (default bench: "DB=bench_p2 run ..." for the P2 rooms),
 # connected as role $AS_ROLE (default postgres: "AS_ROLE=$S_ROLE run ..." for
 # an end user), with the extra pgbench variables in $DEFS ("name=value ...")
+# and query mode $QMODE (default BENCH_PROTOCOL)
 run() {
     local name=$1 script=$2 clients=$3 mode=$4 amount=$5 filter=${6:-1}
     local jobs=$((clients < NPROC ? clients : NPROC))
     local out=$WORK/out/$name.txt prefix=$WORK/logs/$name rc=0 d
     local extra=(-U "${AS_ROLE:-postgres}")
     for d in ${DEFS:-}; do extra+=(-D "$d"); done
-    printf -- '-- %-10s %s, %s client(s), %s %s%s ... ' "$name" "$script" "$clients" "$mode" "$amount" \
-        "$([[ -z ${AS_ROLE:-} ]] || echo ", as $AS_ROLE")"
+    [[ -z ${QMODE:-} ]] || extra+=(-M "$QMODE")
+    printf -- '-- %-10s %s, %s client(s), %s %s%s%s ... ' "$name" "$script" "$clients" "$mode" "$amount" \
+        "$([[ -z ${AS_ROLE:-} ]] || echo ", as $AS_ROLE")" "$([[ -z ${QMODE:-} ]] || echo ", -M $QMODE")"
     # in the background, so that a signal reaches the trap (and pgbench) at once
     "$PGBENCH" "${PGB_COMMON[@]}" "${extra[@]}" -c "$clients" -j "$jobs" "$mode" "$amount" \
         -l --log-prefix="$prefix" -f "$HERE/$script" "${DB:-bench}" >"$out" 2>&1 &
@@ -581,8 +583,15 @@ if want LIMIT; then
         run "limit_r$r" limit_bare.pgbench "$CLIENTS" -T "$SLICE"
         if want P1; then
             run "p1_seed_r$r" p1_seed.pgbench "$CLIENTS" -T "$SLICE"
+            # chat and the invoker twin take turns going first: every slice
+            # adds row versions to the same threads, and later slices are slower
+            if [[ $P1_INV == true && $((r % 2)) == 0 ]]; then
+                run "p1_inv_r$r" p1_invoker.pgbench "$CLIENTS" -T "$SLICE"
+            fi
             run "p1_chat_r$r" p1_chat.pgbench "$CLIENTS" -T "$SLICE"
-            [[ $P1_INV == false ]] || run "p1_inv_r$r" p1_invoker.pgbench "$CLIENTS" -T "$SLICE"
+            if [[ $P1_INV == true && $((r % 2)) == 1 ]]; then
+                run "p1_inv_r$r" p1_invoker.pgbench "$CLIENTS" -T "$SLICE"
+            fi
         fi
         if [[ $P8_RUN == true ]]; then
             notify true
@@ -721,15 +730,20 @@ if [[ $S_RUN == true ]]; then
         echo "-- S3: direct reads, end user (row-level security) and superuser, 1 client"
         DEFS="s_room=$S_SMALL" s_runs s3_msg_small s3_message.pgbench s3_message.pgbench
         DEFS="s_room=$S_THREAD" s_runs s3_msg_thread s3_message.pgbench s3_message.pgbench
+        # the same without prepared statements: planned for the literal thread
+        # id, with its own row estimate (see bench/README.md)
+        QMODE=simple DEFS="s_room=$S_THREAD" s_runs s3_msg_simple s3_message.pgbench s3_message.pgbench
         DEFS="s_room=$S_SMALL" s_runs s3_mem_small s3_member.pgbench s3_member.pgbench
         DEFS="s_room=$S_GROUP" s_runs s3_mem_group s3_member.pgbench s3_member.pgbench
         s_runs s3_threads s3_thread_user.pgbench s3_thread_server.pgbench
     fi
     if want S4; then
         echo "-- S4: new_reply by the P3 user in its 2-person threads, $CLIENTS clients, $ROUNDS rounds of ${SLICE} s"
+        # end user and server take turns going first (see P1 and its invoker twin)
         for r in $(seq 1 "$ROUNDS"); do
+            [[ $((r % 2)) == 1 ]] || run "s4_server_r$r" s4_reply_server.pgbench "$CLIENTS" -T "$SLICE"
             AS_ROLE=$S_ROLE run "s4_user_r$r" s4_reply_user.pgbench "$CLIENTS" -T "$SLICE"
-            run "s4_server_r$r" s4_reply_server.pgbench "$CLIENTS" -T "$SLICE"
+            [[ $((r % 2)) == 0 ]] || run "s4_server_r$r" s4_reply_server.pgbench "$CLIENTS" -T "$SLICE"
         done
         combine s4_user
         combine s4_server
@@ -892,7 +906,7 @@ fi
 declare -A SR SB SV
 lt() { num "${1:-}" && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 if [[ $S_RUN == true ]]; then
-    for w in s1 s2_thread s2_group s3_msg_small s3_msg_thread s3_mem_small s3_mem_group s3_threads; do
+    for w in s1 s2_thread s2_group s3_msg_small s3_msg_thread s3_msg_simple s3_mem_small s3_mem_group s3_threads; do
         SR[$w]=$(ratio "${MED[${w}_user]:-}" "${MED[${w}_server]:-}")
         SB[$w]=$(ratio "${MED[${w}_server]:-}" "${MED[${w}_body]:-}")
     done
@@ -987,6 +1001,7 @@ if [[ $S_RUN == true ]]; then
     if want S3; then
         s_row S3 s3_msg_small "chat.message 50 newest, 2-person thread" measured ""
         s_row S3 s3_msg_thread "chat.message 50 newest, $S_MESSAGES messages" measured ""
+        s_row S3 s3_msg_simple "the same, -M simple (custom plans)" measured ""
         s_row S3 s3_mem_small "chat.member of a 2-person thread" measured ""
         s_row S3 s3_mem_group "chat.member of the $S_MEMBERS-member group" measured ""
         s_row S3 s3_threads "count(*) of chat.thread (user's + public)" measured ""
@@ -1029,7 +1044,7 @@ fi
 for w in limit p1_chat p1_inv p2_chat p3_chat p4_chat p5_chat p2_chan p3_mixed p4_mixed \
          r1_chat r1_chat4 r2_receipts r2_messages r3_chat \
          s1_user s1_server s2_thread_user s2_thread_server s2_group_user s2_group_server \
-         s3_msg_small_user s3_msg_thread_user s3_mem_small_user s3_mem_group_user s3_threads_user s4_user s4_server; do
+         s3_msg_small_user s3_msg_thread_user s3_msg_simple_user s3_mem_small_user s3_mem_group_user s3_threads_user s4_user s4_server; do
     if [[ ${ABORT[$w]:-0} != 0 ]]; then
         echo "   $w: pgbench clients aborted (see its errors above)" >&2
         status=1
