@@ -260,8 +260,29 @@ PG_FUNCTION_INFO_V1(chat_call_as_caller);
 Datum
 chat_call_as_caller(PG_FUNCTION_ARGS)
 {
+	const ChatRegistry *reg = chat_registry();
+	Oid			fn = PG_GETARG_OID(0);
+	bool		render = (get_func_rettype(fcinfo->flinfo->fn_oid) == JSONBOID);
+	bool		registered = false;
 	bool		isnull;
-	Datum		result = call_function(PG_GETARG_OID(0), PG_GETARG_DATUM(1), &isnull);
+	Datum		result;
+	int			m;
+
+	/* only chat's functions call these, and only with what is registered */
+	chat_require_internal(render ? "chat._render" : "chat._display_name");
+	if (render)
+	{
+		for (m = 0; m < CHAT_MODEL_COUNT && !registered; m++)
+			registered = (fn == reg->models[m].renderer);
+	}
+	else
+		registered = (fn == reg->display_name);
+	if (!OidIsValid(fn) || !registered)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("function %u is not a registered renderer or display-name function", fn)));
+
+	result = call_function(fn, PG_GETARG_DATUM(1), &isnull);
 
 	if (isnull)
 		PG_RETURN_NULL();

@@ -119,6 +119,9 @@ BEGIN
     PERFORM chat._require_server('map roles to users');
     PERFORM chat._not_null(role, 'role');
     PERFORM chat._not_null(user_id, 'user_id');
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = $1) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', $1::oid USING ERRCODE = '42704';
+    END IF;
     INSERT INTO chat.role_map AS r (role, user_id) VALUES ($1, $2)
         ON CONFLICT ON CONSTRAINT role_map_pkey DO UPDATE SET user_id = excluded.user_id;
 END

@@ -73,6 +73,36 @@ ALTER FUNCTION chat.forward_message(message_id bigint, to_thread_id bigint, acto
 ALTER FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb)
     SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
+/*
+ * A role's default permissions, given by an admin (set_role, add_members),
+ * are cut to what that admin held before the call: an admin cannot hand
+ * out, nor restore to itself, a permission the owner took away.  held is
+ * chat._held(thread, actor), NULL for the owner (or a non-member, whom the
+ * call refuses anyway).
+ */
+CREATE FUNCTION chat._held(thread bigint, actor chat.user_id) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT m.permissions FROM chat.member m
+     WHERE m.thread_id = thread AND m.user_id = actor AND m.role <> 'owner'
+$$;
+
+CREATE FUNCTION chat._within(thread bigint, held text[], members chat.user_id[])
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF held IS NOT NULL THEN
+        UPDATE chat.member m
+           SET permissions = ARRAY(SELECT p FROM unnest(m.permissions) p WHERE p = ANY (held) ORDER BY p)
+         WHERE m.thread_id = thread AND m.user_id = ANY (members)
+           AND NOT (m.permissions <@ held);
+    END IF;
+END
+$$;
+
 /* The setting server_roles: a JSON array of existing role names. */
 CREATE FUNCTION chat._check_roles(key text, value jsonb) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -417,8 +447,17 @@ CREATE FUNCTION chat.object_thread(object_type text, object_id text, creator cha
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    t bigint := chat_internal.object_thread($1, $2, chat._act($3), $4, $5, $6);
 BEGIN
-    RETURN chat_internal.object_thread($1, $2, chat._act($3), $4, $5, $6);
+    -- get-or-create: an end user gets an existing private room only as its member
+    IF NOT chat.is_server_role()
+       AND NOT EXISTS (SELECT 1 FROM chat.thread th WHERE th.id = t AND th.is_public)
+       AND NOT EXISTS (SELECT 1 FROM chat.member m WHERE m.thread_id = t AND m.user_id = $3) THEN
+        RAISE EXCEPTION 'user "%" is not a member of the room of % "%"', $3, $1, $2
+            USING ERRCODE = '42501';
+    END IF;
+    RETURN t;
 END
 $$;
 
@@ -427,8 +466,15 @@ CREATE FUNCTION chat.add_members(thread_id bigint, actor chat.user_id DEFAULT ch
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    held text[] := chat._held($1, chat._act($2));
+    newcomers chat.user_id[] := ARRAY(SELECT u FROM unnest($3) u
+                                       WHERE NOT EXISTS (SELECT 1 FROM chat.member m
+                                                          WHERE m.thread_id = $1 AND m.user_id = u));
+    added integer := chat_internal.add_members($1, $2, $3, $4);
 BEGIN
-    RETURN chat_internal.add_members($1, chat._act($2), $3, $4);
+    PERFORM chat._within($1, held, newcomers);
+    RETURN added;
 END
 $$;
 
@@ -487,8 +533,11 @@ CREATE FUNCTION chat.set_role(thread_id bigint, actor chat.user_id DEFAULT chat.
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    held text[] := chat._held($1, chat._act($2));
 BEGIN
-    PERFORM chat_internal.set_role($1, chat._act($2), $3, $4);
+    PERFORM chat_internal.set_role($1, $2, $3, $4);
+    PERFORM chat._within($1, held, ARRAY[$3]);
 END
 $$;
 

@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(747);
+SELECT plan(762);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -365,9 +365,10 @@ SELECT pg_temp.attack('can_leave', 'outsider', 'can_leave: Mallory, of a group s
 SELECT pg_temp.attack('has_permission', 'outsider', 'has_permission: Mallory, in a group she is not in',
                       format($$SELECT chat.has_permission(%s, permission => 'post')$$, :g), NULL, NULL, 'false');
 
--- the room of an object is found, not joined
-SELECT pg_temp.attack('object_thread', 'object_room', 'object_thread: Mallory finds the private room of an object',
-                      $$SELECT chat.object_thread('product', '42')$$, NULL, NULL, :o::text);
+-- the private room of an object is neither shown nor joined
+SELECT pg_temp.attack('object_thread', 'object_room', 'object_thread: Mallory asks for the private room of an object',
+                      $$SELECT chat.object_thread('product', '42')$$, '42501',
+                      'user "3" is not a member of the room of product "42"');
 SELECT pg_temp.attack('object_thread', 'object_room', 'object_thread: and is not its member',
                       format('SELECT count(*) FROM chat.member WHERE thread_id = %s', :o), NULL, NULL, '0');
 
@@ -990,6 +991,51 @@ SELECT matches(pg_temp.q('regress_sec_web', $$SELECT chat.new_message(recipients
                          '', '{"sub": "4"}'), '^\d+$', 'user 4 writes to Alice through the web role');
 SELECT is(pg_temp.q('regress_sec_alice', 'SELECT last_sender_id FROM chat.inbox() LIMIT 1'), '4',
           'Alice gets it from user 4');
+
+/* ---- what a second review found ------------------------------------------------------ */
+
+-- the helpers that run the application's functions run only the registered
+-- ones, and only for chat's functions (even with EXECUTE granted)
+CREATE FUNCTION public.regress_sec_admin_only(e jsonb) RETURNS jsonb LANGUAGE sql SECURITY DEFINER
+    SET search_path = pg_catalog AS $$ SELECT to_jsonb(current_user::text) $$;
+REVOKE EXECUTE ON FUNCTION public.regress_sec_admin_only(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION chat._render(oid, jsonb), chat._display_name(oid, chat.user_id) TO regress_sec_mallory;
+SELECT pg_temp.rebase() \g /dev/null
+SELECT pg_temp.fails(pg_temp.as_mallory($$SELECT chat._render('public.regress_sec_admin_only(jsonb)'::regprocedure, '{}')$$),
+                     '42501', 'permission denied for function chat._render', '_render: Mallory runs a function she may not');
+SELECT pg_temp.fails(pg_temp.as_mallory($$SELECT chat._display_name('pg_catalog.textout(text)'::regprocedure, 4096)$$),
+                     '42501', 'permission denied for function chat._display_name', '_display_name: Mallory calls any function');
+SELECT pg_temp.fails($$SELECT chat._render('public.regress_sec_admin_only(jsonb)'::regprocedure, '{}')$$,
+                     '42501', 'function ' || 'public.regress_sec_admin_only(jsonb)'::regprocedure::oid
+                              || ' is not a registered renderer or display-name function',
+                     '_render: even a server role, for a function not registered');
+-- an admin cannot get back, nor hand out, what the owner revoked from it
+SELECT chat.revoke(:ag, 1, 3, 'post') \g /dev/null
+SELECT pg_temp.rebase() \g /dev/null
+SELECT is(pg_temp.q('regress_sec_mallory', format($$SELECT 'done' FROM (SELECT chat.set_role(%s, member => 3, role => 'admin')) x$$, :ag)),
+          'done', 'Mallory, an admin without post, sets her own role to admin again');
+SELECT is((SELECT 'post' = ANY (permissions) FROM chat.member WHERE thread_id = :ag AND user_id = 3), false,
+          'which does not give post back');
+SELECT pg_temp.rebase() \g /dev/null
+SELECT pg_temp.fails(pg_temp.as_mallory(format($$SELECT chat.new_reply(%s, content => 'x')$$, :ag)),
+                     '42501', format('permission denied to post in thread %s', :ag), 'so she still cannot post');
+SELECT is(pg_temp.q('regress_sec_mallory', format($$SELECT chat.add_members(%s, users => '{4}', role => 'admin')$$, :ag)),
+          '1', 'she adds user 4 as admin');
+SELECT is((SELECT 'post' = ANY (permissions) FROM chat.member WHERE thread_id = :ag AND user_id = 4), false,
+          'who gets only what Mallory holds');
+SELECT pg_temp.rebase() \g /dev/null
+-- map_role refuses a role that does not exist
+SELECT pg_temp.fails($$SELECT chat.map_role(4294967295::oid::regrole, 7)$$, '42704',
+                     'role with OID 4294967295 does not exist', 'map_role: a dangling role OID');
+-- the planner keeps no statistics of what users write
+SELECT is_empty($$SELECT attrelid::regclass, attname FROM pg_attribute
+                   WHERE (attrelid, attname) IN (('chat.message'::regclass, 'content'), ('chat.message_edit'::regclass, 'content'),
+                                                 ('chat.thread'::regclass, 'subject'), ('chat.thread'::regclass, 'last_preview'),
+                                                 ('chat.attachment'::regclass, 'name'), ('chat.attachment'::regclass, 'key'),
+                                                 ('chat.reaction'::regclass, 'reaction'))
+                     AND attstattarget <> 0$$,
+                'no statistics of contents, subjects, previews, file names or reactions');
+
 SELECT is_empty('SELECT * FROM chat_internal.verify_unread()', 'the counters are exact at the end');
 
 SELECT * FROM finish();
