@@ -38,3 +38,24 @@ SELECT chat.new_message(3, '{1}', 'After', 'a new thread') > 0 AS sent;
 SET client_min_messages = warning;
 SELECT v AS viewer, thread_id, unread_count FROM unnest('{1,2,3}'::bigint[]) v, chat.inbox(v) ORDER BY 1, 2;
 SELECT count(*) AS drift FROM chat.verify_unread();
+
+-- 0.3 to 0.4: data written at 0.3 comes under the security rules at once
+DROP EXTENSION chat CASCADE;
+CREATE EXTENSION chat VERSION '0.3';
+SELECT chat.create_group(1, 'Before 0.4', '{2}') AS g \gset
+SELECT chat.new_reply(:g, 2, 'written at 0.3') > 0 AS replied;
+SELECT chat.new_message(3, '{4}', 'Not for Alice', 'private') > 0 AS sent;
+ALTER EXTENSION chat UPDATE TO '0.4';
+SELECT extversion FROM pg_extension WHERE extname = 'chat';
+DROP ROLE IF EXISTS regress_upgrade_alice;
+CREATE ROLE regress_upgrade_alice;
+SELECT chat.map_role('regress_upgrade_alice', 1);
+SET ROLE regress_upgrade_alice;
+SELECT thread_id, subject, unread_count FROM chat.inbox();
+SELECT subject FROM chat.thread ORDER BY id;
+SELECT chat.new_reply(:g, 2, 'as Bob');
+SELECT chat.mark_read(:g);
+RESET ROLE;
+SELECT count(*) AS drift FROM chat.verify_unread();
+DROP EXTENSION chat CASCADE;
+DROP ROLE regress_upgrade_alice;
