@@ -1,3 +1,147 @@
+-- chat 0.4: identity and security (SPEC section 5).
+--
+-- Who calls: chat.current_user_id() and the trust level of the current role
+-- are computed in C (src/identity.c).  Server roles (superusers, the
+-- extension owner, members of the roles in the setting "server_roles") act
+-- for any user; every other role is an end user, acting only as its own user.
+
+\echo Use "ALTER EXTENSION chat UPDATE TO '0.4'" to load this file. \quit
+
+/* ------------------------------------------------------------------------
+ * Role mappings: a database role that is one chat user, whatever the
+ * session's settings say
+ * ------------------------------------------------------------------------ */
+
+CREATE TABLE chat.role_map (
+    role    regrole PRIMARY KEY,
+    user_id chat.user_id NOT NULL
+);
+COMMENT ON TABLE chat.role_map IS
+    'Database roles mapped to chat users (chat.map_role): such a role is that user, and settings cannot change it';
+SELECT pg_catalog.pg_extension_config_dump('chat.role_map', '');
+
+-- each backend caches its role's mapping; a change drops the caches
+CREATE TRIGGER role_map_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON chat.role_map
+    FOR EACH STATEMENT EXECUTE FUNCTION chat._registry_changed();
+
+/* ------------------------------------------------------------------------
+ * The setting server_roles
+ * ------------------------------------------------------------------------ */
+
+ALTER TABLE chat.setting_default DROP CONSTRAINT setting_default_type_check;
+ALTER TABLE chat.setting_default ADD CONSTRAINT setting_default_type_check
+    CHECK (type IN ('boolean', 'integer', 'text', 'reactions', 'mime_types', 'roles'));
+
+INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
+    ('server_roles', '[]', 'roles', NULL, NULL,
+     'JSON array of role names whose members may act for any user, as the extension owner and superusers do (application servers)');
+
+/* ------------------------------------------------------------------------
+ * Identity and trust, in C
+ * ------------------------------------------------------------------------ */
+
+CREATE OR REPLACE FUNCTION chat.current_user_id() RETURNS chat.user_id
+    LANGUAGE c STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'chat_current_user_id';
+COMMENT ON FUNCTION chat.current_user_id() IS
+    'The session''s chat user: the user the current role is mapped to (chat.map_role), else the setting chat.user_id, else the "sub" claim of request.jwt.claims, else NULL';
+
+CREATE FUNCTION chat.is_server_role() RETURNS boolean
+    LANGUAGE c STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'chat_is_server_role';
+COMMENT ON FUNCTION chat.is_server_role() IS
+    'Whether the current role may act for any user: a superuser, the extension owner, or a member of a role in the setting server_roles';
+
+CREATE FUNCTION chat._act(actor chat.user_id) RETURNS chat.user_id
+    LANGUAGE c STABLE
+    AS 'MODULE_PATHNAME', 'chat_act';
+COMMENT ON FUNCTION chat._act(chat.user_id) IS
+    'actor, once the current role may act as that user: a server role acts for anyone, an end user only as chat.current_user_id() (42501)';
+
+CREATE FUNCTION chat._require_server(what text) RETURNS void
+    LANGUAGE c STABLE
+    AS 'MODULE_PATHNAME', 'chat_require_server_sql';
+COMMENT ON FUNCTION chat._require_server(text) IS
+    'Refuse an end user (42501): "permission denied to <what>"';
+
+/* An end user reads a thread's details only as one of its members. */
+CREATE FUNCTION chat._require_reader(thread_id bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    me chat.user_id;
+BEGIN
+    IF chat.is_server_role() THEN
+        RETURN;
+    END IF;
+    me := chat._act(chat.current_user_id());
+    IF thread_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM chat.member m WHERE m.thread_id = _require_reader.thread_id AND m.user_id = me)
+    THEN
+        RAISE EXCEPTION 'user "%" is not a member of thread %', me, thread_id
+            USING ERRCODE = '42501';
+    END IF;
+END
+$$;
+
+/*
+ * A server role that is not a superuser registers only tables it may use
+ * itself: chat's functions run as the extension owner, who may be a
+ * superuser, and must not lend it rights over other tables.
+ */
+CREATE FUNCTION chat._require_table_rights(tbl regclass, privileges text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    caller text := nullif(current_setting('role'), 'none');
+BEGIN
+    caller := coalesce(caller, session_user);
+    IF tbl IS NOT NULL AND NOT has_table_privilege(caller, tbl, privileges) THEN
+        RAISE EXCEPTION 'permission denied for table %', tbl
+            USING ERRCODE = '42501',
+                  DETAIL = format('Role "%s" needs %s on it.', caller, privileges);
+    END IF;
+END
+$$;
+
+/* ------------------------------------------------------------------------
+ * map_role / unmap_role
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION chat.map_role(role regrole, user_id chat.user_id) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._require_server('map roles to users');
+    PERFORM chat._not_null(role, 'role');
+    PERFORM chat._not_null(user_id, 'user_id');
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = $1) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', $1::oid USING ERRCODE = '42704';
+    END IF;
+    INSERT INTO chat.role_map AS r (role, user_id) VALUES ($1, $2)
+        ON CONFLICT ON CONSTRAINT role_map_pkey DO UPDATE SET user_id = excluded.user_id;
+END
+$$;
+COMMENT ON FUNCTION chat.map_role(regrole, chat.user_id) IS
+    'Make a database role that chat user for good: chat.current_user_id() then ignores chat.user_id and JWT claims in its sessions (server roles only)';
+
+CREATE FUNCTION chat.unmap_role(role regrole) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._require_server('map roles to users');
+    PERFORM chat._not_null(role, 'role');
+    DELETE FROM chat.role_map r WHERE r.role = $1;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION chat.unmap_role(regrole) IS
+    'Remove a role''s mapping; true when there was one (server roles only)';
 /* ------------------------------------------------------------------------
  * The public API as checked entry points
  *
@@ -670,4 +814,342 @@ BEGIN
     RETURN chat_internal.forward_message($1, $2, chat._act($3), $4);
 END
 $$;
+
+
+/* ------------------------------------------------------------------------
+ * The application's code runs as the caller
+ *
+ * Hooks already run as the current role (src/events.c).  Renderers and the
+ * display-name function are called from SQL too: through chat._render and
+ * chat._display_name, which switch to the current role the same way, so a
+ * function registered by a server role never runs with the extension
+ * owner's rights.  The three functions that called them by name follow.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION chat._render(fn oid, value jsonb) RETURNS jsonb
+    LANGUAGE c STABLE STRICT
+    AS 'MODULE_PATHNAME', 'chat_call_as_caller';
+COMMENT ON FUNCTION chat._render(oid, jsonb) IS
+    'fn(value) for a registered renderer, run as the current role';
+
+CREATE FUNCTION chat._display_name(fn oid, user_id chat.user_id) RETURNS text
+    LANGUAGE c STABLE STRICT
+    AS 'MODULE_PATHNAME', 'chat_call_as_caller';
+COMMENT ON FUNCTION chat._display_name(oid, chat.user_id) IS
+    'fn(user_id) for the registered display-name function, run as the current role';
+
+/* 0.2's display_name, through chat._display_name; open to everyone. */
+CREATE OR REPLACE FUNCTION chat.display_name(user_id chat.user_id) RETURNS text
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT chat._display_name(b.display_name::oid, $1)
+      FROM chat.user_binding b
+     WHERE b.display_name IS NOT NULL
+$$;
+
+/* 0.2's _extras, rendering through chat._render. */
+CREATE OR REPLACE FUNCTION chat._extras(model text, thread_ids bigint[], message_ids bigint[] DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    md chat.model := chat._swapped(model);
+    k record := chat._model_key(model);
+    render text := 'to_jsonb(x) - $3';
+    result jsonb;
+BEGIN
+    IF md IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF md.renderer IS NOT NULL THEN
+        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
+    END IF;
+    IF model = 'message' THEN
+        EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
+                          FROM (SELECT x.message_id::text AS id, %s AS extra
+                                  FROM %s x
+                                 WHERE x.thread_id = ANY ($1) AND x.message_id = ANY ($2)) e',
+                       render, md.tbl)
+            INTO result USING thread_ids, message_ids, k.keys;
+    ELSIF model = 'thread' THEN
+        EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
+                          FROM (SELECT x.thread_id::text AS id, %s AS extra
+                                  FROM %s x
+                                 WHERE x.thread_id = ANY ($1)) e',
+                       render, md.tbl)
+            INTO result USING thread_ids, message_ids, k.keys;
+    ELSE
+        RAISE EXCEPTION 'chat._extras does not read model "%"', model;
+    END IF;
+    RETURN result;
+END
+$$;
+
+/* 0.3's members, rendering through chat._render. */
+CREATE OR REPLACE FUNCTION chat_internal.members(thread_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
+    RETURNS TABLE (user_id chat.user_id, role text, joined_at timestamptz, muted boolean,
+                   permissions text[], extra jsonb)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    md chat.model := chat._swapped('member');
+    extras jsonb;
+BEGIN
+    PERFORM chat._not_null(members.thread_id, 'thread_id');
+    PERFORM chat._not_null(viewer, 'viewer');
+    PERFORM chat._member_row(members.thread_id, viewer);
+    IF md.tbl IS NOT NULL THEN
+        EXECUTE format('SELECT jsonb_object_agg(x.user_id::text, %s) FROM %s x WHERE x.thread_id = $1',
+                       CASE WHEN md.renderer IS NULL THEN $q$to_jsonb(x) - 'thread_id' - 'user_id'$q$
+                            ELSE format($q$chat._render(%s::pg_catalog.oid, to_jsonb(x) - 'thread_id' - 'user_id')$q$,
+                                        md.renderer::oid) END,
+                       md.tbl)
+           INTO extras USING members.thread_id;
+    END IF;
+    RETURN QUERY
+    SELECT mb.user_id, mb.role::text, mb.joined_at, mb.muted, mb.permissions, extras -> (mb.user_id::text)
+      FROM chat.member mb
+     WHERE mb.thread_id = members.thread_id
+     ORDER BY mb.role, mb.joined_at, mb.user_id;
+END
+$$;
+
+/*
+ * 0.3's _change_permission: an admin grants only permissions it holds (it
+ * could otherwise give itself the owner's delete_thread).
+ */
+CREATE OR REPLACE FUNCTION chat._change_permission(thread bigint, actor chat.user_id, member chat.user_id,
+                                        permission text, add boolean)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    a chat.member;
+    m chat.member;
+BEGIN
+    PERFORM chat._not_null(thread, 'thread_id');
+    PERFORM chat._not_null(actor, 'actor');
+    PERFORM chat._not_null(member, 'member');
+    PERFORM chat._check_permission(permission);
+    PERFORM chat._lock_thread(thread);
+    a := chat._member_row(thread, actor);
+    SELECT * INTO m FROM chat.member mb WHERE mb.thread_id = thread AND mb.user_id = member FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a member of thread %', member, thread USING ERRCODE = '42704';
+    END IF;
+    PERFORM chat._require_manager(a, m, CASE WHEN add THEN 'grant permissions' ELSE 'revoke permissions' END);
+    IF add AND a.role <> 'owner' AND NOT (permission = ANY (a.permissions)) THEN
+        RAISE EXCEPTION 'permission denied to grant "%" in thread %', permission, thread
+            USING ERRCODE = '42501',
+                  DETAIL = 'An admin grants only permissions it holds itself; the owner grants any.';
+    END IF;
+    UPDATE chat.member mb
+       SET permissions = CASE WHEN add THEN array(SELECT DISTINCT p FROM unnest(mb.permissions || permission) AS p ORDER BY p)
+                              ELSE array_remove(mb.permissions, permission) END
+     WHERE mb.thread_id = thread AND mb.user_id = member;
+END
+$$;
+
+/* get_setting reads chat._setting_value, which end users may not call. */
+ALTER FUNCTION chat.get_setting(text) SECURITY DEFINER;
+
+/* Registering application code: the registering role must be able to run it. */
+CREATE FUNCTION chat._require_execute(fn regprocedure) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    caller text := coalesce(nullif(current_setting('role'), 'none'), session_user);
+BEGIN
+    IF fn IS NOT NULL AND NOT has_function_privilege(caller, fn, 'EXECUTE') THEN
+        RAISE EXCEPTION 'permission denied for function %', fn
+            USING ERRCODE = '42501',
+                  DETAIL = format('Role "%s" needs EXECUTE on it.', caller);
+    END IF;
+END
+$$;
+
+/* The public names keep the descriptions of 0.3; the bodies say what they are. */
+DO $$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN
+        SELECT pub.oid AS pub, inner_fn.oid AS inner_fn, obj_description(inner_fn.oid, 'pg_proc') AS description
+          FROM pg_proc pub
+          JOIN pg_proc inner_fn ON inner_fn.pronamespace = 'chat_internal'::regnamespace
+                               AND inner_fn.proname = pub.proname
+                               AND inner_fn.proargtypes = pub.proargtypes
+         WHERE pub.pronamespace = 'chat'::regnamespace AND pub.prosecdef
+    LOOP
+        EXECUTE format('COMMENT ON FUNCTION %s IS %L', f.pub::regprocedure, f.description);
+        EXECUTE format('COMMENT ON FUNCTION %s IS %L', f.inner_fn::regprocedure,
+                       format('Internal: the body of %s, called once the caller is checked',
+                              f.pub::regprocedure));
+    END LOOP;
+END
+$$;
+
+/* ------------------------------------------------------------------------
+ * Row-level security
+ *
+ * End users read chat's tables directly only where they belong: the rows of
+ * threads they are members of (and public threads' own rows).  Only SELECT
+ * has policies, so a direct INSERT is refused (42501) and UPDATE or DELETE
+ * match nothing, even for a role an administrator granted them to.  chat's
+ * functions run as the table owner, whom row-level security does not apply
+ * to; server roles see every row.
+ *
+ * Identity is an InitPlan, computed once per statement; membership is a
+ * lookup of chat.member's primary key (thread_id, user_id) per row, and
+ * chat.member itself uses chat._my_threads(), computed once per statement.
+ * ------------------------------------------------------------------------ */
+
+/* The threads the session's user belongs to (for chat.member's policy). */
+CREATE FUNCTION chat._my_threads() RETURNS SETOF bigint
+    LANGUAGE sql STABLE SECURITY DEFINER ROWS 100
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT m.thread_id FROM chat.member m
+     WHERE m.user_id = chat.current_user_id() AND NOT m.large
+    UNION ALL
+    SELECT m.thread_id FROM chat.member m
+     WHERE m.user_id = chat.current_user_id() AND m.large
+$$;
+COMMENT ON FUNCTION chat._my_threads() IS
+    'The threads chat.current_user_id() is a member of; used by row-level security, safe for anyone';
+
+ALTER TABLE chat.member ENABLE ROW LEVEL SECURITY;
+CREATE POLICY member_read ON chat.member FOR SELECT
+    USING ((SELECT chat.is_server_role())
+           OR user_id = (SELECT chat.current_user_id())
+           OR thread_id IN (SELECT chat._my_threads()));
+
+ALTER TABLE chat.thread ENABLE ROW LEVEL SECURITY;
+CREATE POLICY thread_read ON chat.thread FOR SELECT
+    USING ((SELECT chat.is_server_role())
+           OR EXISTS (SELECT 1 FROM chat.member m
+                       WHERE m.thread_id = thread.id
+                         AND m.user_id = (SELECT chat.current_user_id())));
+
+/*
+ * Public threads' metadata for everyone, without what only members read
+ * (the last message's preview, sender and time).  The view reads as its
+ * owner; security_barrier keeps a caller's functions from seeing the rows
+ * it filters out.
+ */
+CREATE VIEW chat.public_thread WITH (security_barrier = true) AS
+SELECT t.id, t.kind, t.subject, t.created_by, t.created_at, t.object_type, t.object_id,
+       t.member_count
+  FROM chat.thread t
+ WHERE t.is_public;
+COMMENT ON VIEW chat.public_thread IS
+    'Public threads (listed and joinable by anyone): their metadata, readable by every role';
+
+/* A deleted message's row stays for its sender only: its content is kept. */
+ALTER TABLE chat.message ENABLE ROW LEVEL SECURITY;
+CREATE POLICY message_read ON chat.message FOR SELECT
+    USING ((SELECT chat.is_server_role())
+           OR (EXISTS (SELECT 1 FROM chat.member m
+                        WHERE m.thread_id = message.thread_id
+                          AND m.user_id = (SELECT chat.current_user_id()))
+               AND (deleted_at IS NULL OR sender_id = (SELECT chat.current_user_id()))));
+
+/* What belongs to a message is seen with the message. */
+ALTER TABLE chat.message_edit ENABLE ROW LEVEL SECURITY;
+CREATE POLICY message_edit_read ON chat.message_edit FOR SELECT
+    USING ((SELECT chat.is_server_role())
+           OR EXISTS (SELECT 1 FROM chat.message mg
+                       WHERE mg.thread_id = message_edit.thread_id AND mg.id = message_edit.message_id));
+
+ALTER TABLE chat.reaction ENABLE ROW LEVEL SECURITY;
+CREATE POLICY reaction_read ON chat.reaction FOR SELECT
+    USING ((SELECT chat.is_server_role())
+           OR EXISTS (SELECT 1 FROM chat.message mg
+                       WHERE mg.thread_id = reaction.thread_id AND mg.id = reaction.message_id));
+
+ALTER TABLE chat.attachment ENABLE ROW LEVEL SECURITY;
+CREATE POLICY attachment_read ON chat.attachment FOR SELECT
+    USING ((SELECT chat.is_server_role())
+           OR EXISTS (SELECT 1 FROM chat.message mg
+                       WHERE mg.thread_id = attachment.thread_id AND mg.id = attachment.message_id));
+
+/* Configuration is readable by all and written only through chat's functions. */
+ALTER TABLE chat.setting ENABLE ROW LEVEL SECURITY;
+CREATE POLICY setting_read ON chat.setting FOR SELECT USING (true);
+ALTER TABLE chat.setting_default ENABLE ROW LEVEL SECURITY;
+CREATE POLICY setting_default_read ON chat.setting_default FOR SELECT USING (true);
+ALTER TABLE chat.permission_default ENABLE ROW LEVEL SECURITY;
+CREATE POLICY permission_default_read ON chat.permission_default FOR SELECT USING (true);
+ALTER TABLE chat.hook ENABLE ROW LEVEL SECURITY;
+CREATE POLICY hook_read ON chat.hook FOR SELECT USING (true);
+ALTER TABLE chat.model ENABLE ROW LEVEL SECURITY;
+CREATE POLICY model_read ON chat.model FOR SELECT USING (true);
+ALTER TABLE chat.user_binding ENABLE ROW LEVEL SECURITY;
+CREATE POLICY user_binding_read ON chat.user_binding FOR SELECT USING (true);
+
+/* A role sees its own mapping; server roles see them all. */
+ALTER TABLE chat.role_map ENABLE ROW LEVEL SECURITY;
+CREATE POLICY role_map_read ON chat.role_map FOR SELECT
+    USING ((SELECT chat.is_server_role()) OR pg_has_role(role, 'MEMBER'));
+
+/*
+ * The planner's statistics of a column show its common values to anyone
+ * whose query uses the column, row-level security or not: keep none of the
+ * texts users write (chat never filters on them).
+ */
+ALTER TABLE chat.message ALTER COLUMN content SET STATISTICS 0;
+ALTER TABLE chat.message_edit ALTER COLUMN content SET STATISTICS 0;
+ALTER TABLE chat.thread ALTER COLUMN subject SET STATISTICS 0;
+ALTER TABLE chat.thread ALTER COLUMN last_preview SET STATISTICS 0;
+ALTER TABLE chat.attachment ALTER COLUMN key SET STATISTICS 0;
+ALTER TABLE chat.attachment ALTER COLUMN name SET STATISTICS 0;
+ALTER TABLE chat.attachment ALTER COLUMN meta SET STATISTICS 0;
+ALTER TABLE chat.reaction ALTER COLUMN reaction SET STATISTICS 0;
+
+/* Views read as the querying role, so the policies above apply to them. */
+ALTER VIEW chat.member_view SET (security_invoker = true);
+ALTER VIEW chat.message_view SET (security_invoker = true);
+ALTER VIEW chat.message_receipt SET (security_invoker = true);
+ALTER VIEW chat.settings SET (security_invoker = true);
+
+/* ------------------------------------------------------------------------
+ * Privileges out of the box
+ *
+ * Every role may use chat: the public functions check identity themselves,
+ * the tables and views are readable under the policies above.  Internal
+ * functions (a leading underscore) are not executable by PUBLIC, except the
+ * few the policies and checks call, which are safe for anyone.  Sequences get
+ * nothing: never grant TRUNCATE, TRIGGER, REFERENCES or sequence UPDATE on
+ * chat's objects to end users (row-level security does not guard them).
+ * ------------------------------------------------------------------------ */
+
+GRANT USAGE ON SCHEMA chat TO PUBLIC;
+
+GRANT SELECT ON chat.thread, chat.member, chat.message, chat.message_edit, chat.reaction,
+    chat.attachment, chat.setting, chat.setting_default, chat.permission_default, chat.hook,
+    chat.model, chat.user_binding, chat.role_map,
+    chat.member_view, chat.message_view, chat.message_receipt, chat.settings, chat.public_thread
+    TO PUBLIC;
+
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure FROM pg_proc p
+         WHERE p.pronamespace = 'chat_internal'::regnamespace
+            OR (p.pronamespace = 'chat'::regnamespace AND p.proname LIKE '\_%')
+    LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$$;
+
+GRANT EXECUTE ON FUNCTION chat._my_threads() TO PUBLIC;
 
