@@ -45,7 +45,7 @@
 # per-transaction logs), ratios to the bare-INSERT limit and to the seed
 # port, PASS/MISS against each goal, and chat.verify_unread() afterwards.
 #
-# Usage:  bench/run.sh [WORKLOAD ...]  (about 6 minutes with the defaults)
+# Usage:  bench/run.sh [WORKLOAD ...]  (about 6-7 minutes with the defaults)
 #         With workload ids (LIMIT P1 P2 P2chan P3 P4 P3mixed P4mixed P5 P6 P8
 #         R1 R2 R3 S1 S2 S3 S4, any case) only those run, after the same
 #         loading and checks: "bench/run.sh S1 S2 S3 P1".  P1, P2, P2chan and
@@ -78,7 +78,8 @@
 #   BENCH_R3_MESSAGES [5]         messages of R3 (posted by the P2 group's owner)
 #   BENCH_R3_USERS [20]           users of R3 (members 2..21 of the P2 group)
 #   BENCH_S_DURATION [6]          seconds of each S1-S3 run (end user, server,
-#                                 body), in BENCH_ROUNDS interleaved slices
+#                                 body), in BENCH_S_ROUNDS interleaved slices
+#   BENCH_S_ROUNDS [6]            slices of the S1-S3 runs
 #   BENCH_S_MESSAGES [5000]       messages of the S thread (P3 user and one other)
 #   BENCH_S_MEMBERS [10000]       members of the S group (the P3 user among them)
 #   BENCH_S_GROUP_MESSAGES [1000] messages of the S group
@@ -127,6 +128,7 @@ R_DURATION=${BENCH_R_DURATION:-5}
 R3_MESSAGES=${BENCH_R3_MESSAGES:-5}
 R3_USERS=${BENCH_R3_USERS:-20}
 S_DURATION=${BENCH_S_DURATION:-6}
+S_ROUNDS=${BENCH_S_ROUNDS:-6}
 S_MESSAGES=${BENCH_S_MESSAGES:-5000}
 S_MEMBERS=${BENCH_S_MEMBERS:-10000}
 S_GROUP_MESSAGES=${BENCH_S_GROUP_MESSAGES:-1000}
@@ -283,7 +285,7 @@ HAS_SEC=$(sql "SELECT to_regprocedure('chat.map_role(regrole, chat.user_id)') IS
                   AND to_regnamespace('chat_internal') IS NOT NULL")
 [[ $HAS_ROOMS == t ]] || HAS_SEC=f
 # the selected workloads, in the order above
-SELECTED=" $(for w in $ALL_WORKLOADS; do want "$w" && printf '%s ' "$w"; done)"
+SELECTED=" $(for w in $ALL_WORKLOADS; do if want "$w"; then printf '%s ' "$w"; fi; done)"
 
 # ---------------------------------------------------------------- settings
 
@@ -335,9 +337,9 @@ cat <<EOF
                                   esac)
    P5 pointer reset           $P5_RESET
    P2 rooms checked by        $([[ $VERIFY_P2 == chat ]] && echo 'bench.recount_unread and chat.verify_unread' || echo 'bench.recount_unread (set-based; BENCH_VERIFY_P2=chat adds chat.verify_unread)')
-   S1-S4 (security, P3 user)  $([[ $HAS_SEC == t ]] && echo "end user: role $S_ROLE mapped to user $P3_VIEWER; S1-S3 ${S_DURATION} s per run in $ROUNDS rounds, 1 client;
+   S1-S4 (security, P3 user)  $([[ $HAS_SEC == t ]] && echo "end user: role $S_ROLE mapped to user $P3_VIEWER; S1-S3 ${S_DURATION} s per run in $S_ROUNDS rounds, 1 client;
                               S thread $S_MESSAGES messages, S group $S_MEMBERS members x $S_GROUP_MESSAGES messages; S4 $CLIENTS clients x ${DURATION} s" || echo 'skipped (no role mappings before chat 0.4)')
-   workloads                 ${SELECTED# }
+   workloads                  $(sel=${SELECTED# }; echo "${sel% }")
 EOF
 
 # ---------------------------------------------------------------- data
@@ -598,7 +600,7 @@ if want LIMIT; then
             run "p8_chat_r$r" p1_chat.pgbench "$CLIENTS" -T "$SLICE"
             notify false
         fi
-        want P2 && DB=bench_p2 run "p2_chat_r$r" p2_chat.pgbench "$CLIENTS" -T "$SLICE"
+        ! want P2 || DB=bench_p2 run "p2_chat_r$r" p2_chat.pgbench "$CLIENTS" -T "$SLICE"
         [[ $P2C_RUN == false ]] ||
             DB=bench_p2 run "p2_chan_r$r" p2_channel_chat.pgbench "$CLIENTS" -T "$SLICE"
     done
@@ -684,8 +686,8 @@ if [[ $S_RUN == true ]]; then
         s_same "S3 chat.member of $t (rows, md5)" "$q" "$q"
     done
     s_same "S3 threads seen (count)" "SELECT count(*) FROM chat.thread" \
-        "SELECT count(*) FROM chat.thread t WHERE t.is_public OR EXISTS (SELECT 1 FROM chat.member m
-                                                                           WHERE m.thread_id = t.id AND m.user_id = $P3_VIEWER)"
+        "SELECT count(*) FROM chat.thread t WHERE EXISTS (SELECT 1 FROM chat.member m
+                                                            WHERE m.thread_id = t.id AND m.user_id = $P3_VIEWER)"
     got=$(sql_user "SELECT (SELECT count(*) FROM chat.message WHERE thread_id = 1) + (SELECT count(*) FROM chat.member WHERE thread_id = 1)
                            + (SELECT count(*) FROM chat.thread WHERE id = 1)")
     echo "   rows of P1 thread 1 (not the P3 user's) the end user reads: $got (want 0)"
@@ -704,18 +706,18 @@ if [[ $S_RUN == true ]]; then
     s_plan "SELECT count(*) FROM chat.thread"
 
     # each workload: end user, server (and the function's body in
-    # chat_internal), taking turns in ROUNDS slices; DEFS: the room
-    S_SLICE=$(( (S_DURATION + ROUNDS - 1) / ROUNDS ))
+    # chat_internal), taking turns in S_ROUNDS slices; DEFS: the room
+    S_SLICE=$(( (S_DURATION + S_ROUNDS - 1) / S_ROUNDS ))
     s_runs() { # s_runs NAME USER_SCRIPT SERVER_SCRIPT [BODY_SCRIPT]
         local name=$1 r
-        for r in $(seq 1 "$ROUNDS"); do
+        for r in $(seq 1 "$S_ROUNDS"); do
             AS_ROLE=$S_ROLE run "${name}_user_r$r" "$2" 1 -T "$S_SLICE"
             run "${name}_server_r$r" "$3" 1 -T "$S_SLICE"
             [[ -z ${4:-} ]] || run "${name}_body_r$r" "$4" 1 -T "$S_SLICE"
         done
-        combine "${name}_user"
-        combine "${name}_server"
-        [[ -z ${4:-} ]] || combine "${name}_body"
+        ROUNDS=$S_ROUNDS combine "${name}_user"
+        ROUNDS=$S_ROUNDS combine "${name}_server"
+        [[ -z ${4:-} ]] || ROUNDS=$S_ROUNDS combine "${name}_body"
     }
     if want S1; then
         echo "-- S1: first inbox page, 1 client"
@@ -1004,15 +1006,17 @@ if [[ $S_RUN == true ]]; then
         s_row S3 s3_msg_simple "the same, -M simple (custom plans)" measured ""
         s_row S3 s3_mem_small "chat.member of a 2-person thread" measured ""
         s_row S3 s3_mem_group "chat.member of the $S_MEMBERS-member group" measured ""
-        s_row S3 s3_threads "count(*) of chat.thread (user's + public)" measured ""
+        s_row S3 s3_threads "count(*) of chat.thread (the user's)" measured ""
     fi
     ! want S4 ||
         srow S4 "new_reply, 2-person threads (tps)" "$(tps1 s4_user)" "$(tps1 s4_server)" - "${SR[s4]}" - measured ""
 fi
 echo
 if [[ $API == true ]]; then
-    echo "   P2: group built by create_group + add_members; P2chan: channel, the owner and $P2C_ADMINS admins post"
-    echo "   (vs seed: the seed P2 group's tps); P3mixed: $P3M_ROOMS rooms of every kind (bench/sql/load_p3_mixed.sql)"
+    ! want P2 P2CHAN P3MIXED P4MIXED ||
+        echo "   P2: group built by create_group + add_members; P2chan: channel, the owner and $P2C_ADMINS admins post"
+    ! want P2 P2CHAN P3MIXED P4MIXED ||
+        echo "   (vs seed: the seed P2 group's tps); P3mixed: $P3M_ROOMS rooms of every kind (bench/sql/load_p3_mixed.sql)"
 else
     echo "   P2chan, P3mixed, P4mixed: skipped (no room API before chat 0.3, or BENCH_ROOM_API=off); the P2 group is built from rows"
 fi
