@@ -36,6 +36,7 @@
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -43,7 +44,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "chat.h"
 
@@ -403,4 +406,113 @@ chat_require_internal(const char *function)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for function %s", function),
 				 errdetail("It is internal to chat.")));
+}
+
+/*
+ * Membership for row-level security: is chat.current_user_id() a member of
+ * the thread?  An index probe of chat.member's primary key (thread_id,
+ * user_id), without SPI and without row-level security, so the policies of
+ * chat.member itself can use it.  The user is computed once per command;
+ * the last thread's answer is kept for the rows of the same thread.
+ */
+typedef struct MemberProbe
+{
+	LocalTransactionId lxid;
+	CommandId	command;
+	bool		has_user;
+	Datum		user;			/* in TopMemoryContext when by reference */
+	Oid			eq_proc;		/* equality of the user id's base type */
+	bool		typbyval;
+	int16		typlen;
+	int64		last_thread;
+	bool		last_answer;
+} MemberProbe;
+
+static MemberProbe probe;
+
+/* The session's user as a value of chat.member.user_id's base type. */
+static void
+probe_user(Relation rel)
+{
+	Oid			base = getBaseType(TupleDescAttr(RelationGetDescr(rel), 1)->atttypid);
+	char	   *me = chat_current_user_text();
+	TypeCacheEntry *tc = lookup_type_cache(base, TYPECACHE_EQ_OPR);
+
+	if (!probe.typbyval && probe.has_user)
+		pfree(DatumGetPointer(probe.user));
+	probe.has_user = false;
+	probe.last_thread = 0;
+	probe.lxid = MyProc->lxid;
+	probe.command = GetCurrentCommandId(false);
+	if (!OidIsValid(tc->eq_opr))
+		elog(ERROR, "chat: no equality operator for type %u", base);
+	probe.eq_proc = get_opcode(tc->eq_opr);
+	get_typlenbyval(base, &probe.typlen, &probe.typbyval);
+	if (me != NULL)
+	{
+		Oid			typinput;
+		Oid			ioparam;
+		Datum		value;
+		MemoryContext old;
+
+		getTypeInputInfo(base, &typinput, &ioparam);
+		value = OidInputFunctionCall(typinput, me, ioparam, -1);
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		probe.user = datumCopy(value, probe.typbyval, probe.typlen);
+		MemoryContextSwitchTo(old);
+		probe.has_user = true;
+	}
+}
+
+/* chat._is_member(thread_id bigint) returns boolean */
+PG_FUNCTION_INFO_V1(chat_is_member);
+Datum
+chat_is_member(PG_FUNCTION_ARGS)
+{
+	int64		thread_id;
+	Oid			nsp;
+	Oid			relid;
+	Oid			idxoid;
+	Relation	rel;
+	Relation	idx;
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	bool		found;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	thread_id = PG_GETARG_INT64(0);
+
+	if (probe.lxid == MyProc->lxid && probe.command == GetCurrentCommandId(false) &&
+		probe.last_thread == thread_id && thread_id != 0)
+		PG_RETURN_BOOL(probe.last_answer);
+
+	nsp = get_namespace_oid("chat", false);
+	relid = get_relname_relid("member", nsp);
+	idxoid = get_relname_relid("member_pkey", nsp);
+	if (!OidIsValid(relid) || !OidIsValid(idxoid))
+		elog(ERROR, "chat: chat.member or its primary key is missing");
+
+	rel = table_open(relid, AccessShareLock);
+	if (probe.lxid != MyProc->lxid || probe.command != GetCurrentCommandId(false))
+		probe_user(rel);
+	if (!probe.has_user)
+	{
+		table_close(rel, AccessShareLock);
+		PG_RETURN_BOOL(false);
+	}
+
+	idx = index_open(idxoid, AccessShareLock);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(thread_id));
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+						   idx->rd_indcollation[1], probe.eq_proc, probe.user);
+	scan = systable_beginscan(rel, idxoid, true, GetActiveSnapshot(), 2, keys);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	probe.last_thread = thread_id;
+	probe.last_answer = found;
+	PG_RETURN_BOOL(found);
 }

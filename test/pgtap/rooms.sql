@@ -82,7 +82,8 @@ SELECT is((SELECT array_agg(n ORDER BY o) FROM unnest(p.proargnames, p.proargmod
 SELECT is(format_type(t, NULL), 'text[]', 'chat.members.permissions is text[]')
   FROM pg_proc p, unnest(p.proallargtypes, p.proargnames) u(t, n)
  WHERE p.proname = 'members' AND p.pronamespace = 'chat'::regnamespace AND u.n = 'permissions';
-SELECT is(extversion, '0.4', 'chat is at 0.4') FROM pg_extension WHERE extname = 'chat';
+SELECT is(extversion, (SELECT default_version FROM pg_available_extensions WHERE name = 'chat'),
+          'chat is at its default version') FROM pg_extension WHERE extname = 'chat';
 
 /* ---- fixture ---------------------------------------------------------------- */
 

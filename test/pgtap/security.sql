@@ -216,8 +216,8 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE (p.pronamespace = 'chat'::regnamespace AND p.proname ~ '^_'
                         OR p.pronamespace = 'chat_internal'::regnamespace)
                    AND has_function_privilege('regress_sec_mallory', p.oid, 'EXECUTE')$$,
-              ARRAY['chat._my_threads()'],
-              'of the internal functions an end user may run chat._my_threads() only');
+              ARRAY['chat._is_member(bigint)'],
+              'of the internal functions an end user may run chat._is_member() only');
 SELECT is(has_schema_privilege('regress_sec_mallory', 'chat_internal', 'USAGE'), false,
           'an end user may not use schema chat_internal');
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c

@@ -291,6 +291,8 @@ CREATE FUNCTION public._lock_thread(thread bigint) RETURNS void LANGUAGE sql
     BEGIN ATOMIC SELECT hostile.log('public._lock_thread(bigint)'); END;
 CREATE FUNCTION public._my_threads() RETURNS SETOF bigint LANGUAGE sql
     BEGIN ATOMIC SELECT hostile.log_value('public._my_threads()', 1::bigint); END;
+CREATE FUNCTION public._is_member(thread_id bigint) RETURNS boolean LANGUAGE sql
+    BEGIN ATOMIC SELECT hostile.logged('public._is_member(bigint)'); END;
 CREATE FUNCTION public._setting_value(key text) RETURNS jsonb LANGUAGE sql
     BEGIN ATOMIC SELECT hostile.log_value('public._setting_value(text)', '"hijacked"'::jsonb); END;
 CREATE FUNCTION public._not_null(value text, name text) RETURNS void LANGUAGE sql
