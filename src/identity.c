@@ -419,6 +419,7 @@ typedef struct MemberProbe
 {
 	LocalTransactionId lxid;
 	CommandId	command;
+	Oid			role;			/* the current role it was computed for */
 	bool		has_user;
 	Datum		user;			/* in TopMemoryContext when by reference */
 	Oid			eq_proc;		/* equality of the user id's base type */
@@ -444,6 +445,7 @@ probe_user(Relation rel)
 	probe.last_thread = 0;
 	probe.lxid = MyProc->lxid;
 	probe.command = GetCurrentCommandId(false);
+	probe.role = GetOuterUserId();
 	if (!OidIsValid(tc->eq_opr))
 		elog(ERROR, "chat: no equality operator for type %u", base);
 	probe.eq_proc = get_opcode(tc->eq_opr);
@@ -478,13 +480,15 @@ chat_is_member(PG_FUNCTION_ARGS)
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	bool		found;
+	bool		fresh;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
 	thread_id = PG_GETARG_INT64(0);
 
-	if (probe.lxid == MyProc->lxid && probe.command == GetCurrentCommandId(false) &&
-		probe.last_thread == thread_id && thread_id != 0)
+	fresh = (probe.lxid == MyProc->lxid && probe.command == GetCurrentCommandId(false) &&
+			 probe.role == GetOuterUserId());
+	if (fresh && probe.last_thread == thread_id && thread_id != 0)
 		PG_RETURN_BOOL(probe.last_answer);
 
 	nsp = get_namespace_oid("chat", false);
@@ -494,7 +498,7 @@ chat_is_member(PG_FUNCTION_ARGS)
 		elog(ERROR, "chat: chat.member or its primary key is missing");
 
 	rel = table_open(relid, AccessShareLock);
-	if (probe.lxid != MyProc->lxid || probe.command != GetCurrentCommandId(false))
+	if (!fresh)
 		probe_user(rel);
 	if (!probe.has_user)
 	{
