@@ -10,7 +10,7 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # UPDATE_FROM is assembled from that folder, one file per area, in name order;
 # at release it is committed as a plain file and the folder removed.
 # PostgreSQL installs a new database from chat--0.1.sql plus the update scripts.
-UPDATE_FROM   = 0.4
+UPDATE_FROM   = 0.5
 UPDATE_PARTS  = $(sort $(wildcard sql/$(EXTVERSION)/*.sql))
 ifneq ($(UPDATE_PARTS),)
 UPDATE_SCRIPT = sql/chat--$(UPDATE_FROM)--$(EXTVERSION).sql
