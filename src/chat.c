@@ -4,7 +4,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "fmgr.h"
+#include "utils/lsyscache.h"
 #include "utils/guc.h"
 
 #include "chat.h"
@@ -18,6 +20,13 @@ static char *chat_user_id_type = NULL;
 static char *chat_user_id = NULL;
 
 void		_PG_init(void);
+
+/* The OID of chat's relation relname, or InvalidOid when it is missing. */
+Oid
+chat_relid(const char *relname)
+{
+	return get_relname_relid(relname, get_namespace_oid("chat", false));
+}
 
 /*
  * Define the settings.  chat.user_id_type is a plain string so that a bad

@@ -8,6 +8,9 @@
 #include "executor/spi.h"
 #include "utils/jsonb.h"
 
+/* chat.c */
+extern Oid	chat_relid(const char *relname);
+
 /* settings.c */
 extern void chat_settings_init(void);
 extern void chat_cache_fill(bool *valid, void (*load) (void));

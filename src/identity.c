@@ -133,7 +133,6 @@ chat_role_is_server(Oid role)
 static char *
 mapped_user(Oid role)
 {
-	Oid			nsp;
 	Relation	rel;
 	Relation	idx;
 	Oid			idxoid;
@@ -147,11 +146,10 @@ mapped_user(Oid role)
 					   map_command == GetCurrentCommandId(false))))
 		return map_user;
 
-	nsp = get_namespace_oid("chat", false);
-	map_relid = get_relname_relid("role_map", nsp);
+	map_relid = chat_relid("role_map");
 	if (!OidIsValid(map_relid))
 		return NULL;			/* chat before 0.4 */
-	idxoid = get_relname_relid("role_map_pkey", nsp);
+	idxoid = chat_relid("role_map_pkey");
 	if (!OidIsValid(idxoid))
 		elog(ERROR, "chat: index chat.role_map_pkey is missing");
 
@@ -420,6 +418,8 @@ typedef struct MemberProbe
 	LocalTransactionId lxid;
 	CommandId	command;
 	Oid			role;			/* the current role it was computed for */
+	Oid			member;			/* chat.member and its primary key */
+	Oid			member_pkey;
 	bool		has_user;
 	Datum		user;			/* in TopMemoryContext when by reference */
 	Oid			eq_proc;		/* equality of the user id's base type */
@@ -431,13 +431,24 @@ typedef struct MemberProbe
 
 static MemberProbe probe;
 
-/* The session's user as a value of chat.member.user_id's base type. */
+/*
+ * Start a command's probes: chat.member's OIDs, and the session's user as a
+ * value of chat.member.user_id's base type.
+ */
 static void
-probe_user(Relation rel)
+probe_user(void)
 {
-	Oid			base = getBaseType(TupleDescAttr(RelationGetDescr(rel), 1)->atttypid);
-	char	   *me = chat_current_user_text();
-	TypeCacheEntry *tc = lookup_type_cache(base, TYPECACHE_EQ_OPR);
+	Oid			base;
+	char	   *me;
+	TypeCacheEntry *tc;
+
+	probe.member = chat_relid("member");
+	probe.member_pkey = chat_relid("member_pkey");
+	if (!OidIsValid(probe.member) || !OidIsValid(probe.member_pkey))
+		elog(ERROR, "chat: chat.member or its primary key is missing");
+	base = getBaseType(get_atttype(probe.member, 2));
+	me = chat_current_user_text();
+	tc = lookup_type_cache(base, TYPECACHE_EQ_OPR);
 
 	if (!probe.typbyval && probe.has_user)
 		pfree(DatumGetPointer(probe.user));
@@ -472,9 +483,6 @@ Datum
 chat_is_member(PG_FUNCTION_ARGS)
 {
 	int64		thread_id;
-	Oid			nsp;
-	Oid			relid;
-	Oid			idxoid;
 	Relation	rel;
 	Relation	idx;
 	ScanKeyData keys[2];
@@ -491,30 +499,22 @@ chat_is_member(PG_FUNCTION_ARGS)
 	if (fresh && probe.last_thread == thread_id && thread_id != 0)
 		PG_RETURN_BOOL(probe.last_answer);
 
-	nsp = get_namespace_oid("chat", false);
-	relid = get_relname_relid("member", nsp);
-	idxoid = get_relname_relid("member_pkey", nsp);
-	if (!OidIsValid(relid) || !OidIsValid(idxoid))
-		elog(ERROR, "chat: chat.member or its primary key is missing");
-
-	rel = table_open(relid, AccessShareLock);
 	if (!fresh)
-		probe_user(rel);
+		probe_user();
 	if (!probe.has_user)
-	{
-		table_close(rel, AccessShareLock);
 		PG_RETURN_BOOL(false);
-	}
 
-	idx = index_open(idxoid, AccessShareLock);
+	/* the locks are kept to the end of the transaction, as the executor's */
+	rel = table_open(probe.member, AccessShareLock);
+	idx = index_open(probe.member_pkey, AccessShareLock);
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(thread_id));
 	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
 						   idx->rd_indcollation[1], probe.eq_proc, probe.user);
-	scan = systable_beginscan(rel, idxoid, true, GetActiveSnapshot(), 2, keys);
+	scan = systable_beginscan(rel, probe.member_pkey, true, GetActiveSnapshot(), 2, keys);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
-	index_close(idx, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
 
 	probe.last_thread = thread_id;
 	probe.last_answer = found;

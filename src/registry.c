@@ -103,8 +103,7 @@ model_number(const char *name)
 static bool
 registry_query(const char *relname, int slot, const char *sql)
 {
-	Oid			nsp = get_namespace_oid("chat", false);
-	Oid			relid = get_relname_relid(relname, nsp);
+	Oid			relid = chat_relid(relname);
 
 	registry_relids[slot] = relid;
 	if (!OidIsValid(relid))

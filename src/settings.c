@@ -55,7 +55,6 @@ static void
 setting_load(void)
 {
 	HASHCTL		ctl;
-	Oid			nsp;
 	uint64		i;
 
 	if (setting_cxt == NULL)
@@ -66,8 +65,7 @@ setting_load(void)
 		MemoryContextReset(setting_cxt);
 	setting_cache = NULL;
 
-	nsp = get_namespace_oid("chat", false);
-	setting_relid = get_relname_relid("setting", nsp);
+	setting_relid = chat_relid("setting");
 
 	ctl.keysize = NAMEDATALEN;
 	ctl.entrysize = sizeof(SettingEntry);

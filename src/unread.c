@@ -133,7 +133,7 @@ member_has_permissions(void)
 	}
 	if (!schema_known)
 	{
-		Oid			relid = get_relname_relid("member", get_namespace_oid("chat", false));
+		Oid			relid = chat_relid("member");
 
 		schema_permissions = OidIsValid(relid) &&
 			get_attnum(relid, "permissions") != InvalidAttrNumber;
