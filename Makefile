@@ -5,23 +5,30 @@ EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']
 MODULE_big  = chat
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# Released scripts live in sql/ and are never edited.  While a release is in
-# progress (a folder sql/<default_version>/ exists), its update script from
-# UPDATE_FROM is assembled from that folder, one file per area, in name order;
-# at release it is committed as a plain file and the folder removed.
-# PostgreSQL installs a new database from chat--0.1.sql plus the update scripts.
-UPDATE_FROM   = 0.5
-UPDATE_PARTS  = $(sort $(wildcard sql/$(EXTVERSION)/*.sql))
-ifneq ($(UPDATE_PARTS),)
-UPDATE_SCRIPT = sql/chat--$(UPDATE_FROM)--$(EXTVERSION).sql
-EXTRA_CLEAN   = $(UPDATE_SCRIPT)
+# sql/src/ is the source of the current version, one file per concern,
+# concatenated in this order into its install script (sql/README.md).
+# A LANGUAGE sql function is checked when it is created, so it may use only
+# what comes before it: schema/ first, in foreign-key order, then internal/
+# and api/ in name order (api/identity.sql first: chat.current_user_id() is
+# the default of every acting-user argument), then what uses the functions.
+SQL_SRC = sql/src/prelude.sql \
+          $(addprefix sql/src/schema/,types.sql settings.sql threads.sql rooms.sql interactions.sql registry.sql) \
+          $(sort $(wildcard sql/src/internal/*.sql)) \
+          sql/src/api/identity.sql \
+          $(filter-out sql/src/api/identity.sql,$(sort $(wildcard sql/src/api/*.sql))) \
+          $(addprefix sql/src/,views.sql triggers.sql security.sql privileges.sql)
 
-all: $(UPDATE_SCRIPT)
+# The built install script of the current version; CREATE EXTENSION chat
+# runs it directly.  The released scripts in sql/ (chat--0.1.sql and one
+# chat--A--B.sql per release) are frozen, checked against sql/released.sha256,
+# and take a database at any released version to this one.
+BUILT_SCRIPT = build/chat--$(EXTVERSION).sql
+DATA_built     = $(BUILT_SCRIPT)
+DATA           = $(filter-out sql/chat--$(EXTVERSION).sql,$(sort $(wildcard sql/chat--*.sql)))
 
-$(UPDATE_SCRIPT): $(UPDATE_PARTS)
-	cat $^ > $@
-endif
-DATA          = $(sort $(wildcard sql/chat--*.sql) $(UPDATE_SCRIPT))
+$(BUILT_SCRIPT): $(SQL_SRC) Makefile
+	@mkdir -p build
+	cat $(SQL_SRC) > $@
 
 # pg_regress: test/sql/*.sql against test/expected/*.out
 REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
@@ -34,7 +41,7 @@ PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK =
 
-EXTRA_CLEAN += test/results
+EXTRA_CLEAN = build test/results
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

@@ -112,6 +112,32 @@ count_pgtap() {
     tally "pgTAP (assertions)" "$PGTAP_PASSED" "$PGTAP_FAILED"
 }
 
+# Released scripts are frozen: each one listed in sql/released.sha256 must
+# still have its checksum (one test per script), and every chat--*.sql in
+# sql/ but the one of the release in progress must be listed.
+check_released() {
+    echo "===== released scripts ====="
+    local line p=0 f=0 current name
+    current=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" chat.control)
+    while IFS= read -r line; do
+        if (cd sql && echo "$line" | sha256sum --check --quiet --strict >/dev/null 2>&1); then
+            p=$((p + 1))
+        else
+            echo "test.sh: released script changed: ${line##* }" >&2
+            f=$((f + 1))
+        fi
+    done < sql/released.sha256
+    for name in sql/chat--*.sql; do
+        name=${name#sql/}
+        [[ "$name" == *"--$current.sql" ]] && continue
+        if ! grep -q "  $name\$" sql/released.sha256; then
+            echo "test.sh: $name is not in sql/released.sha256" >&2
+            f=$((f + 1))
+        fi
+    done
+    tally "released scripts" "$p" "$f"
+}
+
 # Shows why pg_regress / isolation failed; make clean removed older diffs.
 show_diffs() {
     local d n
@@ -142,6 +168,7 @@ main() {
     step deps step_deps
     step build step_build
     step install install_chat
+    check_released
     run_suites
     count_regress regress pg_regress
     count_regress isolation isolation

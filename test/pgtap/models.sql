@@ -154,8 +154,8 @@ SELECT is(pg_get_function_result('chat.inbox(chat.user_id, text, text, integer)'
           'TABLE(thread_id bigint, kind text, subject text, last_message_id bigint, last_sender_id chat.user_id, last_preview text, last_sent_at timestamp with time zone, unread_count bigint, unread boolean, muted boolean, member_count integer, cursor text, extra jsonb)',
           'chat.inbox keeps its 0.1 columns in order, then extra');
 SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_generic_plan', 'search_path=pg_catalog, pg_temp']
-             FROM pg_proc WHERE oid = 'chat_internal.inbox(chat.user_id, text, text, integer)'::regprocedure),
-          'the body of chat.inbox still forces the generic plan and pins search_path');
+             FROM pg_proc WHERE oid = 'chat.inbox(chat.user_id, text, text, integer)'::regprocedure),
+          'chat.inbox still forces the generic plan and pins search_path');
 SELECT is(pg_get_function_arguments('chat.messages(bigint, chat.user_id, bigint, bigint, integer)'::regprocedure),
           'thread_id bigint, viewer chat.user_id DEFAULT chat.current_user_id(), before bigint DEFAULT NULL::bigint, after bigint DEFAULT NULL::bigint, page_size integer DEFAULT 50',
           'chat.messages keeps its arguments and defaults');

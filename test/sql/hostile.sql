@@ -343,14 +343,14 @@ SELECT pg_temp.make_operators(ARRAY[
 -- search_path = pg_catalog, pg_temp; so is every SECURITY DEFINER function
 SELECT p.oid::regprocedure AS not_pinned
   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
- WHERE p.pronamespace IN ('chat'::regnamespace, 'chat_internal'::regnamespace)
+ WHERE p.pronamespace = 'chat'::regnamespace
    AND (l.lanname NOT IN ('c', 'internal') OR p.prosecdef)
    AND (p.proconfig IS NULL OR NOT 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig));
 -- The C functions that run with the caller's path: their queries name
 -- everything with its schema (this list changes only after a review)
 SELECT p.oid::regprocedure::text AS c_with_callers_path
   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
- WHERE p.pronamespace IN ('chat'::regnamespace, 'chat_internal'::regnamespace)
+ WHERE p.pronamespace = 'chat'::regnamespace
    AND l.lanname = 'c' AND p.proconfig IS NULL
  ORDER BY 1;
 

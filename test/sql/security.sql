@@ -51,7 +51,7 @@ SELECT thread_id, user_id FROM chat.member ORDER BY thread_id, user_id;
 SELECT thread_id, sender_id, content FROM chat.message ORDER BY id;
 SELECT role, user_id FROM chat.role_map;
 -- the internals are closed
-SELECT * FROM chat_internal.inbox(2);
+SELECT * FROM chat._membership(2);
 SELECT chat._emit('typing', :secret_t, NULL, 1, NULL);
 RESET ROLE;
 RESET chat.user_id;

@@ -1,0 +1,159 @@
+
+/* ========================================================================
+ * api/read_state.sql: mark_read, mark_unread, mark_delivered, receipts
+ * ======================================================================== */
+
+
+/* Move the read pointer forward; also keeps the seen pointer and the times of the moves. */
+
+CREATE FUNCTION chat.mark_read(thread_id bigint,
+                                          reader chat.user_id DEFAULT chat.current_user_id(),
+                                          up_to bigint DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+    m chat.member;
+    pos record;
+BEGIN
+    PERFORM chat._act(reader);
+    tid := mark_read.thread_id;
+    PERFORM chat._not_null(tid, 'thread_id');
+    PERFORM chat._not_null(reader, 'reader');
+    m := chat._member_row(tid, reader, true);
+    IF up_to IS NOT NULL THEN
+        PERFORM chat._message_in(tid, up_to);
+    END IF;
+    pos := chat._read_position(tid, reader, up_to, false);
+    IF pos.target <= m.read_id THEN
+        RETURN 0;
+    END IF;
+    /* clock_timestamp: taken after the snapshot, so after the messages' commit */
+    UPDATE chat.member mb
+       SET read_id = pos.target, read_count = pos.read_count,
+           seen_id = greatest(mb.seen_id, pos.target),
+           read_at = clock_timestamp(),
+           delivered_at = CASE WHEN pos.target > mb.delivered_id THEN clock_timestamp() ELSE mb.delivered_at END,
+           delivered_id = greatest(mb.delivered_id, pos.target)
+     WHERE mb.thread_id = tid AND mb.user_id = reader;
+    PERFORM chat._emit('thread_read', tid, pos.target, reader,
+                       jsonb_build_object('read', greatest(pos.read_count - m.read_count, 0)));
+    RETURN greatest(pos.read_count - m.read_count, 0);
+END
+$$;
+COMMENT ON FUNCTION chat.mark_read(bigint, chat.user_id, bigint) IS
+    'Move the reader''s read pointer forward (never back) to up_to or the newest message; returns how many messages became read';
+
+/* Move the read pointer back; the seen pointer stays. */
+
+CREATE FUNCTION chat.mark_unread(thread_id bigint,
+                                            reader chat.user_id DEFAULT chat.current_user_id(),
+                                            from_message bigint DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+    m chat.member;
+    pos record;
+BEGIN
+    PERFORM chat._act(reader);
+    tid := mark_unread.thread_id;
+    PERFORM chat._not_null(tid, 'thread_id');
+    PERFORM chat._not_null(reader, 'reader');
+    m := chat._member_row(tid, reader, true);
+    IF from_message IS NOT NULL THEN
+        PERFORM chat._message_in(tid, from_message);
+    END IF;
+    pos := chat._read_position(tid, reader, from_message, true);
+    IF pos.target >= m.read_id THEN
+        RETURN 0;
+    END IF;
+    UPDATE chat.member mb
+       SET read_id = pos.target, read_count = pos.read_count,
+           seen_id = greatest(mb.seen_id, mb.read_id)
+     WHERE mb.thread_id = tid AND mb.user_id = reader;
+    RETURN greatest(m.read_count - pos.read_count, 0);
+END
+$$;
+COMMENT ON FUNCTION chat.mark_unread(bigint, chat.user_id, bigint) IS
+    'Move the reader''s read pointer back to just before from_message (default: the newest message); returns how many messages became unread. The reader''s own messages never count as unread';
+
+/* Move the delivered pointer forward; also records when it moved. */
+
+CREATE FUNCTION chat.mark_delivered(reader chat.user_id DEFAULT chat.current_user_id(),
+                                               thread_id bigint DEFAULT NULL,
+                                               up_to bigint DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+    target bigint;
+    moved bigint;
+BEGIN
+    PERFORM chat._act(reader);
+    tid := mark_delivered.thread_id;
+    PERFORM chat._not_null(reader, 'reader');
+    IF tid IS NULL THEN
+        IF up_to IS NOT NULL THEN
+            RAISE EXCEPTION 'up_to needs a thread_id' USING ERRCODE = '22023';
+        END IF;
+        /* thread rows first, in id order, as everywhere: see chat._member_row */
+        PERFORM FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
+          WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id
+          ORDER BY t.id
+          FOR SHARE OF t;
+        UPDATE chat.member mb
+           SET delivered_id = t.last_message_id, delivered_at = clock_timestamp()
+          FROM chat.thread t
+         WHERE mb.user_id = reader AND t.id = mb.thread_id
+           AND t.last_message_id > mb.delivered_id;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        RETURN moved;
+    END IF;
+
+    PERFORM chat._member_row(tid, reader, true);
+    IF up_to IS NULL THEN
+        SELECT coalesce(t.last_message_id, 0) INTO target FROM chat.thread t WHERE t.id = tid;
+    ELSE
+        target := (chat._message_in(tid, up_to)).id;
+    END IF;
+    UPDATE chat.member mb
+       SET delivered_id = target, delivered_at = clock_timestamp()
+     WHERE mb.thread_id = tid AND mb.user_id = reader AND mb.delivered_id < target;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+END
+$$;
+COMMENT ON FUNCTION chat.mark_delivered(chat.user_id, bigint, bigint) IS
+    'Move the reader''s delivered pointer forward in one thread (or in all of them); returns how many threads moved';
+
+
+CREATE FUNCTION chat.receipts(message_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
+    RETURNS TABLE (user_id chat.user_id, status text, at timestamptz)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    m chat.message;
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(receipts.message_id, 'message_id');
+    PERFORM chat._not_null(receipts.viewer, 'viewer');
+    m := chat._message_row(receipts.message_id);
+    PERFORM chat._member_row(m.thread_id, receipts.viewer);
+    RETURN QUERY
+    SELECT r.user_id, r.status, r.at
+      FROM chat.message_receipt r
+     WHERE r.message_id = m.id
+     ORDER BY r.user_id;
+END
+$$;
+COMMENT ON FUNCTION chat.receipts(bigint, chat.user_id) IS
+    'Delivery and read receipts of a message for a member of its thread: one row per other member who received it (status "delivered") or saw it ("seen"); at is when their pointer last moved, NULL when unknown';

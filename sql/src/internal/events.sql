@@ -1,0 +1,44 @@
+
+/* ========================================================================
+ * internal/events.sql: hooks and NOTIFY: the event names, dispatch and rendering
+ * ======================================================================== */
+
+
+/* Raise 22023 for a name that is not a hook event. */
+CREATE FUNCTION chat._check_event(event text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF event IS NULL THEN
+        RAISE EXCEPTION 'argument "event" must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF event NOT IN ('message_sent', 'message_edited', 'message_deleted', 'thread_created',
+                     'member_added', 'member_removed', 'reaction_added', 'reaction_removed',
+                     'thread_read') THEN
+        RAISE EXCEPTION 'unknown event "%"', event
+            USING ERRCODE = '22023',
+                  HINT = 'Events are "message_sent", "message_edited", "message_deleted", "thread_created", "member_added", "member_removed", "reaction_added", "reaction_removed" and "thread_read".';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION chat._registry_changed() RETURNS trigger
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'chat_registry_changed';
+COMMENT ON FUNCTION chat._registry_changed() IS
+    'Statement trigger of chat''s registries: drop every backend''s cached copy';
+
+CREATE FUNCTION chat._emit(event text, thread_id bigint, message_id bigint,
+                           user_id chat.user_id, fields jsonb DEFAULT NULL)
+    RETURNS void
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'chat_emit_sql';
+COMMENT ON FUNCTION chat._emit(text, bigint, bigint, chat.user_id, jsonb) IS
+    'Describe an event as one jsonb object, run its hooks and queue its NOTIFY (src/events.c)';
+
+CREATE FUNCTION chat._render(fn oid, value jsonb) RETURNS jsonb
+    LANGUAGE c STABLE STRICT
+    AS 'MODULE_PATHNAME', 'chat_call_as_caller';
+COMMENT ON FUNCTION chat._render(oid, jsonb) IS
+    'fn(value) for a registered renderer, run as the current role';

@@ -1,0 +1,206 @@
+
+/* ========================================================================
+ * internal/unread.sql: triggers and helpers that keep counters, pointers and history exact
+ * ======================================================================== */
+
+
+CREATE FUNCTION chat._message_insert() RETURNS trigger
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'chat_message_insert';
+COMMENT ON FUNCTION chat._message_insert() IS
+    'Assigns the message id under the thread lock, counts the message and moves read state (src/unread.c)';
+
+/*
+ * Messages keep their sender, except that it may become NULL: deleting a user
+ * bound with on_delete "anonymize" keeps their messages without a sender.
+ * The thread's last sender follows its newest message.
+ */
+CREATE FUNCTION chat._message_update() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF NEW.id <> OLD.id OR NEW.thread_id <> OLD.thread_id
+       OR (NEW.sender_id IS DISTINCT FROM OLD.sender_id AND NEW.sender_id IS NOT NULL)
+       OR NEW.kind <> OLD.kind THEN
+        RAISE EXCEPTION 'cannot change the id, thread, sender or kind of message %', OLD.id
+            USING ERRCODE = '55000';
+    END IF;
+    IF NEW.content IS DISTINCT FROM OLD.content THEN
+        INSERT INTO chat.message_edit (thread_id, message_id, version, content, replaced_at)
+        SELECT OLD.thread_id, OLD.id, coalesce(max(e.version), 0) + 1, OLD.content, clock_timestamp()
+          FROM chat.message_edit e
+         WHERE e.thread_id = OLD.thread_id AND e.message_id = OLD.id;
+        NEW.edited_at := clock_timestamp();
+    END IF;
+    UPDATE chat.thread t
+       SET last_preview = CASE WHEN NEW.deleted_at IS NULL THEN left(NEW.content, 100) END,
+           last_sender_id = NEW.sender_id
+     WHERE t.id = OLD.thread_id AND t.last_message_id = OLD.id;
+    RETURN NEW;
+END
+$$;
+
+/*
+ * Recompute a thread's counters and every member's read state from the
+ * message rows.  Used after hard deletes; slow but exact.
+ */
+CREATE FUNCTION chat._recount(thread bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    UPDATE chat.thread t
+       SET message_count = s.n,
+           last_message_id = s.last_id,
+           last_sender_id = l.sender_id,
+           last_sent_at = l.sent_at,
+           last_preview = CASE WHEN l.deleted_at IS NULL THEN left(l.content, 100) END
+      FROM (SELECT count(*) AS n, max(m.id) AS last_id
+              FROM chat.message m WHERE m.thread_id = thread) s
+      LEFT JOIN chat.message l ON l.thread_id = thread AND l.id = s.last_id
+     WHERE t.id = thread;
+
+    UPDATE chat.member mb
+       SET read_count = t.message_count
+                        - (SELECT count(*) FROM chat.message m
+                            WHERE m.thread_id = mb.thread_id AND m.id > mb.read_id
+                              AND m.sender_id IS DISTINCT FROM mb.user_id),
+           activity_id = coalesce(t.last_message_id, 0),
+           message_count = t.message_count
+      FROM chat.thread t
+     WHERE t.id = thread AND mb.thread_id = thread;
+END
+$$;
+
+CREATE FUNCTION chat._message_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+BEGIN
+    FOR tid IN SELECT DISTINCT o.thread_id FROM removed o
+                JOIN chat.thread t ON t.id = o.thread_id ORDER BY 1
+    LOOP
+        PERFORM chat._recount(tid);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+/*
+ * Member rows: keep thread.member_count, give new rows the thread's current
+ * position, and switch a thread to "large" once it passes the fan-out limit.
+ * The thread row is locked first, as every writer of several member rows does;
+ * the statement after the lock sees every membership committed before it, so
+ * member_count is a recount, exact under concurrency and when pg_dump restores
+ * member rows of a thread whose row already counts them.
+ */
+CREATE FUNCTION chat._member_count(changed bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    lim bigint := chat._setting_value('inbox_fanout_limit')::bigint;
+BEGIN
+    PERFORM FROM chat.thread t WHERE t.id = ANY (changed) ORDER BY t.id FOR NO KEY UPDATE;
+    UPDATE chat.thread t
+       SET member_count = c.n,
+           large = t.large OR c.n > lim
+      FROM (SELECT t2.id, (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t2.id) AS n
+              FROM chat.thread t2 WHERE t2.id = ANY (changed)) c
+     WHERE t.id = c.id AND (t.member_count <> c.n OR (NOT t.large AND c.n > lim));
+END
+$$;
+
+CREATE FUNCTION chat._member_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._member_count(ARRAY(SELECT DISTINCT thread_id FROM added));
+
+    UPDATE chat.member mb
+       SET activity_id = coalesce(t.last_message_id, 0),
+           message_count = t.message_count,
+           large = t.large
+      FROM added a
+      JOIN chat.thread t ON t.id = a.thread_id
+     WHERE mb.thread_id = a.thread_id AND mb.user_id = a.user_id AND NOT t.large
+       AND (mb.activity_id, mb.message_count, mb.large)
+           IS DISTINCT FROM (coalesce(t.last_message_id, 0), t.message_count, t.large);
+
+    UPDATE chat.member mb
+       SET large = true
+      FROM chat.thread t
+     WHERE t.id IN (SELECT DISTINCT thread_id FROM added)
+       AND t.large AND mb.thread_id = t.id AND NOT mb.large;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION chat._member_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._member_count(ARRAY(SELECT DISTINCT thread_id FROM removed));
+    RETURN NULL;
+END
+$$;
+
+/*
+ * Every thread of a user with what the folders need.  Small threads come from
+ * the member row alone (its copies are current); large threads take their
+ * position and counts from the thread row.  chat.inbox spells the same union
+ * out inline: a function with SET search_path is never inlined, and the inbox
+ * must read each branch in order and stop at the page size.
+ */
+CREATE FUNCTION chat._membership(viewer chat.user_id)
+    RETURNS TABLE (thread_id bigint, activity bigint, visible boolean, archived boolean,
+                   muted boolean, unread bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT mb.thread_id, mb.activity_id,
+           mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id,
+           mb.archived, mb.muted, mb.message_count - mb.read_count
+      FROM chat.member mb
+     WHERE mb.user_id = viewer AND NOT mb.large
+    UNION ALL
+    SELECT mb.thread_id, coalesce(t.last_message_id, 0),
+           mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
+           mb.archived, mb.muted, t.message_count - mb.read_count
+      FROM chat.member mb
+      JOIN chat.thread t ON t.id = mb.thread_id
+     WHERE mb.user_id = viewer AND mb.large
+$$;
+
+/*
+ * Where a member's read pointer goes and how many messages it then counts as
+ * read: all but the other members' messages after the pointer.  One statement,
+ * so the thread's total and the count come from the same snapshot.  "upto"
+ * NULL means the newest message; "before" true means just before "upto".
+ */
+CREATE FUNCTION chat._read_position(thread bigint, reader chat.user_id, upto bigint, before boolean,
+                                    OUT target bigint, OUT read_count bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT p.target,
+           CASE WHEN p.target >= p.last THEN p.total
+                ELSE p.total - (SELECT count(*) FROM chat.message m
+                                 WHERE m.thread_id = thread AND m.id > p.target
+                                   AND m.sender_id IS DISTINCT FROM reader)
+           END
+      FROM (SELECT CASE WHEN NOT before THEN coalesce(upto, t.last_message_id, 0)
+                        ELSE coalesce((SELECT max(mg.id) FROM chat.message mg
+                                        WHERE mg.thread_id = thread
+                                          AND mg.id < coalesce(upto, t.last_message_id, 0)), 0)
+                   END AS target,
+                   coalesce(t.last_message_id, 0) AS last,
+                   t.message_count AS total
+              FROM chat.thread t
+             WHERE t.id = thread) p
+$$;

@@ -1,0 +1,68 @@
+
+/* ========================================================================
+ * schema/settings.sql: every setting with its default, and the changed ones
+ * ======================================================================== */
+
+CREATE TABLE chat.setting_default (
+    key         text PRIMARY KEY,
+    value       jsonb NOT NULL,
+    type        text NOT NULL
+                CONSTRAINT setting_default_type_check
+                CHECK (type IN ('boolean', 'integer', 'text', 'reactions', 'mime_types', 'roles')),
+    min_value   bigint,
+    max_value   bigint,
+    description text NOT NULL
+);
+COMMENT ON TABLE chat.setting_default IS
+    'Every setting chat knows, with its default, type and range (part of the extension, not dumped)';
+COMMENT ON COLUMN chat.setting_default.key IS
+    'name of the setting, as given to chat.get_setting and chat.set_setting';
+COMMENT ON COLUMN chat.setting_default.value IS
+    'default value, as JSON; JSON null where null means no limit or any (max_members, max_attachment_size, attachment_mime_types)';
+COMMENT ON COLUMN chat.setting_default.type IS
+    'what chat.set_setting accepts: boolean, integer (whole number from min_value to max_value), text (string of min_value to max_value characters), reactions ("any", "emoji" or an array of reactions), mime_types (array of MIME types) or roles (array of role names)';
+COMMENT ON COLUMN chat.setting_default.min_value IS 'Smallest value (integer) or shortest text (text)';
+COMMENT ON COLUMN chat.setting_default.max_value IS 'Largest value (integer) or longest text (text)';
+COMMENT ON COLUMN chat.setting_default.description IS
+    'what the setting means, shown by the view chat.settings';
+
+INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
+    ('mark_new_thread_as_deleted', 'false', 'boolean', NULL, NULL,
+     'A new private thread starts deleted for its sender until someone replies (pinax behaviour)'),
+    ('max_subject_length', '255', 'integer', 1, 10000,
+     'Longest subject or title, in characters'),
+    ('max_content_length', '65536', 'integer', 1, 10000000,
+     'Longest message content, in characters'),
+    ('max_page_size', '500', 'integer', 1, 100000,
+     'Largest page_size accepted by inbox and messages'),
+    ('inbox_fanout_limit', '100', 'integer', 0, 1000000,
+     'Threads with up to this many members copy each new message''s position into every member row; larger threads are merged into the inbox from the thread row'),
+    ('notify', 'true', 'boolean', NULL, NULL,
+     'Publish every event with NOTIFY at commit (costs throughput: NOTIFY serialises commits)'),
+    ('notify_channel', '"chat"', 'text', 1, 63,
+     'The NOTIFY channel events are published on'),
+    ('max_members', 'null', 'integer', 1, 10000000,
+     'Most members a thread may have (null: no cap); joining or adding past it is refused (54000)'),
+    ('reactions', '"any"', 'reactions', NULL, NULL,
+     'Allowed reactions: "any" (any text up to max_reaction_length), "emoji" (exactly one emoji) or a JSON array of the allowed ones'),
+    ('max_reaction_length', '32', 'integer', 1, 1000,
+     'Longest reaction, in characters'),
+    ('max_attachments', '10', 'integer', 0, 1000,
+     'Most attachments per message; more are refused (54000)'),
+    ('max_attachment_size', 'null', 'integer', 0, 9223372036854775807,
+     'Largest attachment size in bytes (null: no limit); larger ones are refused (54000)'),
+    ('attachment_mime_types', 'null', 'mime_types', NULL, NULL,
+     'JSON array of allowed attachment MIME types or patterns such as "image/*" (null: any type)'),
+    ('server_roles', '[]', 'roles', NULL, NULL,
+     'JSON array of role names whose members may act for any user, as the extension owner and superusers do (application servers)');
+
+CREATE TABLE chat.setting (
+    key   text PRIMARY KEY REFERENCES chat.setting_default (key),
+    value jsonb NOT NULL
+);
+COMMENT ON TABLE chat.setting IS
+    'Settings changed from their defaults (use chat.set_setting); dumped by pg_dump';
+COMMENT ON COLUMN chat.setting.key IS 'setting changed from its default (chat.setting_default.key)';
+COMMENT ON COLUMN chat.setting.value IS
+    'value set by chat.set_setting, as JSON, used instead of the default; never JSON null (setting null deletes the row, restoring the default)';
+SELECT pg_catalog.pg_extension_config_dump('chat.setting', '');
