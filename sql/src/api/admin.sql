@@ -3,8 +3,6 @@
  * api/admin.sql: verify_unread
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
     RETURNS TABLE (thread_id bigint, user_id chat.user_id, what text, stored bigint, recounted bigint)
     LANGUAGE sql STABLE SECURITY DEFINER

@@ -3,8 +3,6 @@
  * api/edit.sql: edit_message, delete_message
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.edit_message(message_id bigint,
                                              editor chat.user_id DEFAULT chat.current_user_id(),
                                              content text DEFAULT NULL)
@@ -45,7 +43,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.edit_message(bigint, chat.user_id, text) IS
     'Replace a message''s content, keeping the previous text in its history; returns the message id';
-
 
 CREATE FUNCTION chat.delete_message(message_id bigint, actor chat.user_id DEFAULT chat.current_user_id())
     RETURNS void

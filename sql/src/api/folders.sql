@@ -3,8 +3,6 @@
  * api/folders.sql: per-user folders: delete, restore, archive, unarchive
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.delete_thread(thread_id bigint, actor chat.user_id DEFAULT chat.current_user_id())
     RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -25,7 +23,6 @@ $$;
 COMMENT ON FUNCTION chat.delete_thread(bigint, chat.user_id) IS
     'Move a thread to the actor''s deleted folder, until someone posts in it again';
 
-
 CREATE FUNCTION chat.restore_thread(thread_id bigint, actor chat.user_id DEFAULT chat.current_user_id())
     RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -41,7 +38,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.restore_thread(bigint, chat.user_id) IS 'Bring a deleted thread back to the actor''s inbox';
-
 
 CREATE FUNCTION chat.archive_thread(thread_id bigint, actor chat.user_id DEFAULT chat.current_user_id())
     RETURNS void
@@ -59,7 +55,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.archive_thread(bigint, chat.user_id) IS
     'Move a thread to the actor''s archived folder; it stays there when new messages arrive';
-
 
 CREATE FUNCTION chat.unarchive_thread(thread_id bigint, actor chat.user_id DEFAULT chat.current_user_id())
     RETURNS void

@@ -3,8 +3,6 @@
  * api/hooks.sql: add_hook, remove_hook, typing
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.add_hook(event text, fn regprocedure, pos integer DEFAULT NULL)
     RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
@@ -49,7 +47,6 @@ $$;
 COMMENT ON FUNCTION chat.add_hook(text, regprocedure, integer) IS
     'Run fn(jsonb) inside the transaction of every event of this kind, in position order (pos; default: after the others); an error in fn aborts the operation. Returns false when fn was already registered';
 
-
 CREATE FUNCTION chat.remove_hook(event text, fn regprocedure) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -66,7 +63,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.remove_hook(text, regprocedure) IS
     'Stop running fn for the event; returns false when it was not registered';
-
 
 CREATE FUNCTION chat.typing(thread_id bigint, "user" chat.user_id DEFAULT chat.current_user_id())
     RETURNS void

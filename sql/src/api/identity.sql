@@ -3,7 +3,6 @@
  * api/identity.sql: current_user_id, is_server_role, map_role, unmap_role
  * ======================================================================== */
 
-
 CREATE FUNCTION chat.current_user_id() RETURNS chat.user_id
     LANGUAGE c STABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'chat_current_user_id';

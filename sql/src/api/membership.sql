@@ -3,8 +3,6 @@
  * api/membership.sql: add_members, join_thread, leave_thread, remove_member, can_join, can_leave
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.add_members(thread_id bigint,
                                  actor chat.user_id DEFAULT chat.current_user_id(),
                                  users chat.user_id[] DEFAULT NULL,
@@ -52,7 +50,6 @@ $$;
 COMMENT ON FUNCTION chat.add_members(bigint, chat.user_id, chat.user_id[], text) IS
     'Add users to a thread (permission add_members; never to a direct thread); returns how many were not members yet. New members start with earlier messages read';
 
-
 CREATE FUNCTION chat.join_thread(thread_id bigint, "user" chat.user_id DEFAULT chat.current_user_id())
     RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -79,7 +76,6 @@ $$;
 COMMENT ON FUNCTION chat.join_thread(bigint, chat.user_id) IS
     'Join a public thread (no-op for a member); earlier messages start read';
 
-
 CREATE FUNCTION chat.leave_thread(thread_id bigint, "user" chat.user_id DEFAULT chat.current_user_id())
     RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -92,7 +88,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.leave_thread(bigint, chat.user_id) IS
     'Leave a thread (not a direct one). The last owner hands over to the oldest admin, or cannot leave while other members stay';
-
 
 CREATE FUNCTION chat.remove_member(thread_id bigint,
                                    actor chat.user_id DEFAULT chat.current_user_id(),
@@ -132,7 +127,6 @@ $$;
 COMMENT ON FUNCTION chat.remove_member(bigint, chat.user_id, chat.user_id) IS
     'Remove a member (permission remove_members; an admin cannot remove an owner)';
 
-
 CREATE FUNCTION chat.can_join(thread_id bigint, "user" chat.user_id DEFAULT chat.current_user_id())
     RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -147,7 +141,6 @@ CREATE FUNCTION chat.can_join(thread_id bigint, "user" chat.user_id DEFAULT chat
 $$;
 COMMENT ON FUNCTION chat.can_join(bigint, chat.user_id) IS
     'Could the user join the thread now (public, not yet a member, not full)? False for an unknown thread';
-
 
 CREATE FUNCTION chat.can_leave(thread_id bigint, "user" chat.user_id DEFAULT chat.current_user_id())
     RETURNS boolean

@@ -3,8 +3,6 @@
  * api/models.sql: swap_model, swap_renderer
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.swap_model(model text, tbl regclass) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -88,7 +86,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.swap_model(text, regclass) IS
     'Extend a chat model (message, thread, member) with the application''s table, keyed by chat''s key and referencing it: new records get a row, filled from the extra argument, and the reading functions return it as extra. NULL unregisters the table';
-
 
 CREATE FUNCTION chat.swap_renderer(model text, fn regprocedure) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER

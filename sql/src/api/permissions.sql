@@ -3,8 +3,6 @@
  * api/permissions.sql: set_role, grant, revoke, has_permission
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.set_role(thread_id bigint,
                               actor chat.user_id DEFAULT chat.current_user_id(),
                               member chat.user_id DEFAULT NULL,
@@ -54,7 +52,6 @@ $$;
 COMMENT ON FUNCTION chat.set_role(bigint, chat.user_id, chat.user_id, text) IS
     'Change a member''s role (owners and admins; an admin cannot act on an owner nor make one); the member''s permissions become the role''s defaults';
 
-
 CREATE FUNCTION chat."grant"(thread_id bigint,
                              actor chat.user_id DEFAULT chat.current_user_id(),
                              member chat.user_id DEFAULT NULL,
@@ -69,7 +66,6 @@ $$;
 COMMENT ON FUNCTION chat."grant"(bigint, chat.user_id, chat.user_id, text) IS
     'Give a member one permission (owners and admins; an admin cannot act on an owner)';
 
-
 CREATE FUNCTION chat."revoke"(thread_id bigint,
                               actor chat.user_id DEFAULT chat.current_user_id(),
                               member chat.user_id DEFAULT NULL,
@@ -83,7 +79,6 @@ CREATE FUNCTION chat."revoke"(thread_id bigint,
 $$;
 COMMENT ON FUNCTION chat."revoke"(bigint, chat.user_id, chat.user_id, text) IS
     'Take one permission from a member (owners and admins; an admin cannot act on an owner)';
-
 
 CREATE FUNCTION chat.has_permission(thread_id bigint,
                                     "user" chat.user_id DEFAULT chat.current_user_id(),

@@ -3,8 +3,6 @@
  * api/reactions.sql: add_reaction, remove_reaction, toggle_reaction, reactions
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.add_reaction(message_id bigint,
                                   "user" chat.user_id DEFAULT chat.current_user_id(),
                                   reaction text DEFAULT NULL)
@@ -31,7 +29,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.add_reaction(bigint, chat.user_id, text) IS
     'React to a message of a thread the user belongs to (the setting "reactions" says what is allowed); returns false when the user had that reaction already';
-
 
 CREATE FUNCTION chat.remove_reaction(message_id bigint,
                                      "user" chat.user_id DEFAULT chat.current_user_id(),
@@ -103,7 +100,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text) IS
     'Remove the user''s reaction if present, else add it; returns true when it is now present';
-
 
 CREATE FUNCTION chat.reactions(message_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
     RETURNS TABLE (reaction text, count bigint, users chat.user_id[], reacted_by_viewer boolean)

@@ -3,8 +3,6 @@
  * api/read.sql: inbox, counts, messages, members and the thread lookups
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
                            folder text DEFAULT 'inbox',
                            before text DEFAULT NULL,
@@ -160,7 +158,6 @@ $$;
 COMMENT ON FUNCTION chat.inbox(chat.user_id, text, text, integer) IS
     'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"';
 
-
 CREATE FUNCTION chat.inbox_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                  folder text DEFAULT 'inbox')
     RETURNS bigint
@@ -191,7 +188,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.inbox_count(chat.user_id, text) IS 'Number of threads in one of the viewer''s folders';
 
-
 CREATE FUNCTION chat.unread_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                   OUT threads bigint, OUT messages bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -218,7 +214,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.unread_count(chat.user_id) IS
     'Badge counts: threads with unread messages and unread messages in them (inbox folder, muted threads left out)';
-
 
 CREATE FUNCTION chat.messages(thread_id bigint,
                                          viewer chat.user_id DEFAULT chat.current_user_id(),
@@ -295,7 +290,6 @@ $$;
 COMMENT ON FUNCTION chat.messages(bigint, chat.user_id, bigint, bigint, integer) IS
     'A page of a thread for one of its members, oldest first: the newest page, the page before "before", or the page after "after"; reactions by first use and attachments in order ([] when deleted), seen_count = other members who have seen it. extra is the message''s row in the table swapped for model "message"';
 
-
 CREATE FUNCTION chat.message_history(message_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
     RETURNS TABLE (content text, replaced_at timestamptz)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -356,7 +350,6 @@ $$;
 COMMENT ON FUNCTION chat.members(bigint, chat.user_id) IS
     'The members of a thread the viewer belongs to: role, join time, muted, permissions and the member model''s extra';
 
-
 CREATE FUNCTION chat.first_message(thread_id bigint) RETURNS bigint
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -365,7 +358,6 @@ CREATE FUNCTION chat.first_message(thread_id bigint) RETURNS bigint
     SELECT m.id FROM chat.message m WHERE m.thread_id = $1 ORDER BY m.id LIMIT 1
 $$;
 COMMENT ON FUNCTION chat.first_message(bigint) IS 'The thread''s first message, NULL when none';
-
 
 CREATE FUNCTION chat.latest_message(thread_id bigint, exclude_user chat.user_id DEFAULT NULL)
     RETURNS bigint
@@ -380,7 +372,6 @@ $$;
 COMMENT ON FUNCTION chat.latest_message(bigint, chat.user_id) IS
     'The thread''s newest message, optionally not counting one user''s; NULL when none';
 
-
 CREATE FUNCTION chat.earliest_message(thread_id bigint, exclude_user chat.user_id DEFAULT NULL)
     RETURNS bigint
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -393,7 +384,6 @@ CREATE FUNCTION chat.earliest_message(thread_id bigint, exclude_user chat.user_i
 $$;
 COMMENT ON FUNCTION chat.earliest_message(bigint, chat.user_id) IS
     'The thread''s oldest message, optionally not counting one user''s; NULL when none';
-
 
 CREATE FUNCTION chat.started_by(thread_id bigint) RETURNS chat.user_id
     LANGUAGE sql STABLE SECURITY DEFINER

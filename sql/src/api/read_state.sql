@@ -3,7 +3,6 @@
  * api/read_state.sql: mark_read, mark_unread, mark_delivered, receipts
  * ======================================================================== */
 
-
 /* Move the read pointer forward; also keeps the seen pointer and the times of the moves. */
 
 CREATE FUNCTION chat.mark_read(thread_id bigint,
@@ -132,7 +131,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.mark_delivered(chat.user_id, bigint, bigint) IS
     'Move the reader''s delivered pointer forward in one thread (or in all of them); returns how many threads moved';
-
 
 CREATE FUNCTION chat.receipts(message_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
     RETURNS TABLE (user_id chat.user_id, status text, at timestamptz)

@@ -3,8 +3,6 @@
  * api/rooms.sql: direct chats, groups, channels, object rooms; rename, drop, mute
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.create_group(creator chat.user_id DEFAULT chat.current_user_id(),
                                   title text DEFAULT NULL,
                                   members chat.user_id[] DEFAULT '{}',
@@ -19,7 +17,6 @@ SELECT chat._new_room('group', creator, title, members, is_public, extra) $$;
 COMMENT ON FUNCTION chat.create_group(chat.user_id, text, chat.user_id[], boolean, jsonb) IS
     'A group chat: the creator is its owner, the members plain members; everybody posts and adds members. Returns the thread id';
 
-
 CREATE FUNCTION chat.create_channel(creator chat.user_id DEFAULT chat.current_user_id(),
                                   title text DEFAULT NULL,
                                   members chat.user_id[] DEFAULT '{}',
@@ -33,7 +30,6 @@ CREATE FUNCTION chat.create_channel(creator chat.user_id DEFAULT chat.current_us
 SELECT chat._new_room('channel', creator, title, members, is_public, extra) $$;
 COMMENT ON FUNCTION chat.create_channel(chat.user_id, text, chat.user_id[], boolean, jsonb) IS
     'A broadcast channel: only its owner and admins post, everybody may add members. Returns the thread id';
-
 
 CREATE FUNCTION chat.direct_thread(user_a chat.user_id DEFAULT chat.current_user_id(),
                                    user_b chat.user_id DEFAULT NULL)
@@ -73,7 +69,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.direct_thread(chat.user_id, chat.user_id) IS
     'The one direct thread of two users, created on first use (either order gives the same thread)';
-
 
 CREATE FUNCTION chat.object_thread(object_type text,
                                    object_id text,
@@ -132,7 +127,6 @@ $$;
 COMMENT ON FUNCTION chat.object_thread(text, text, chat.user_id, text, text, boolean) IS
     'The room of an application object (object_type, object_id), created on first use with the creator as owner';
 
-
 CREATE FUNCTION chat.rename_thread(thread_id bigint,
                                    actor chat.user_id DEFAULT chat.current_user_id(),
                                    title text DEFAULT NULL)
@@ -157,7 +151,6 @@ $$;
 COMMENT ON FUNCTION chat.rename_thread(bigint, chat.user_id, text) IS
     'Change the subject or title (permission edit_thread)';
 
-
 CREATE FUNCTION chat.drop_thread(thread_id bigint, actor chat.user_id DEFAULT chat.current_user_id())
     RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -175,7 +168,6 @@ END
 $$;
 COMMENT ON FUNCTION chat.drop_thread(bigint, chat.user_id) IS
     'Delete a thread and everything in it for everyone (permission delete_thread)';
-
 
 CREATE FUNCTION chat.mute(thread_id bigint, "user" chat.user_id DEFAULT chat.current_user_id(),
                           muted boolean DEFAULT true)

@@ -3,7 +3,6 @@
  * api/send.sql: new_message, new_reply, forward_message
  * ======================================================================== */
 
-
 /* A message of attachments only may have NULL content. */
 
 CREATE FUNCTION chat.new_message(sender chat.user_id DEFAULT chat.current_user_id(),
@@ -97,7 +96,6 @@ CREATE FUNCTION chat.new_reply(thread_id bigint,
     AS 'MODULE_PATHNAME', 'chat_new_reply';
 COMMENT ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb) IS
     'Append a message to a thread the sender belongs to; marks it read for the sender and unread for the others; returns the message id';
-
 
 CREATE FUNCTION chat.forward_message(message_id bigint,
                                      to_thread_id bigint,

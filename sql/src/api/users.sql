@@ -3,8 +3,6 @@
  * api/users.sql: use_user_table, display_name
  * ======================================================================== */
 
-
-
 CREATE FUNCTION chat.use_user_table(tbl regclass,
                                     id_column name DEFAULT 'id',
                                     on_delete text DEFAULT 'cascade',

@@ -3,7 +3,6 @@
  * internal/checks.sql: argument checks shared by the API (each raises with its SQLSTATE)
  * ======================================================================== */
 
-
 /* Raise 22004 naming the argument when it is NULL. */
 CREATE FUNCTION chat._not_null(value anyelement, name text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE

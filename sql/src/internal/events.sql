@@ -3,7 +3,6 @@
  * internal/events.sql: hooks and NOTIFY: the event names, dispatch and rendering
  * ======================================================================== */
 
-
 /* Raise 22023 for a name that is not a hook event. */
 CREATE FUNCTION chat._check_event(event text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE

@@ -3,7 +3,6 @@
  * internal/identity.sql: who calls: the acting user and the trust level of the current role
  * ======================================================================== */
 
-
 CREATE FUNCTION chat._act(actor chat.user_id) RETURNS chat.user_id
     LANGUAGE c STABLE
     AS 'MODULE_PATHNAME', 'chat_act';

@@ -3,7 +3,6 @@
  * internal/interactions.sql: reactions and attachments: checks and summaries
  * ======================================================================== */
 
-
 CREATE FUNCTION chat._is_emoji(value text) RETURNS boolean
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'chat_is_emoji';

@@ -3,7 +3,6 @@
  * internal/membership.sql: member rows, thread locks, room creation and leaving
  * ======================================================================== */
 
-
 /*
  * The member row of (thread, user); raises 42704 for an unknown thread and
  * 42501 for a non-member.  With lock, the thread row is locked FOR SHARE
@@ -233,7 +232,6 @@ CREATE FUNCTION chat._successor(t chat.thread, leaving chat.user_id) RETURNS cha
      WHERE mb.thread_id = t.id AND mb.role = 'admin' AND mb.user_id <> leaving
      ORDER BY mb.joined_at, mb.user_id LIMIT 1
 $$;
-
 
 /*
  * A member leaves: leave_thread, and remove_member when the member removes

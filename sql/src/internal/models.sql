@@ -3,7 +3,6 @@
  * internal/models.sql: swappable models: the application's tables extending chat's records
  * ======================================================================== */
 
-
 /*
  * The key of a model's extension table and the columns of chat's table it
  * references; an error for a model chat does not have (yet).

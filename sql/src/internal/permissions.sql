@@ -3,7 +3,6 @@
  * internal/permissions.sql: roles, permissions and who may manage whom
  * ======================================================================== */
 
-
 /* Raise 22023 unless the name is one of the nine permissions. */
 CREATE FUNCTION chat._check_permission(permission text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE

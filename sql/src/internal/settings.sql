@@ -3,7 +3,6 @@
  * internal/settings.sql: the settings cache and the check of role-valued settings
  * ======================================================================== */
 
-
 CREATE FUNCTION chat._setting_value(key text) RETURNS jsonb
     LANGUAGE c STABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'chat_setting';

@@ -3,7 +3,6 @@
  * internal/unread.sql: triggers and helpers that keep counters, pointers and history exact
  * ======================================================================== */
 
-
 CREATE FUNCTION chat._message_insert() RETURNS trigger
     LANGUAGE c
     AS 'MODULE_PATHNAME', 'chat_message_insert';

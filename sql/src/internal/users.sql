@@ -3,7 +3,6 @@
  * internal/users.sql: the user binding: foreign keys to the application's users table
  * ======================================================================== */
 
-
 /*
  * The foreign keys of a binding: every user column of chat's tables, with
  * the ON DELETE action of each delete mode.  member.user_id is NOT NULL and
