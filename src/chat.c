@@ -4,9 +4,7 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "fmgr.h"
-#include "utils/lsyscache.h"
 #include "utils/guc.h"
 
 #include "chat.h"
@@ -20,13 +18,6 @@ static char *chat_user_id_type = NULL;
 static char *chat_user_id = NULL;
 
 void		_PG_init(void);
-
-/* The OID of chat's relation relname, or InvalidOid when it is missing. */
-Oid
-chat_relid(const char *relname)
-{
-	return get_relname_relid(relname, get_namespace_oid("chat", false));
-}
 
 /*
  * Define the settings.  chat.user_id_type is a plain string so that a bad
@@ -57,7 +48,5 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("chat");
 
-	chat_settings_init();
-	chat_registry_init();
-	chat_identity_init();
+	chat_cache_init();
 }

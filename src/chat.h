@@ -8,25 +8,35 @@
 #include "executor/spi.h"
 #include "utils/jsonb.h"
 
-/* chat.c */
+/*
+ * cache.c: what the per-backend caches share.  chat_cache_init, called by
+ * _PG_init, registers chat's one relcache callback, which calls each
+ * chat_*_invalidate(relid) below (relid InvalidOid: every relation), and a
+ * pg_proc syscache callback for the registry.
+ */
+extern void chat_cache_init(void);
+/* chat's relation relname, or InvalidOid */
 extern Oid	chat_relid(const char *relname);
-
-/* settings.c */
-extern void chat_settings_init(void);
+/* a generic plan kept for the life of the backend */
+extern SPIPlanPtr chat_keep_plan(const char *sql, int nargs, Oid *argtypes);
+/* run load() to fill a cache whose invalidation clears *valid */
 extern void chat_cache_fill(bool *valid, void (*load) (void));
+
+/* settings.c: chat.setting over chat.setting_default */
+extern void chat_settings_invalidate(Oid relid);
 extern int64 chat_setting_int64(const char *key);
 extern Jsonb *chat_setting_optional(const char *key);
 
 /* identity.c: the session's chat user and trust level */
-extern void chat_identity_init(void);
+extern void chat_identity_invalidate(Oid relid);
 extern bool chat_role_is_server(Oid role);
 extern char *chat_current_user_text(void);
 extern void chat_check_actor(FunctionCallInfo fcinfo, int argno);
 extern void chat_require_server(const char *what);
 extern void chat_require_internal(const char *function);
 
-/* unread.c */
-extern SPIPlanPtr chat_keep_plan(const char *sql, int nargs, Oid *argtypes);
+/* unread.c: the trigger that counts messages */
+extern void chat_unread_invalidate(Oid relid);
 
 /* send.c */
 extern bool chat_text_is_blank(text *value);
@@ -78,7 +88,7 @@ typedef struct ChatRegistry
 	Oid			display_name;	/* fn(chat.user_id) returns text, or InvalidOid */
 } ChatRegistry;
 
-extern void chat_registry_init(void);
+extern void chat_registry_invalidate(Oid relid);
 extern const ChatRegistry *chat_registry(void);
 extern int	chat_event_number(const char *name);
 extern const char *chat_event_name(ChatEvent event);

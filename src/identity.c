@@ -39,7 +39,6 @@
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -64,18 +63,12 @@ static Oid	map_relid = InvalidOid;
 static LocalTransactionId map_lxid = InvalidLocalTransactionId;
 static CommandId map_command = InvalidCommandId;
 
-static void
-map_invalidate(Datum arg, Oid relid)
+/* Drop the answer when chat.role_map (or every relation) is invalidated. */
+void
+chat_identity_invalidate(Oid relid)
 {
 	if (relid == InvalidOid || relid == map_relid)
 		map_valid = false;
-}
-
-/* Register the invalidation callback; called once from _PG_init. */
-void
-chat_identity_init(void)
-{
-	CacheRegisterRelcacheCallback(map_invalidate, (Datum) 0);
 }
 
 /* The OID of schema chat's owner: the extension owner. */

@@ -5,10 +5,11 @@
  *
  * The tables chat.hook, chat.model and chat.user_binding carry a statement
  * trigger (chat._registry_changed) that sends a relcache invalidation for the
- * table; the callback below drops the cache, so a registration made in one
- * session is seen by the next call in every other.  Any change to pg_proc
- * drops it too, and a hook whose function was dropped is skipped.  A database
- * still at chat 0.1 has none of these tables: the cache is then empty.
+ * table; chat_registry_invalidate below, called by cache.c's relcache
+ * callback, drops the cache, so a registration made in one session is seen
+ * by the next call in every other.  Any change to pg_proc drops it too, and a
+ * hook whose function was dropped is skipped.  A database still at chat 0.1
+ * has none of these tables: the cache is then empty.
  */
 #include "postgres.h"
 
@@ -21,7 +22,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
 
 #include "chat.h"
 
@@ -40,9 +40,13 @@ static bool registry_valid = false;
 static Oid	registry_relids[3] = {InvalidOid, InvalidOid, InvalidOid};
 static ChatRegistry registry;
 
-/* Drop the cache when a registry table (or every relation) is invalidated. */
-static void
-registry_invalidate(Datum arg, Oid relid)
+/*
+ * Drop the cache when a registry table (or every relation) is invalidated;
+ * cache.c passes InvalidOid too when a function changes, as hooks may point
+ * at it.
+ */
+void
+chat_registry_invalidate(Oid relid)
 {
 	size_t		i;
 
@@ -51,21 +55,6 @@ registry_invalidate(Datum arg, Oid relid)
 	for (i = 0; i < lengthof(registry_relids); i++)
 		if (relid == registry_relids[i])
 			registry_valid = false;
-}
-
-/* A function was created, changed or dropped: hooks may point at it. */
-static void
-registry_function_changed(Datum arg, int cacheid, uint32 hashvalue)
-{
-	registry_valid = false;
-}
-
-/* Register the invalidation callbacks; called once from _PG_init. */
-void
-chat_registry_init(void)
-{
-	CacheRegisterRelcacheCallback(registry_invalidate, (Datum) 0);
-	CacheRegisterSyscacheCallback(PROCOID, registry_function_changed, (Datum) 0);
 }
 
 /* The index of an event name, or -1. */

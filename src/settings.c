@@ -36,18 +36,11 @@ static bool setting_valid = false;
 static Oid	setting_relid = InvalidOid;
 
 /* Drop the cache when chat.setting (or every relation) is invalidated. */
-static void
-setting_invalidate(Datum arg, Oid relid)
+void
+chat_settings_invalidate(Oid relid)
 {
 	if (relid == InvalidOid || relid == setting_relid)
 		setting_valid = false;
-}
-
-/* Register the invalidation callback; called once from _PG_init. */
-void
-chat_settings_init(void)
-{
-	CacheRegisterRelcacheCallback(setting_invalidate, (Datum) 0);
 }
 
 /* Read every setting's effective value into a fresh hash table. */
@@ -99,28 +92,6 @@ setting_load(void)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-}
-
-/*
- * Fill a per-backend cache whose invalidation callback clears *valid: the
- * flag is set before loading, so an invalidation arriving while the load
- * reads the catalog clears it again, and a failed load leaves it cleared.
- * Shared by the settings and the registry caches.
- */
-void
-chat_cache_fill(bool *valid, void (*load) (void))
-{
-	*valid = true;
-	PG_TRY();
-	{
-		load();
-	}
-	PG_CATCH();
-	{
-		*valid = false;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
 }
 
 /* Load the cache when it is empty. */

@@ -30,7 +30,6 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -91,23 +90,6 @@ static const char *may_post_sql =
 ", 'post'::pg_catalog.text OPERATOR(pg_catalog.=) ANY (permissions)";
 
 /*
- * Prepare one statement and keep it for the life of the backend, as a
- * generic plan: a custom plan per call costs a planning per message, and
- * the statements are simple key lookups whatever the parameters.
- */
-SPIPlanPtr
-chat_keep_plan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-	if (plan == NULL)
-		elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "chat: SPI_keepplan failed");
-	return plan;
-}
-
-/*
  * Does this database's chat.member have the permissions column (0.3 on)?
  * Asked once, and again after any relcache invalidation (the ALTER TABLE of
  * an update sends one).
@@ -115,8 +97,9 @@ chat_keep_plan(const char *sql, int nargs, Oid *argtypes)
 static bool schema_known = false;
 static bool schema_permissions = false;
 
-static void
-schema_invalidate(Datum arg, Oid relid)
+/* Ask again after any relcache invalidation, whatever the relation. */
+void
+chat_unread_invalidate(Oid relid)
 {
 	schema_known = false;
 }
@@ -124,13 +107,6 @@ schema_invalidate(Datum arg, Oid relid)
 static bool
 member_has_permissions(void)
 {
-	static bool callback_registered = false;
-
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(schema_invalidate, (Datum) 0);
-		callback_registered = true;
-	}
 	if (!schema_known)
 	{
 		Oid			relid = chat_relid("member");

@@ -1,0 +1,93 @@
+/*
+ * cache.c
+ *	  What chat's per-backend caches share: the lookup of chat's relations,
+ *	  saved plans, safe filling, and the invalidation callbacks.
+ *
+ * A backend may register only ten relcache callbacks (MAX_RELCACHE_CALLBACKS),
+ * and other extensions loaded beside chat need some, so chat registers one:
+ * it hands each invalidation to every cache, and each cache decides whether
+ * the relation concerns it.  Registering happens once, from _PG_init, before
+ * any cache can be filled.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "chat.h"
+
+/*
+ * A relation was invalidated (relid), or every relation (InvalidOid): tell
+ * every cache.  The order does not matter: each only clears its own flags.
+ */
+static void
+relation_changed(Datum arg, Oid relid)
+{
+	chat_settings_invalidate(relid);
+	chat_registry_invalidate(relid);
+	chat_identity_invalidate(relid);
+	chat_unread_invalidate(relid);
+}
+
+/* A function was created, changed or dropped: hooks may point at it. */
+static void
+function_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	chat_registry_invalidate(InvalidOid);
+}
+
+/* Register chat's invalidation callbacks; called once from _PG_init. */
+void
+chat_cache_init(void)
+{
+	CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, function_changed, (Datum) 0);
+}
+
+/* The OID of chat's relation relname, or InvalidOid when it is missing. */
+Oid
+chat_relid(const char *relname)
+{
+	return get_relname_relid(relname, get_namespace_oid("chat", false));
+}
+
+/*
+ * Prepare one statement and keep it for the life of the backend, as a
+ * generic plan: a custom plan per call costs a planning per message, and
+ * the statements are simple key lookups whatever the parameters.
+ */
+SPIPlanPtr
+chat_keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+	if (plan == NULL)
+		elog(ERROR, "chat: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "chat: SPI_keepplan failed");
+	return plan;
+}
+
+/*
+ * Fill a per-backend cache whose invalidation clears *valid: the flag is set
+ * before loading, so an invalidation arriving while the load reads the
+ * catalog clears it again, and a failed load leaves it cleared.
+ */
+void
+chat_cache_fill(bool *valid, void (*load) (void))
+{
+	*valid = true;
+	PG_TRY();
+	{
+		load();
+	}
+	PG_CATCH();
+	{
+		*valid = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
