@@ -160,6 +160,230 @@ message_attnum(TupleDesc desc, const char *name)
 	return attnum;
 }
 
+/* The row being inserted, as the trigger reads it. */
+typedef struct NewMessage
+{
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	int			att_id;			/* the columns read or set later */
+	int			att_kind;
+	int			att_sent_at;
+	int64		thread_id;
+	Datum		sender;
+	bool		sender_null;
+	Datum		content;
+	bool		content_null;
+	Oid			user_type;		/* sender_id's type: chat.user_id */
+} NewMessage;
+
+/* The thread row's state once the message is counted on it. */
+typedef struct ThreadCount
+{
+	int64		message_id;		/* drawn under the thread row's lock */
+	Datum		sent_at;
+	int64		message_count;
+	bool		large;			/* no per-member writes (see above) */
+	bool		is_channel;
+} ThreadCount;
+
+/* The sender, as the update of the member rows found it. */
+typedef struct SenderStanding
+{
+	bool		is_member;
+	bool		may_post;		/* always true before chat 0.3 */
+} SenderStanding;
+
+/*
+ * chat's functions insert as the extension owner; an end user granted
+ * INSERT would be stopped by row-level security only after this trigger
+ * had run, so stop it here, before anything is counted.
+ */
+static void
+refuse_direct_insert(void)
+{
+	if (!chat_role_is_server(GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to insert into chat.message directly"),
+				 errhint("Send messages with chat.new_message() or chat.new_reply().")));
+}
+
+/* Read the row being inserted; 23502 when it has no thread. */
+static void
+read_new_message(TriggerData *trigdata, NewMessage *msg)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	int			att_thread = message_attnum(desc, "thread_id");
+	int			att_sender;
+	int			att_content;
+	bool		isnull;
+
+	msg->tuple = trigdata->tg_trigtuple;
+	msg->desc = desc;
+	msg->att_id = message_attnum(desc, "id");
+	att_sender = message_attnum(desc, "sender_id");
+	msg->att_kind = message_attnum(desc, "kind");
+	att_content = message_attnum(desc, "content");
+	msg->att_sent_at = message_attnum(desc, "sent_at");
+	msg->user_type = TupleDescAttr(desc, att_sender - 1)->atttypid;
+
+	msg->thread_id = DatumGetInt64(heap_getattr(msg->tuple, att_thread, desc, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a message needs a thread_id")));
+	msg->sender = heap_getattr(msg->tuple, att_sender, desc, &msg->sender_null);
+	msg->content = heap_getattr(msg->tuple, att_content, desc, &msg->content_null);
+}
+
+/* Is the row a system message?  Read within SPI, at most once a row. */
+static bool
+is_system_message(const NewMessage *msg)
+{
+	char	   *kind = SPI_getvalue(msg->tuple, msg->desc, msg->att_kind);
+
+	return kind != NULL && strcmp(kind, "system") == 0;
+}
+
+/*
+ * A row that brings an id its thread has already counted is one restored by
+ * pg_dump (the thread row, restored first, counts it): it is kept as it is.
+ * Every other row gets a new id.
+ */
+static bool
+is_restored_row(const NewMessage *msg)
+{
+	bool		isnull;
+	Datum		id = heap_getattr(msg->tuple, msg->att_id, msg->desc, &isnull);
+	Datum		args[2];
+	Datum		counted;
+
+	if (isnull)
+		return false;
+	args[0] = Int64GetDatum(msg->thread_id);
+	args[1] = id;
+	if (SPI_execute_plan(counted_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "chat: cannot read thread %lld", (long long) msg->thread_id);
+	if (SPI_processed != 1)
+		return false;
+	counted = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(counted);
+}
+
+/*
+ * Lock the thread row and count the message on it: the id is drawn under the
+ * lock.  42704 when the thread does not exist.
+ */
+static void
+count_on_thread(const NewMessage *msg, ThreadCount *count)
+{
+	Datum		args[3] = {Int64GetDatum(msg->thread_id), msg->sender, msg->content};
+	char		nulls[3] = {' ', msg->sender_null ? 'n' : ' ', msg->content_null ? 'n' : ' '};
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+
+	if (SPI_execute_plan(thread_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "chat: cannot update thread %lld", (long long) msg->thread_id);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("thread %lld does not exist", (long long) msg->thread_id)));
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	count->message_id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+	count->sent_at = SPI_getbinval(row, desc, 2, &isnull);
+	count->message_count = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
+	count->large = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
+	count->is_channel = DatumGetBool(SPI_getbinval(row, desc, 5, &isnull));
+}
+
+/*
+ * Move the members' state past the message: every member's row in a small
+ * thread, only the sender's in a large one.  Each updated row says in its
+ * first column whether it is the sender's (the sender's statement updates
+ * only that row and says true), and from chat 0.3 on in its second whether
+ * the sender may post.
+ */
+static void
+move_member_state(const NewMessage *msg, const ThreadCount *count,
+				  SenderStanding *standing)
+{
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', msg->sender_null ? 'n' : ' '};
+	uint64		i;
+
+	args[0] = Int64GetDatum(msg->thread_id);
+	args[1] = Int64GetDatum(count->message_id);
+	args[2] = Int64GetDatum(count->message_count);
+	args[3] = msg->sender;
+	standing->is_member = false;
+	standing->may_post = true;
+	if (count->large)
+	{
+		if (msg->sender_null)
+			return;				/* no member row to move */
+		if (SPI_execute_plan(sender_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "chat: cannot update the sender's member row");
+	}
+	else if (SPI_execute_plan(fanout_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "chat: cannot update the member rows of thread %lld",
+			 (long long) msg->thread_id);
+
+	for (i = 0; i < SPI_processed && !standing->is_member; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		bool		isnull;
+		Datum		d = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull);
+
+		standing->is_member = !isnull && DatumGetBool(d);
+		if (standing->is_member && plans_permissions)
+		{
+			d = SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull);
+			standing->may_post = !isnull && DatumGetBool(d);
+		}
+	}
+}
+
+/*
+ * A text message needs a sender who belongs to the thread and may post
+ * (42501 otherwise); a system message may name anyone, or no one.
+ */
+static void
+check_sender(const NewMessage *msg, bool is_channel, const SenderStanding *standing)
+{
+	Oid			typoutput;
+	bool		typisvarlena;
+
+	if (msg->sender_null || (standing->is_member && standing->may_post) ||
+		is_system_message(msg))
+		return;
+	if (standing->is_member)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to post in thread %lld", (long long) msg->thread_id),
+				 is_channel
+				 ? errhint("Only admins may post in a channel.")
+				 : errhint("The thread's owner or an admin can grant the permission \"post\".")));
+	getTypeOutputInfo(msg->user_type, &typoutput, &typisvarlena);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("user \"%s\" is not a member of thread %lld",
+					OidOutputFunctionCall(typoutput, msg->sender),
+					(long long) msg->thread_id)));
+}
+
+/* The row to insert: the one given, with the id and sent_at just drawn. */
+static HeapTuple
+stamp_message(const NewMessage *msg, const ThreadCount *count)
+{
+	int			cols[2] = {msg->att_id, msg->att_sent_at};
+	Datum		values[2] = {Int64GetDatum(count->message_id), count->sent_at};
+	bool		nulls[2] = {false, false};
+
+	return heap_modify_tuple_by_cols(msg->tuple, msg->desc, 2, cols, values, nulls);
+}
+
 /*
  * Trigger function chat._message_insert(), BEFORE INSERT FOR EACH ROW on
  * chat.message.
@@ -169,197 +393,36 @@ Datum
 chat_message_insert(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	HeapTuple	tuple;
-	int			att_thread,
-				att_id,
-				att_sender,
-				att_kind,
-				att_content,
-				att_sent_at;
-	bool		isnull,
-				sender_null,
-				content_null,
-				large,
-				sender_is_member = false,
-				may_post = true;
-	Datum		thread_kind;	/* is the thread a channel? */
-	int64		thread_id,
-				message_id,
-				message_count;
-	Datum		sender,
-				content,
-				sent_at;
-	Oid			user_type;
-	Datum		args[4];
-	char		nulls[4];
-	int			cols[2];
-	Datum		newvals[2];
-	bool		newnulls[2] = {false, false};
-	uint64		i;
+	NewMessage	msg;
+	ThreadCount count;
+	SenderStanding standing;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		elog(ERROR, "chat_message_insert: must be fired before insert for each row");
-
-	/*
-	 * chat's functions insert as the extension owner; an end user granted
-	 * INSERT would be stopped by row-level security only after this trigger
-	 * had run, so stop it here, before anything is counted.
-	 */
-	if (!chat_role_is_server(GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to insert into chat.message directly"),
-				 errhint("Send messages with chat.new_message() or chat.new_reply().")));
-
-	desc = RelationGetDescr(trigdata->tg_relation);
-	tuple = trigdata->tg_trigtuple;
-	att_thread = message_attnum(desc, "thread_id");
-	att_id = message_attnum(desc, "id");
-	att_sender = message_attnum(desc, "sender_id");
-	att_kind = message_attnum(desc, "kind");
-	att_content = message_attnum(desc, "content");
-	att_sent_at = message_attnum(desc, "sent_at");
-	user_type = TupleDescAttr(desc, att_sender - 1)->atttypid;
-
-	thread_id = DatumGetInt64(heap_getattr(tuple, att_thread, desc, &isnull));
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("a message needs a thread_id")));
-	sender = heap_getattr(tuple, att_sender, desc, &sender_null);
-	content = heap_getattr(tuple, att_content, desc, &content_null);
+	refuse_direct_insert();
+	read_new_message(trigdata, &msg);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
-	prepare_plans(user_type);
-
-	/*
-	 * A row that brings an id its thread has already counted is one restored
-	 * by pg_dump (the thread row, restored first, counts it): keep it as it
-	 * is.  Every other row gets a new id.
-	 */
-	message_id = DatumGetInt64(heap_getattr(tuple, att_id, desc, &isnull));
-	if (!isnull)
+	prepare_plans(msg.user_type);
+	if (is_restored_row(&msg))
 	{
-		Datum		counted_args[2] = {Int64GetDatum(thread_id), Int64GetDatum(message_id)};
-
-		if (SPI_execute_plan(counted_plan, counted_args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "chat: cannot read thread %lld", (long long) thread_id);
-		if (SPI_processed == 1)
-		{
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-			if (!isnull && DatumGetBool(d))
-			{
-				SPI_finish();
-				return PointerGetDatum(tuple);
-			}
-		}
+		SPI_finish();
+		return PointerGetDatum(msg.tuple);
 	}
 
 	/* a new text message needs a sender (a restored one may be anonymous) */
-	if (sender_null)
-	{
-		char	   *kind = SPI_getvalue(tuple, desc, att_kind);
-
-		if (kind == NULL || strcmp(kind, "system") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("a text message needs a sender")));
-	}
-
-	/* lock and count on the thread row; the id is drawn under the lock */
-	args[0] = Int64GetDatum(thread_id);
-	args[1] = sender;
-	args[2] = content;
-	nulls[0] = ' ';
-	nulls[1] = sender_null ? 'n' : ' ';
-	nulls[2] = content_null ? 'n' : ' ';
-	if (SPI_execute_plan(thread_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "chat: cannot update thread %lld", (long long) thread_id);
-	if (SPI_processed == 0)
+	if (msg.sender_null && !is_system_message(&msg))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("thread %lld does not exist", (long long) thread_id)));
-	message_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	sent_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	message_count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	large = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
-	thread_kind = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
-
-	/* move the members' state */
-	args[0] = Int64GetDatum(thread_id);
-	args[1] = Int64GetDatum(message_id);
-	args[2] = Int64GetDatum(message_count);
-	args[3] = sender;
-	nulls[1] = nulls[2] = ' ';
-	nulls[3] = sender_null ? 'n' : ' ';
-	if (large)
-	{
-		if (!sender_null)
-		{
-			if (SPI_execute_plan(sender_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
-				elog(ERROR, "chat: cannot update the sender's member row");
-			sender_is_member = SPI_processed > 0;
-			if (sender_is_member && plans_permissions)
-			{
-				Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-
-				may_post = !isnull && DatumGetBool(d);
-			}
-		}
-	}
-	else
-	{
-		if (SPI_execute_plan(fanout_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
-			elog(ERROR, "chat: cannot update the member rows of thread %lld", (long long) thread_id);
-		for (i = 0; i < SPI_processed && !sender_is_member; i++)
-		{
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-
-			sender_is_member = !isnull && DatumGetBool(d);
-			if (sender_is_member && plans_permissions)
-			{
-				d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-				may_post = !isnull && DatumGetBool(d);
-			}
-		}
-	}
-
-	/* a text message needs a sender who belongs to the thread and may post */
-	if (!sender_null && (!sender_is_member || !may_post))
-	{
-		char	   *kind = SPI_getvalue(tuple, desc, att_kind);
-
-		if ((kind == NULL || strcmp(kind, "system") != 0) && sender_is_member)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to post in thread %lld", (long long) thread_id),
-					 DatumGetBool(thread_kind)
-					 ? errhint("Only admins may post in a channel.")
-					 : errhint("The thread's owner or an admin can grant the permission \"post\".")));
-		if (kind == NULL || strcmp(kind, "system") != 0)
-		{
-			Oid			typoutput;
-			bool		typisvarlena;
-
-			getTypeOutputInfo(user_type, &typoutput, &typisvarlena);
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("user \"%s\" is not a member of thread %lld",
-							OidOutputFunctionCall(typoutput, sender),
-							(long long) thread_id)));
-		}
-	}
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a text message needs a sender")));
+	count_on_thread(&msg, &count);
+	move_member_state(&msg, &count, &standing);
+	check_sender(&msg, count.is_channel, &standing);
 	SPI_finish();
 
-	cols[0] = att_id;
-	newvals[0] = Int64GetDatum(message_id);
-	cols[1] = att_sent_at;
-	newvals[1] = sent_at;
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 2, cols, newvals, newnulls));
+	return PointerGetDatum(stamp_message(&msg, &count));
 }
