@@ -159,27 +159,17 @@ prepare_send_plans(Oid user_type)
 }
 
 /*
- * chat.new_reply(thread_id bigint, sender chat.user_id, content text,
- *				  parent_id bigint, attachments jsonb, extra jsonb) returns bigint
- *
- * The trigger on chat.message refuses an unknown thread (42704) and a sender
- * who is not a member (42501).
+ * Check chat.new_reply's arguments before anything is written.  Returns the
+ * registry they were checked against, which the rest of the call uses.
  */
-PG_FUNCTION_INFO_V1(chat_new_reply);
-Datum
-chat_new_reply(PG_FUNCTION_ARGS)
+static const ChatRegistry *
+check_reply_args(FunctionCallInfo fcinfo)
 {
-	int64		thread_id;
-	Datum		args[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	bool		isnull;
-	int64		message_id;
 	const ChatRegistry *registry;
 
 	chat_check_actor(fcinfo, 1);
 	require_arg(fcinfo, 0, "thread_id");
 	require_arg(fcinfo, 1, "sender");
-	thread_id = PG_GETARG_INT64(0);
 	/* a message needs content or attachments (chat 0.3 on) */
 	if (!PG_ARGISNULL(4) && !attachments_available())
 		ereport(ERROR,
@@ -196,31 +186,39 @@ chat_new_reply(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("extra is not supported by chat 0.1"),
 				 errhint("extra fills a swapped model, which chat 0.1 does not have.")));
+	return registry;
+}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "chat: SPI_connect failed");
-	prepare_send_plans(user_arg_type(fcinfo, 1));
+/* A reply's parent must be a message (42704) of the same thread (22023). */
+static void
+check_parent(int64 parent_id, int64 thread_id)
+{
+	Datum		args[1] = {Int64GetDatum(parent_id)};
+	bool		isnull;
 
-	if (!PG_ARGISNULL(3))
-	{
-		int64		parent_id = PG_GETARG_INT64(3);
+	if (SPI_execute_plan(parent_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "chat: cannot look up message %lld", (long long) parent_id);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("message %lld does not exist", (long long) parent_id)));
+	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) != thread_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("message %lld is not in thread %lld",
+						(long long) parent_id, (long long) thread_id),
+				 errdetail("A reply's parent must be a message of the same thread.")));
+}
 
-		args[0] = Int64GetDatum(parent_id);
-		if (SPI_execute_plan(parent_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "chat: cannot look up message %lld", (long long) parent_id);
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("message %lld does not exist", (long long) parent_id)));
-		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) != thread_id)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("message %lld is not in thread %lld",
-							(long long) parent_id, (long long) thread_id),
-					 errdetail("A reply's parent must be a message of the same thread.")));
-	}
+/* Insert the message (thread_id, sender, content, parent_id); its new id. */
+static int64
+insert_reply(FunctionCallInfo fcinfo)
+{
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	bool		isnull;
 
-	args[0] = Int64GetDatum(thread_id);
+	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);
 	args[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
@@ -228,50 +226,89 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
 	if (SPI_execute_plan(insert_plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "chat: cannot insert the message");
-	message_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
 
-	/* the attachments, in order, after the message they belong to */
+/* The attachments, in order, after the message they belong to. */
+static void
+add_attachments(int64 thread_id, int64 message_id, Datum attachments)
+{
+	Datum		args[3] = {Int64GetDatum(thread_id), Int64GetDatum(message_id), attachments};
+	Oid			types[3] = {INT8OID, INT8OID, JSONBOID};
+
+	if (SPI_execute_with_args("SELECT chat._add_attachments($1, $2, $3)", 3, types,
+							  args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "chat: cannot add the attachments");
+}
+
+/* The swapped message model's row: extra, or its defaults. */
+static void
+fill_message_model(int64 thread_id, int64 message_id, Datum extra, bool extra_null)
+{
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', extra_null ? 'n' : ' '};
+
+	if (extra_plan == NULL)
+	{
+		Oid			types[3] = {INT8OID, INT8OID, JSONBOID};
+
+		extra_plan = chat_keep_plan(extra_sql, 3, types);
+	}
+	args[0] = Int64GetDatum(thread_id);
+	args[1] = Int64GetDatum(message_id);
+	args[2] = extra_null ? (Datum) 0 : extra;
+	if (SPI_execute_plan(extra_plan, args, nulls, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "chat: cannot fill the message model");
+}
+
+/* Publish message_sent for the reply (parent_id is argument 3, or NULL). */
+static void
+emit_reply_sent(FunctionCallInfo fcinfo, int64 thread_id, int64 message_id)
+{
+	char		fields[64];
+
+	if (PG_ARGISNULL(3))
+		snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\"");
+	else
+		snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\", \"parent_id\": " INT64_FORMAT,
+				 PG_GETARG_INT64(3));
+	chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
+			  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), fields);
+}
+
+/*
+ * chat.new_reply(thread_id bigint, sender chat.user_id, content text,
+ *				  parent_id bigint, attachments jsonb, extra jsonb) returns bigint
+ *
+ * The trigger on chat.message refuses an unknown thread (42704) and a sender
+ * who is not a member (42501).  Attachments (chat 0.3 on) and the swapped
+ * message model's row are written after the message, in the same SPI
+ * connection; the event is published last.
+ */
+PG_FUNCTION_INFO_V1(chat_new_reply);
+Datum
+chat_new_reply(PG_FUNCTION_ARGS)
+{
+	const ChatRegistry *registry;
+	int64		thread_id;
+	int64		message_id;
+
+	registry = check_reply_args(fcinfo);
+	thread_id = PG_GETARG_INT64(0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "chat: SPI_connect failed");
+	prepare_send_plans(user_arg_type(fcinfo, 1));
+	if (!PG_ARGISNULL(3))
+		check_parent(PG_GETARG_INT64(3), thread_id);
+	message_id = insert_reply(fcinfo);
 	if (!PG_ARGISNULL(4))
-	{
-		Datum		att_args[3] = {Int64GetDatum(thread_id), Int64GetDatum(message_id), PG_GETARG_DATUM(4)};
-		Oid			att_types[3] = {INT8OID, INT8OID, JSONBOID};
-
-		if (SPI_execute_with_args("SELECT chat._add_attachments($1, $2, $3)", 3, att_types,
-								  att_args, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "chat: cannot add the attachments");
-	}
-
-	/* the swapped message model's row: extra, or its defaults */
+		add_attachments(thread_id, message_id, PG_GETARG_DATUM(4));
 	if (!PG_ARGISNULL(5) || OidIsValid(registry->models[CHAT_MODEL_MESSAGE].table))
-	{
-		Datum		extra_args[3] = {Int64GetDatum(thread_id), Int64GetDatum(message_id),
-		PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5)};
-		char		extra_nulls[3] = {' ', ' ', PG_ARGISNULL(5) ? 'n' : ' '};
-
-		if (extra_plan == NULL)
-		{
-			Oid			extra_types[3] = {INT8OID, INT8OID, JSONBOID};
-
-			extra_plan = chat_keep_plan(extra_sql, 3, extra_types);
-		}
-		if (SPI_execute_plan(extra_plan, extra_args, extra_nulls, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "chat: cannot fill the message model");
-	}
+		fill_message_model(thread_id, message_id, PG_GETARG_DATUM(5), PG_ARGISNULL(5));
 	SPI_finish();
 
 	if (chat_event_wanted(CHAT_EVENT_MESSAGE_SENT))
-	{
-		char		fields[64];
-
-		if (PG_ARGISNULL(3))
-			snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\"");
-		else
-			snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\", \"parent_id\": " INT64_FORMAT,
-					 PG_GETARG_INT64(3));
-		chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
-				  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), fields);
-	}
-
+		emit_reply_sent(fcinfo, thread_id, message_id);
 	PG_RETURN_INT64(message_id);
 }
 
