@@ -102,14 +102,82 @@ registry_query(const char *relname, int slot, const char *sql)
 	return true;
 }
 
+/* An OID column of row "row" of the last SPI result; InvalidOid for NULL. */
+static Oid
+result_oid(uint64 row, int column)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &isnull);
+
+	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+/* chat.hook: each event's functions, in position order, in registry_cxt. */
+static void
+load_hooks(void)
+{
+	uint64		i;
+
+	if (!registry_query("hook", 0,
+						"SELECT h.event, h.function::pg_catalog.oid FROM chat.hook h"
+						" JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) h.function"
+						" ORDER BY h.event, h.position"))
+		return;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *event = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		int			e = chat_event_number(event);
+		ChatHookList *list;
+		MemoryContext old;
+
+		if (e < 0)
+			continue;
+		list = &registry.hooks[e];
+		old = MemoryContextSwitchTo(registry_cxt);
+		list->functions = list->count == 0
+			? palloc(sizeof(Oid))
+			: repalloc(list->functions, (list->count + 1) * sizeof(Oid));
+		MemoryContextSwitchTo(old);
+		list->functions[list->count++] = result_oid(i, 2);
+	}
+}
+
+/* chat.model (chat 0.2 on): each swapped model's table and renderer. */
+static void
+load_models(void)
+{
+	uint64		i;
+
+	if (!registry_query("model", 1,
+						"SELECT model, tbl::pg_catalog.oid, renderer::pg_catalog.oid FROM chat.model"))
+		return;
+	registry.has_models = true;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *model = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		int			m = model_number(model);
+
+		if (m < 0)
+			continue;
+		registry.models[m].table = result_oid(i, 2);
+		registry.models[m].renderer = result_oid(i, 3);
+	}
+}
+
+/* chat.user_binding: the display-name function, if one is bound. */
+static void
+load_display_name(void)
+{
+	if (registry_query("user_binding", 2,
+					   "SELECT display_name::pg_catalog.oid FROM chat.user_binding") &&
+		SPI_processed > 0)
+		registry.display_name = result_oid(0, 1);
+}
+
 /* Read the three registries into a fresh cache. */
 static void
 registry_load(void)
 {
-	MemoryContext old;
-	uint64		i;
-	bool		isnull;
-
 	if (registry_cxt == NULL)
 		registry_cxt = AllocSetContextCreate(CacheMemoryContext,
 											 "chat registry",
@@ -120,60 +188,9 @@ registry_load(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
-
-	if (registry_query("hook", 0,
-					   "SELECT h.event, h.function::pg_catalog.oid FROM chat.hook h"
-					   " JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) h.function"
-					   " ORDER BY h.event, h.position"))
-	{
-		for (i = 0; i < SPI_processed; i++)
-		{
-			char	   *event = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-			Oid			fn = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-															SPI_tuptable->tupdesc, 2, &isnull));
-			int			e = chat_event_number(event);
-			ChatHookList *list;
-
-			if (e < 0)
-				continue;
-			list = &registry.hooks[e];
-			old = MemoryContextSwitchTo(registry_cxt);
-			list->functions = list->count == 0
-				? palloc(sizeof(Oid))
-				: repalloc(list->functions, (list->count + 1) * sizeof(Oid));
-			MemoryContextSwitchTo(old);
-			list->functions[list->count++] = fn;
-		}
-	}
-
-	if (registry_query("model", 1,
-					   "SELECT model, tbl::pg_catalog.oid, renderer::pg_catalog.oid FROM chat.model"))
-	{
-		registry.has_models = true;
-		for (i = 0; i < SPI_processed; i++)
-		{
-			char	   *model = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-			int			m = model_number(model);
-			Datum		d;
-
-			if (m < 0)
-				continue;
-			d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-			registry.models[m].table = isnull ? InvalidOid : DatumGetObjectId(d);
-			d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull);
-			registry.models[m].renderer = isnull ? InvalidOid : DatumGetObjectId(d);
-		}
-	}
-
-	if (registry_query("user_binding", 2,
-					   "SELECT display_name::pg_catalog.oid FROM chat.user_binding") &&
-		SPI_processed > 0)
-	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		registry.display_name = isnull ? InvalidOid : DatumGetObjectId(d);
-	}
-
+	load_hooks();
+	load_models();
+	load_display_name();
 	SPI_finish();
 }
 
