@@ -122,37 +122,19 @@ chat_role_is_server(Oid role)
 	return false;
 }
 
-/* The user chat.role_map gives this role, or NULL; read by index scan. */
+/*
+ * Read the user chat.role_map gives this role by an index scan of its
+ * primary key: a copy in TopMemoryContext, or NULL when it is not mapped.
+ */
 static char *
-mapped_user(Oid role)
+read_role_map(Oid role, Oid idxoid)
 {
 	Relation	rel;
 	Relation	idx;
-	Oid			idxoid;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	char	   *user = NULL;
-
-	if (map_role == role &&
-		(map_valid || (map_lxid == MyProc->lxid &&
-					   map_command == GetCurrentCommandId(false))))
-		return map_user;
-
-	map_relid = chat_relid("role_map");
-	if (!OidIsValid(map_relid))
-		return NULL;			/* chat before 0.4 */
-	idxoid = chat_relid("role_map_pkey");
-	if (!OidIsValid(idxoid))
-		elog(ERROR, "chat: index chat.role_map_pkey is missing");
-
-	/*
-	 * Forget the old answer first (an error below must not leave it behind
-	 * for this role); map_valid is set before reading, so an invalidation
-	 * arriving meanwhile clears it.
-	 */
-	map_role = InvalidOid;
-	map_valid = true;
 
 	rel = table_open(map_relid, AccessShareLock);
 	idx = index_open(idxoid, AccessShareLock);
@@ -178,6 +160,36 @@ mapped_user(Oid role)
 	systable_endscan(scan);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
+	return user;
+}
+
+/* The user chat.role_map gives this role, or NULL; cached (see above). */
+static char *
+mapped_user(Oid role)
+{
+	Oid			idxoid;
+	char	   *user;
+
+	if (map_role == role &&
+		(map_valid || (map_lxid == MyProc->lxid &&
+					   map_command == GetCurrentCommandId(false))))
+		return map_user;
+
+	map_relid = chat_relid("role_map");
+	if (!OidIsValid(map_relid))
+		return NULL;			/* chat before 0.4 */
+	idxoid = chat_relid("role_map_pkey");
+	if (!OidIsValid(idxoid))
+		elog(ERROR, "chat: index chat.role_map_pkey is missing");
+
+	/*
+	 * Forget the old answer first (an error below must not leave it behind
+	 * for this role); map_valid is set before reading, so an invalidation
+	 * arriving meanwhile clears it.
+	 */
+	map_role = InvalidOid;
+	map_valid = true;
+	user = read_role_map(role, idxoid);
 
 	if (map_user != NULL)
 		pfree(map_user);
