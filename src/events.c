@@ -108,21 +108,65 @@ call_function(Oid fn, Datum arg, bool *isnull)
 	return result;
 }
 
-/* Append a user id as JSON: a number for integer ids, else a string. */
+/*
+ * Append the user's members: "user_id" (a number for integer ids, else a
+ * string) and, when a display-name function is bound, "user_name".
+ */
 static void
-append_user(StringInfo buf, Datum user_id, Oid user_type)
+append_user(StringInfo buf, const ChatRegistry *reg, Datum user_id, Oid user_type)
 {
 	Oid			base = getBaseType(user_type);
 	Oid			typoutput;
 	bool		typisvarlena;
-	char	   *text;
+	char	   *id;
 
 	getTypeOutputInfo(user_type, &typoutput, &typisvarlena);
-	text = OidOutputFunctionCall(typoutput, user_id);
+	id = OidOutputFunctionCall(typoutput, user_id);
+	appendStringInfoString(buf, ", \"user_id\": ");
 	if (base == INT8OID || base == INT4OID || base == INT2OID)
-		appendStringInfoString(buf, text);
+		appendStringInfoString(buf, id);
 	else
-		escape_json(buf, text);
+		escape_json(buf, id);
+	if (OidIsValid(reg->display_name))
+	{
+		bool		isnull;
+		Datum		name = call_function(reg->display_name, user_id, &isnull);
+
+		if (!isnull)
+		{
+			appendStringInfoString(buf, ", \"user_name\": ");
+			escape_json(buf, TextDatumGetCString(name));
+		}
+	}
+}
+
+/* The payload as the event's model's renderer has it, if there is one. */
+static Jsonb *
+render_payload(const ChatRegistry *reg, ChatEvent event, Jsonb *payload)
+{
+	int			model = event_model(event);
+	bool		isnull;
+	Datum		rendered;
+
+	if (model < 0 || !OidIsValid(reg->models[model].renderer))
+		return payload;
+	rendered = call_function(reg->models[model].renderer, JsonbPGetDatum(payload), &isnull);
+	return isnull ? payload : DatumGetJsonbP(rendered);
+}
+
+/*
+ * Queue the NOTIFY of an event: its payload, or chat's own description when
+ * a renderer's payload is over NOTIFY's limit; nothing when both are.
+ */
+static void
+notify_event(Jsonb *payload, const char *description)
+{
+	const char *text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
+
+	if (strlen(text) >= CHAT_NOTIFY_MAX)
+		text = description;
+	if (strlen(text) < CHAT_NOTIFY_MAX)
+		Async_Notify(setting_string("notify_channel", "chat"), text);
 }
 
 /* Will an event of this kind be seen by anyone (a hook or NOTIFY)? */
@@ -144,7 +188,6 @@ chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 	const ChatRegistry *reg = chat_registry();
 	const ChatHookList *hooks = &reg->hooks[event];
 	bool		notify = setting_bool("notify", false);
-	int			model = event_model(event);
 	StringInfoData buf;
 	Jsonb	   *payload;
 	int			i;
@@ -158,35 +201,12 @@ chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 	if (message_id != 0)
 		appendStringInfo(&buf, ", \"message_id\": " INT64_FORMAT, message_id);
 	if (!user_null)
-	{
-		appendStringInfoString(&buf, ", \"user_id\": ");
-		append_user(&buf, user_id, user_type);
-		if (OidIsValid(reg->display_name))
-		{
-			bool		isnull;
-			Datum		name = call_function(reg->display_name, user_id, &isnull);
-
-			if (!isnull)
-			{
-				appendStringInfoString(&buf, ", \"user_name\": ");
-				escape_json(&buf, TextDatumGetCString(name));
-			}
-		}
-	}
+		append_user(&buf, reg, user_id, user_type);
 	if (fields != NULL && fields[0] != '\0')
 		appendStringInfo(&buf, ", %s", fields);
 	appendStringInfoChar(&buf, '}');
 	payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-
-	if (model >= 0 && OidIsValid(reg->models[model].renderer))
-	{
-		bool		isnull;
-		Datum		rendered = call_function(reg->models[model].renderer,
-											 JsonbPGetDatum(payload), &isnull);
-
-		if (!isnull)
-			payload = DatumGetJsonbP(rendered);
-	}
+	payload = render_payload(reg, event, payload);
 
 	for (i = 0; i < hooks->count; i++)
 	{
@@ -194,17 +214,8 @@ chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 
 		(void) call_function(hooks->functions[i], JsonbPGetDatum(payload), &isnull);
 	}
-
 	if (notify)
-	{
-		char	   *text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
-
-		/* a renderer's payload over NOTIFY's limit: send chat's own one */
-		if (strlen(text) >= CHAT_NOTIFY_MAX)
-			text = buf.data;
-		if (strlen(text) < CHAT_NOTIFY_MAX)
-			Async_Notify(setting_string("notify_channel", "chat"), text);
-	}
+		notify_event(payload, buf.data);
 }
 
 /*
