@@ -138,6 +138,12 @@ check_released() {
     tally "released scripts" "$p" "$f"
 }
 
+# README.md's SQL blocks are the marked parts of test/sql/readme_*.sql (run by pg_regress).
+check_readme() {
+    echo "===== README check ====="
+    if test/readme_check.sh; then tally "README check" 1 0; else tally "README check" 0 1; fi
+}
+
 # Shows why pg_regress / isolation failed; make clean removed older diffs.
 show_diffs() {
     local d n
@@ -173,6 +179,7 @@ main() {
     count_regress regress pg_regress
     count_regress isolation isolation
     count_pgtap
+    check_readme
     show_diffs
     finish
 }
