@@ -9,6 +9,14 @@
 #include "utils/jsonb.h"
 
 /*
+ * The machine-readable reason of a refusal, in the error's CONSTRAINT field
+ * (README, "Errors"): applications read it instead of parsing messages.
+ */
+#define errreason(reason)	err_generic_string(PG_DIAG_CONSTRAINT_NAME, (reason))
+/* The argument an argument error is about, in the error's COLUMN field. */
+#define errargument(name)	err_generic_string(PG_DIAG_COLUMN_NAME, (name))
+
+/*
  * cache.c: what the per-backend caches share.  chat_cache_init, called by
  * _PG_init, registers chat's one relcache callback, which calls each
  * chat_*_invalidate(relid) below (relid InvalidOid: every relation), and a

@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "fmgr.h"
@@ -19,6 +20,8 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/resowner.h"
 
 #include "chat.h"
 
@@ -109,6 +112,62 @@ call_function(Oid fn, Datum arg, bool *isnull)
 }
 
 /*
+ * The display name of a user, or NULL when the registered function fails: a
+ * name is decoration, and a function that reads what the current role may
+ * not read (or is broken) must not make a send or a read fail.  The call
+ * runs in a subtransaction; the first failure in a session is reported as a
+ * WARNING that says how to fix the function.
+ */
+static Datum
+display_name_of(Oid fn, Datum user_id, bool *isnull)
+{
+	static bool warned = false;
+	MemoryContext caller_context = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	volatile Datum result = (Datum) 0;
+
+	*isnull = true;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller_context);
+	PG_TRY();
+	{
+		bool		null;
+		Datum		name = call_function(fn, user_id, &null);
+
+		if (!null)
+		{
+			result = name;
+			*isnull = false;
+		}
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		*isnull = true;
+		if (!warned)
+		{
+			warned = true;
+			ereport(WARNING,
+					(errmsg("display name function %s failed: %s",
+							format_procedure(fn), edata->message),
+					 errdetail("Display names are NULL where it fails."),
+					 errhint("Make it SECURITY DEFINER with a pinned search_path if end users may not read what it reads.")));
+		}
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(caller_context);
+	CurrentResourceOwner = caller_owner;
+	return result;
+}
+
+/*
  * Append the user's members: "user_id" (a number for integer ids, else a
  * string) and, when a display-name function is bound, "user_name".
  */
@@ -130,7 +189,7 @@ append_user(StringInfo buf, const ChatRegistry *reg, Datum user_id, Oid user_typ
 	if (OidIsValid(reg->display_name))
 	{
 		bool		isnull;
-		Datum		name = call_function(reg->display_name, user_id, &isnull);
+		Datum		name = display_name_of(reg->display_name, user_id, &isnull);
 
 		if (!isnull)
 		{
@@ -291,9 +350,13 @@ chat_call_as_caller(PG_FUNCTION_ARGS)
 	if (!OidIsValid(fn) || !registered)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("function %u is not a registered renderer or display-name function", fn)));
+				 errmsg("function %u is not a registered renderer or display-name function", fn),
+				 errreason("internal_function")));
 
-	result = call_function(fn, PG_GETARG_DATUM(1), &isnull);
+	if (render)
+		result = call_function(fn, PG_GETARG_DATUM(1), &isnull);
+	else
+		result = display_name_of(fn, PG_GETARG_DATUM(1), &isnull);
 
 	if (isnull)
 		PG_RETURN_NULL();

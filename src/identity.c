@@ -231,6 +231,22 @@ setting_text(const char *name)
 }
 
 /*
+ * A session whose chat.user_id and JWT claims name two users: a request's
+ * verified claims and a value an earlier request left on a pooled connection
+ * cannot both be right, so refuse rather than pick one.
+ */
+static void
+identity_conflict(const char *setting, const char *claimed)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("chat.user_id is \"%s\" but the JWT claims are for user \"%s\"", setting, claimed),
+			 errdetail("The session's user is ambiguous, so chat refuses to act."),
+			 errhint("Set chat.user_id only for the transaction (set_config('chat.user_id', $1, true)), or reset it before a request that carries claims."),
+			 errreason("identity_conflict")));
+}
+
+/*
  * The session's chat user as text, or NULL: the role's mapping, else
  * chat.user_id, else the "sub" of request.jwt.claims (or of PostgREST's
  * older request.jwt.claim.sub).
@@ -240,17 +256,21 @@ chat_current_user_text(void)
 {
 	char	   *user = mapped_user(GetOuterUserId());
 	const char *value;
+	const char *setting;
+	char	   *claimed = NULL;
 
 	if (user != NULL)
 		return pstrdup(user);
-	if ((value = setting_text("chat.user_id")) != NULL)
-		return pstrdup(value);
-	if ((value = setting_text("request.jwt.claims")) != NULL &&
-		(user = claims_sub(value)) != NULL)
-		return user;
-	if ((value = setting_text("request.jwt.claim.sub")) != NULL)
-		return pstrdup(value);
-	return NULL;
+	setting = setting_text("chat.user_id");
+	if ((value = setting_text("request.jwt.claims")) != NULL)
+		claimed = claims_sub(value);
+	if (claimed == NULL && (value = setting_text("request.jwt.claim.sub")) != NULL)
+		claimed = pstrdup(value);
+	if (setting == NULL)
+		return claimed;
+	if (claimed != NULL && strcmp(setting, claimed) != 0)
+		identity_conflict(setting, claimed);
+	return pstrdup(setting);
 }
 
 /* How to read and write values of chat.user_id (a domain over its base). */
@@ -317,7 +337,8 @@ chat_check_actor(FunctionCallInfo fcinfo, int argno)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("role \"%s\" has no chat user", GetUserNameFromId(role, false)),
-				 errhint("Map the role with chat.map_role(), or set chat.user_id from a trusted layer.")));
+				 errhint("Map the role with chat.map_role(), or set chat.user_id from a trusted layer."),
+				 errreason("no_user")));
 	if (PG_ARGISNULL(argno))
 		return;
 
@@ -329,7 +350,8 @@ chat_check_actor(FunctionCallInfo fcinfo, int argno)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to act as user \"%s\"", actor),
 				 errdetail("Role \"%s\" acts as user \"%s\" only.",
-						   GetUserNameFromId(role, false), mine)));
+						   GetUserNameFromId(role, false), mine),
+				 errreason("acting_as_other_user")));
 }
 
 /*
@@ -385,7 +407,8 @@ chat_require_server(const char *what)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to %s", what),
 				 errdetail("Role \"%s\" is not a server role.", GetUserNameFromId(role, false)),
-				 errhint("Server roles are superusers, the owner of the extension and the members of the roles in the setting \"server_roles\".")));
+				 errhint("Server roles are superusers, the owner of the extension and the members of the roles in the setting \"server_roles\"."),
+				 errreason("server_role_only")));
 }
 
 /* chat._require_server(what text) returns void */
@@ -408,7 +431,8 @@ chat_require_internal(const char *function)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for function %s", function),
-				 errdetail("It is internal to chat.")));
+				 errdetail("It is internal to chat."),
+				 errreason("internal_function")));
 }
 
 /*

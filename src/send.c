@@ -35,14 +35,27 @@ static const char *parent_sql =
 static const char *extra_sql =
 "SELECT chat._fill_extra('message', $1, $2, NULL, $3)";
 
-/* Raise 22004 naming a NULL argument. */
+/*
+ * Raise 22004 naming a NULL argument (as chat._not_null does); a NULL sender
+ * with no session user is a caller that forgot the identity: the detail and
+ * the hint say so.
+ */
 static void
 require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
-	if (PG_ARGISNULL(argno))
+	if (!PG_ARGISNULL(argno))
+		return;
+	if (strcmp(name, "sender") == 0 && chat_current_user_text() == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"%s\" must not be null", name)));
+				 errmsg("argument \"%s\" must not be null", name),
+				 errdetail("No acting user was given, and the session has no chat user to default to."),
+				 errhint("Pass \"%s\", or set the session's user: set_config('chat.user_id', $1, true) inside the transaction, a JWT \"sub\" claim, or chat.map_role().", name),
+				 errargument(name)));
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("argument \"%s\" must not be null", name),
+			 errargument(name)));
 }
 
 /* White space: ASCII's and, in UTF-8 databases, Unicode's (Zs and friends). */
@@ -93,7 +106,8 @@ chat_check_content(text *content)
 	if (chat_text_is_blank(content))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("message content must not be blank")));
+				 errmsg("message content must not be blank"),
+				 errargument("content")));
 
 	limit = chat_setting_int64("max_content_length");
 	if (len > limit && (chars = pg_mbstrlen_with_len(VARDATA_ANY(content), len)) > limit)
@@ -102,7 +116,8 @@ chat_check_content(text *content)
 				 errmsg("message content is too long"),
 				 errdetail("The content has %d characters; the limit is %lld.",
 						   chars, (long long) limit),
-				 errhint("The limit is the setting \"max_content_length\".")));
+				 errhint("The limit is the setting \"max_content_length\"."),
+				 errargument("content")));
 }
 
 /* Does this database's chat have attachments (chat._add_attachments, 0.3 on)? */
@@ -201,13 +216,15 @@ check_parent(int64 parent_id, int64 thread_id)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("message %lld does not exist", (long long) parent_id)));
+				 errmsg("message %lld does not exist", (long long) parent_id),
+				 errargument("parent_id")));
 	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) != thread_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("message %lld is not in thread %lld",
 						(long long) parent_id, (long long) thread_id),
-				 errdetail("A reply's parent must be a message of the same thread.")));
+				 errdetail("A reply's parent must be a message of the same thread."),
+				 errargument("parent_id")));
 }
 
 /* Insert the message (thread_id, sender, content, parent_id); its new id. */

@@ -205,7 +205,8 @@ refuse_direct_insert(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to insert into chat.message directly"),
-				 errhint("Send messages with chat.new_message() or chat.new_reply().")));
+				 errhint("Send messages with chat.new_message() or chat.new_reply()."),
+				 errreason("direct_write")));
 }
 
 /* Read the row being inserted; 23502 when it has no thread. */
@@ -364,13 +365,15 @@ check_sender(const NewMessage *msg, bool is_channel, const SenderStanding *stand
 				 errmsg("permission denied to post in thread %lld", (long long) msg->thread_id),
 				 is_channel
 				 ? errhint("Only admins may post in a channel.")
-				 : errhint("The thread's owner or an admin can grant the permission \"post\".")));
+				 : errhint("The thread's owner or an admin can grant the permission \"post\"."),
+				 errreason("missing_permission")));
 	getTypeOutputInfo(msg->user_type, &typoutput, &typisvarlena);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("user \"%s\" is not a member of thread %lld",
 					OidOutputFunctionCall(typoutput, msg->sender),
-					(long long) msg->thread_id)));
+					(long long) msg->thread_id),
+			 errreason("not_member")));
 }
 
 /* The row to insert: the one given, with the id and sent_at just drawn. */

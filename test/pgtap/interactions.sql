@@ -266,7 +266,7 @@ SELECT has_function('chat', f, args, format('chat.%s(%s) exists', f, array_to_st
 SELECT is((SELECT pg_get_function_result('chat.receipts(bigint, chat.user_id)'::regprocedure)),
           'TABLE(user_id chat.user_id, status text, at timestamp with time zone)', 'receipts result columns');
 SELECT is((SELECT pg_get_function_result('chat.reactions(bigint, chat.user_id)'::regprocedure)),
-          'TABLE(reaction text, count bigint, users chat.user_id[], reacted_by_viewer boolean)', 'reactions result columns');
+          'TABLE(reaction text, count bigint, users chat.user_ids, reacted_by_viewer boolean)', 'reactions result columns');
 SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p
             WHERE p.pronamespace = 'chat'::regnamespace AND p.prolang <> (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c')
               AND p.proname IN ('receipts', 'add_reaction', 'remove_reaction', 'toggle_reaction', 'reactions',

@@ -763,8 +763,8 @@ SELECT pg_temp.fails(pg_temp.as_role('regress_sec_web', 'SELECT chat.inbox_count
 SELECT pg_temp.gives('regress_sec_web', 'SELECT chat.current_user_id()', '4', 'chat.user_id empty: the sub claim', '',
                      '{"sub": "4", "role": "regress_sec_web"}');
 SELECT pg_temp.gives('regress_sec_web', 'SELECT chat.current_user_id()', '4', 'a numeric sub claim', '', '{"sub": 4}');
-SELECT pg_temp.gives('regress_sec_web', 'SELECT chat.current_user_id()', '5', 'chat.user_id comes before the claims',
-                     '5', '{"sub": "4"}');
+SELECT pg_temp.gives('regress_sec_web', 'SELECT chat.current_user_id()', 'ERROR 42501: chat.user_id is "5" but the JWT claims are for user "4"',
+                     'chat.user_id and claims naming two users are refused (0.7)', '5', '{"sub": "4"}');
 SELECT pg_temp.gives('regress_sec_web', 'SELECT coalesce(chat.current_user_id()::text, ''none'')', 'none',
                      'claims without sub: no identity', '', '{"role": "regress_sec_web"}');
 SET LOCAL request.jwt.claim.sub = '6';

@@ -160,10 +160,11 @@ SELECT pg_temp.fails($$SELECT chat.use_user_table('public.app_user', 'ctid')$$, 
 SELECT pg_temp.fails($$SELECT chat.use_user_table('public.app_user', 'name')$$, '42804',
                      'column "name" of table "public.app_user" is of type text, but chat''s user ids are of type bigint',
                      'text id column for bigint user ids');
+-- an integer id column is accepted for bigint ids (0.7): here it refuses only for the missing users
 CREATE TABLE public.int_user (id integer PRIMARY KEY);
-SELECT pg_temp.fails($$SELECT chat.use_user_table('public.int_user')$$, '42804',
-                     'column "id" of table "public.int_user" is of type integer, but chat''s user ids are of type bigint',
-                     'integer id column for bigint user ids');
+SELECT pg_temp.fails($$SELECT chat.use_user_table('public.int_user')$$, '23503',
+                     'chat refers to users that are not in table "public.int_user"',
+                     'integer id column for bigint user ids: accepted, the users are checked');
 CREATE TABLE public.loose_user (id bigint, team integer, UNIQUE (id, team));
 CREATE UNIQUE INDEX loose_user_partial ON public.loose_user (id) WHERE team > 0;
 SELECT pg_temp.fails($$SELECT chat.use_user_table('public.loose_user')$$, '42P10',

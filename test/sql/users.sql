@@ -114,7 +114,7 @@ SELECT chat.use_user_table('public.app_user', display_name => 'public.app_user_n
 SELECT count(*) AS keys FROM keys;
 
 -- Every refusal names what is wrong and leaves the binding as it was
-CREATE TABLE public.app_account (id bigint, name text, uid integer UNIQUE);
+CREATE TABLE public.app_account (id bigint, name text, uid text UNIQUE);
 CREATE VIEW public.app_user_names AS SELECT id, name FROM public.app_user;
 CREATE UNLOGGED TABLE public.app_guest (id bigint PRIMARY KEY);
 \set VERBOSITY default

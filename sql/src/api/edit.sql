@@ -26,11 +26,11 @@ BEGIN
     IF m.sender_id IS NOT DISTINCT FROM editor THEN
         IF NOT ('edit_own_messages' = ANY (who.permissions)) THEN
             RAISE EXCEPTION 'permission denied to edit message %', message_id
-                USING ERRCODE = '42501', DETAIL = 'The permission "edit_own_messages" was revoked.';
+                USING ERRCODE = '42501', CONSTRAINT = 'missing_permission', DETAIL = 'The permission "edit_own_messages" was revoked.';
         END IF;
     ELSIF NOT ('edit_messages' = ANY (who.permissions)) THEN
         RAISE EXCEPTION 'permission denied to edit message %', message_id
-            USING ERRCODE = '42501', DETAIL = 'Only its sender may edit a message, or a member with the permission "edit_messages".';
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_permission', DETAIL = 'Only its sender may edit a message, or a member with the permission "edit_messages".';
     END IF;
     UPDATE chat.message mg SET content = edit_message.content
      WHERE mg.thread_id = m.thread_id AND mg.id = m.id AND mg.deleted_at IS NULL;
@@ -61,11 +61,11 @@ BEGIN
     IF m.sender_id IS NOT DISTINCT FROM actor THEN
         IF NOT ('delete_own_messages' = ANY (who.permissions)) THEN
             RAISE EXCEPTION 'permission denied to delete message %', message_id
-                USING ERRCODE = '42501', DETAIL = 'The permission "delete_own_messages" was revoked.';
+                USING ERRCODE = '42501', CONSTRAINT = 'missing_permission', DETAIL = 'The permission "delete_own_messages" was revoked.';
         END IF;
     ELSIF NOT ('delete_messages' = ANY (who.permissions)) THEN
         RAISE EXCEPTION 'permission denied to delete message %', message_id
-            USING ERRCODE = '42501',
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_permission',
                   DETAIL = 'Only its sender or a member with the permission "delete_messages" (owners and admins) may delete a message.';
     END IF;
     UPDATE chat.message mg SET deleted_at = clock_timestamp()

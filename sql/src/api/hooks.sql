@@ -15,7 +15,7 @@ BEGIN
     PERFORM chat._require_execute(fn);
     PERFORM chat._check_event(event);
     IF fn IS NULL THEN
-        RAISE EXCEPTION 'argument "fn" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "fn" must not be null' USING ERRCODE = '22004', COLUMN = 'fn';
     END IF;
     SELECT * INTO p FROM pg_proc WHERE oid = fn;
     IF p.pronargs <> 1 OR p.proargtypes[0] <> 'jsonb'::regtype OR p.prokind <> 'f'
@@ -55,7 +55,7 @@ BEGIN
     PERFORM chat._require_server('remove hooks');
     PERFORM chat._check_event(event);
     IF fn IS NULL THEN
-        RAISE EXCEPTION 'argument "fn" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "fn" must not be null' USING ERRCODE = '22004', COLUMN = 'fn';
     END IF;
     DELETE FROM chat.hook h WHERE h.event = remove_hook.event AND h.function = fn;
     RETURN FOUND;

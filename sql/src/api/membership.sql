@@ -32,7 +32,8 @@ BEGIN
     PERFORM chat._require(a, 'add_members', 'add members');
     IF r <> 'member' AND a.role NOT IN ('owner', 'admin') OR r = 'owner' AND a.role <> 'owner' THEN
         RAISE EXCEPTION 'permission denied to add members as % in thread %', r, t.id
-            USING ERRCODE = '42501', DETAIL = 'Only owners add owners, and owners and admins add admins.';
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_permission',
+                  DETAIL = 'Only owners add owners, and owners and admins add admins.';
     END IF;
     added := chat._insert_members(t, users, r);
     PERFORM chat._within(t.id, chat._held(t.id, actor), added);
@@ -66,7 +67,8 @@ BEGIN
     END IF;
     IF NOT t.is_public THEN
         RAISE EXCEPTION 'thread % is not public', t.id
-            USING ERRCODE = '42501', HINT = 'A member with the permission "add_members" can add you.';
+            USING ERRCODE = '42501', CONSTRAINT = 'not_public',
+                  HINT = 'A member with the permission "add_members" can add you.';
     END IF;
     PERFORM chat._insert_members(t, ARRAY[join_thread."user"], 'member');
     PERFORM chat._system_message(t.id, join_thread."user", format('%s joined', chat._label(join_thread."user")));

@@ -35,7 +35,7 @@ BEGIN
     PERFORM chat._require_manager(a, m, 'change roles');
     IF r = 'owner' AND a.role <> 'owner' THEN
         RAISE EXCEPTION 'permission denied to change roles in thread %', t.id
-            USING ERRCODE = '42501', DETAIL = 'Only an owner can make an owner.';
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_permission', DETAIL = 'Only an owner can make an owner.';
     END IF;
     IF m.role = 'owner' AND r <> 'owner' AND NOT EXISTS (
            SELECT 1 FROM chat.member mb WHERE mb.thread_id = t.id AND mb.role = 'owner' AND mb.user_id <> member) THEN

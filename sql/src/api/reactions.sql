@@ -102,7 +102,7 @@ COMMENT ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text) IS
     'Remove the user''s reaction if present, else add it; returns true when it is now present';
 
 CREATE FUNCTION chat.reactions(message_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
-    RETURNS TABLE (reaction text, count bigint, users chat.user_id[], reacted_by_viewer boolean)
+    RETURNS TABLE (reaction text, count bigint, users chat.user_ids, reacted_by_viewer boolean)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
@@ -116,7 +116,7 @@ BEGIN
     m := chat._message_row(reactions.message_id);
     PERFORM chat._member_row(m.thread_id, reactions.viewer);
     RETURN QUERY
-    SELECT r.reaction, count(*), array_agg(r.user_id ORDER BY r.created_at, r.user_id),
+    SELECT r.reaction, count(*), array_agg(r.user_id ORDER BY r.created_at, r.user_id)::chat.user_ids,
            bool_or(r.user_id = reactions.viewer)
       FROM chat.reaction r
      WHERE r.thread_id = m.thread_id AND r.message_id = m.id AND m.deleted_at IS NULL

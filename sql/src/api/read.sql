@@ -40,7 +40,7 @@ BEGIN
         IF parts IS NULL OR parts[1]::numeric > 9223372036854775807
            OR parts[2]::numeric > 9223372036854775807 THEN
             RAISE EXCEPTION 'invalid cursor "%"', inbox.before
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'before',
                       HINT = 'Pass the cursor column of the last row of the previous page.';
         END IF;
         c_act := parts[1]::bigint;

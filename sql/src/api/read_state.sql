@@ -100,7 +100,7 @@ BEGIN
     PERFORM chat._not_null(reader, 'reader');
     IF tid IS NULL THEN
         IF up_to IS NOT NULL THEN
-            RAISE EXCEPTION 'up_to needs a thread_id' USING ERRCODE = '22023';
+            RAISE EXCEPTION 'up_to needs a thread_id' USING ERRCODE = '22023', COLUMN = 'thread_id';
         END IF;
         /* thread rows first, in id order, as everywhere: see chat._member_row */
         PERFORM FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id

@@ -48,7 +48,7 @@ BEGIN
     PERFORM chat._not_null(user_a, 'user_a');
     PERFORM chat._not_null(user_b, 'user_b');
     IF user_a = user_b THEN
-        RAISE EXCEPTION 'a direct thread needs two different users' USING ERRCODE = '22023',
+        RAISE EXCEPTION 'a direct thread needs two different users' USING ERRCODE = '22023', COLUMN = 'user_b',
             HINT = 'Send a note to yourself with chat.new_message(sender, ARRAY[sender], ...).';
     END IF;
     /* race-free: a concurrent creator of the same pair makes this wait, then find its row */
@@ -90,7 +90,7 @@ BEGIN
     PERFORM chat._not_null(object_thread.kind, 'kind');
     IF object_thread.kind NOT IN ('group', 'channel') THEN
         RAISE EXCEPTION 'an object''s room is a group or a channel, not "%"', object_thread.kind
-            USING ERRCODE = '22023';
+            USING ERRCODE = '22023', COLUMN = 'kind';
     END IF;
     IF title IS NOT NULL THEN
         PERFORM chat._check_subject(title);
@@ -119,7 +119,7 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM chat.member m WHERE m.thread_id = tid AND m.user_id = creator) THEN
         RAISE EXCEPTION 'user "%" is not a member of the room of % "%"',
                         creator, object_thread.object_type, object_thread.object_id
-            USING ERRCODE = '42501';
+            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
     END IF;
     RETURN tid;
 END

@@ -24,14 +24,14 @@ BEGIN
     PERFORM chat._not_null(sender, 'sender');
     PERFORM chat._not_null(recipients, 'recipients');
     IF array_ndims(recipients) > 1 THEN
-        RAISE EXCEPTION 'recipients must be a one-dimensional array' USING ERRCODE = '22023';
+        RAISE EXCEPTION 'recipients must be a one-dimensional array' USING ERRCODE = '22023', COLUMN = 'recipients';
     END IF;
     IF cardinality(recipients) = 0 THEN
-        RAISE EXCEPTION 'recipients must not be empty' USING ERRCODE = '22023',
+        RAISE EXCEPTION 'recipients must not be empty' USING ERRCODE = '22023', COLUMN = 'recipients',
             HINT = 'Give at least one user id; send to yourself with ARRAY[sender].';
     END IF;
     IF array_position(recipients, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'recipients must not contain null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'recipients must not contain null' USING ERRCODE = '22004', COLUMN = 'recipients';
     END IF;
     PERFORM chat._check_subject(subject);
     IF attachments IS NULL OR content IS NOT NULL THEN

@@ -13,7 +13,7 @@ CREATE FUNCTION chat.get_setting(key text) RETURNS jsonb
     AS $$
 BEGIN
     IF key IS NULL THEN
-        RAISE EXCEPTION 'argument "key" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "key" must not be null' USING ERRCODE = '22004', COLUMN = 'key';
     END IF;
     RETURN chat._setting_value(key);
 END
@@ -35,12 +35,12 @@ DECLARE
 BEGIN
     PERFORM chat._require_server('change settings');
     IF key IS NULL THEN
-        RAISE EXCEPTION 'argument "key" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "key" must not be null' USING ERRCODE = '22004', COLUMN = 'key';
     END IF;
     SELECT * INTO d FROM chat.setting_default sd WHERE sd.key = set_setting.key;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown setting "%"', key
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'key',
                   HINT = 'SELECT key FROM chat.settings lists the settings.';
     END IF;
 
@@ -51,27 +51,27 @@ BEGIN
 
     IF d.type = 'boolean' AND jsonb_typeof(value) <> 'boolean' THEN
         RAISE EXCEPTION 'invalid value for setting "%": %', key, value
-            USING ERRCODE = '22023', DETAIL = 'The setting takes true or false.';
+            USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes true or false.';
     ELSIF d.type = 'integer' THEN
         IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric) THEN
             RAISE EXCEPTION 'invalid value for setting "%": %', key, value
-                USING ERRCODE = '22023', DETAIL = 'The setting takes a whole number.';
+                USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a whole number.';
         END IF;
         n := value::numeric;
         IF n < d.min_value OR n > d.max_value THEN
             RAISE EXCEPTION 'value % is out of range for setting "%"', value, key
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'value',
                       DETAIL = format('The setting takes a number from %s to %s.', d.min_value, d.max_value);
         END IF;
     ELSIF d.type = 'text' THEN
         IF jsonb_typeof(value) <> 'string' THEN
             RAISE EXCEPTION 'invalid value for setting "%": %', key, value
-                USING ERRCODE = '22023', DETAIL = 'The setting takes a string.';
+                USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a string.';
         END IF;
         n := char_length(value #>> '{}');
         IF n < d.min_value OR n > d.max_value THEN
             RAISE EXCEPTION 'value % is out of range for setting "%"', value, key
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'value',
                       DETAIL = format('The setting takes a string of %s to %s characters.', d.min_value, d.max_value);
         END IF;
     ELSIF d.type = 'reactions' THEN
@@ -81,7 +81,7 @@ BEGIN
               OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string')
               OR (SELECT count(DISTINCT e) <> count(*) FROM jsonb_array_elements(value) e) THEN
             RAISE EXCEPTION 'invalid value for setting "%": %', key, value
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'value',
                       DETAIL = 'The setting takes "any", "emoji" or a JSON array of 1 to 200 distinct reactions.';
         ELSE
             lim := chat._setting_value('max_reaction_length')::integer;
@@ -89,7 +89,7 @@ BEGIN
              WHERE chat._is_blank(e) OR char_length(e) > lim LIMIT 1;
             IF FOUND THEN
                 RAISE EXCEPTION 'invalid reaction "%" in setting "%"', bad, key
-                    USING ERRCODE = '22023',
+                    USING ERRCODE = '22023', COLUMN = 'value',
                           DETAIL = format('A reaction is not blank and has at most %s characters (the setting "max_reaction_length").', lim);
             END IF;
         END IF;
@@ -97,14 +97,14 @@ BEGIN
         IF jsonb_typeof(value) <> 'array' OR jsonb_array_length(value) NOT BETWEEN 1 AND 200
            OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string') THEN
             RAISE EXCEPTION 'invalid value for setting "%": %', key, value
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'value',
                       DETAIL = 'The setting takes null or a JSON array of 1 to 200 MIME types such as "image/png" or "image/*".';
         END IF;
         SELECT e INTO bad FROM jsonb_array_elements_text(value) e
          WHERE e !~ '^([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*|\*)|\*/\*)$' LIMIT 1;
         IF FOUND THEN
             RAISE EXCEPTION 'invalid MIME type "%" in setting "%"', bad, key
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'value',
                       HINT = 'Give types as "type/subtype", "type/*" or "*/*".';
         END IF;
     ELSIF d.type = 'roles' THEN

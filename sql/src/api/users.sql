@@ -28,7 +28,7 @@ BEGIN
     base := (SELECT t.typbasetype FROM pg_type t WHERE t.oid = 'chat.user_id'::regtype);
     IF NOT pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = 'chat.member'::regclass), 'USAGE') THEN
         RAISE EXCEPTION 'permission denied to change chat''s user binding'
-            USING ERRCODE = '42501',
+            USING ERRCODE = '42501', CONSTRAINT = 'extension_owner_only',
                   HINT = 'Only the owner of chat''s tables (the role that created the extension) or a superuser may bind chat to a users table.';
     END IF;
     /* one binder at a time; readers of the binding are not blocked */
@@ -44,7 +44,7 @@ BEGIN
     PERFORM chat._not_null(on_delete, 'on_delete');
     IF on_delete NOT IN ('cascade', 'restrict', 'anonymize') THEN
         RAISE EXCEPTION 'invalid on_delete "%"', on_delete
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'on_delete',
                   HINT = 'Valid values are "cascade", "restrict" and "anonymize".';
     END IF;
 
@@ -68,11 +68,22 @@ BEGIN
                   HINT = 'Pass the name of the table''s user id column as id_column.';
     END IF;
     coltype := att.atttypid;
-    IF coalesce(nullif((SELECT t.typbasetype FROM pg_type t WHERE t.oid = coltype), 0), coltype) <> base THEN
+    /*
+     * The key types PostgreSQL accepts for the foreign key: the same base
+     * type, or one whose btree operators compare it with chat's (integer ids
+     * with chat's bigint ones, as Django's auth_user has).
+     */
+    IF coalesce(nullif((SELECT t.typbasetype FROM pg_type t WHERE t.oid = coltype), 0), coltype) <> base
+       AND NOT EXISTS (
+           SELECT 1 FROM pg_opclass oc
+             JOIN pg_amop ao ON ao.amopfamily = oc.opcfamily
+            WHERE oc.opcmethod = (SELECT am.oid FROM pg_am am WHERE am.amname = 'btree') AND oc.opcdefault
+              AND oc.opcintype = coalesce(nullif((SELECT t.typbasetype FROM pg_type t WHERE t.oid = coltype), 0), coltype)
+              AND ao.amopstrategy = 3 AND ao.amoplefttype = oc.opcintype AND ao.amoprighttype = base) THEN
         RAISE EXCEPTION 'column "%" of table "%" is of type %, but chat''s user ids are of type %',
                         id_column, tbl, format_type(coltype, NULL), format_type(base, NULL)
-            USING ERRCODE = '42804',
-                  DETAIL = 'A foreign key from chat.user_id columns needs an id column of their base type.',
+            USING ERRCODE = '42804', COLUMN = 'id_column',
+                  DETAIL = 'A foreign key from chat.user_id columns needs an id column PostgreSQL can compare with them (the same type, or integer with bigint).',
                   HINT = 'The type of chat''s user ids is chosen by the setting chat.user_id_type before CREATE EXTENSION chat.';
     END IF;
     IF NOT chat._is_unique(tbl, att.attnum) THEN

@@ -3,14 +3,22 @@
  * internal/checks.sql: argument checks shared by the API (each raises with its SQLSTATE)
  * ======================================================================== */
 
-/* Raise 22004 naming the argument when it is NULL. */
+/* Raise 22004 naming the argument (in the message and the COLUMN field) when it is NULL. */
 CREATE FUNCTION chat._not_null(value anyelement, name text) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
     IF value IS NULL THEN
-        RAISE EXCEPTION 'argument "%" must not be null', name USING ERRCODE = '22004';
+        /* the acting user defaults to the session's: say so when there is none */
+        IF name IN ('sender', 'actor', 'viewer', 'reader', 'user', 'creator', 'editor', 'user_a')
+           AND chat.current_user_id() IS NULL THEN
+            RAISE EXCEPTION 'argument "%" must not be null', name
+                USING ERRCODE = '22004', COLUMN = name,
+                      DETAIL = 'No acting user was given, and the session has no chat user to default to.',
+                      HINT = format('Pass "%s", or set the session''s user: set_config(''chat.user_id'', $1, true) inside the transaction, a JWT "sub" claim, or chat.map_role().', name);
+        END IF;
+        RAISE EXCEPTION 'argument "%" must not be null', name USING ERRCODE = '22004', COLUMN = name;
     END IF;
 END
 $$;
@@ -34,14 +42,14 @@ DECLARE
     lim integer := chat._setting_value('max_subject_length')::integer;
 BEGIN
     IF subject IS NULL THEN
-        RAISE EXCEPTION 'argument "subject" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "subject" must not be null' USING ERRCODE = '22004', COLUMN = 'subject';
     END IF;
     IF chat._is_blank(subject) THEN
-        RAISE EXCEPTION 'subject must not be blank' USING ERRCODE = '22023';
+        RAISE EXCEPTION 'subject must not be blank' USING ERRCODE = '22023', COLUMN = 'subject';
     END IF;
     IF char_length(subject) > lim THEN
         RAISE EXCEPTION 'subject is too long'
-            USING ERRCODE = '22001',
+            USING ERRCODE = '22001', COLUMN = 'subject',
                   DETAIL = format('The subject has %s characters; the limit is %s.', char_length(subject), lim),
                   HINT = 'The limit is the setting "max_subject_length".';
     END IF;
@@ -57,11 +65,11 @@ DECLARE
     lim integer := chat._setting_value('max_page_size')::integer;
 BEGIN
     IF page_size IS NULL THEN
-        RAISE EXCEPTION 'argument "page_size" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "page_size" must not be null' USING ERRCODE = '22004', COLUMN = 'page_size';
     END IF;
     IF page_size < 1 OR page_size > lim THEN
         RAISE EXCEPTION 'page_size must be between 1 and %', lim
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'page_size',
                   DETAIL = format('The page_size given was %s.', page_size),
                   HINT = 'The upper limit is the setting "max_page_size".';
     END IF;
@@ -74,11 +82,11 @@ CREATE FUNCTION chat._check_folder(folder text) RETURNS void
     AS $$
 BEGIN
     IF folder IS NULL THEN
-        RAISE EXCEPTION 'argument "folder" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "folder" must not be null' USING ERRCODE = '22004', COLUMN = 'folder';
     END IF;
     IF folder NOT IN ('inbox', 'unread', 'deleted', 'sent', 'archived') THEN
         RAISE EXCEPTION 'invalid folder "%"', folder
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'folder',
                   HINT = 'Folders are "inbox", "unread", "deleted", "sent" and "archived".';
     END IF;
 END
@@ -92,10 +100,10 @@ CREATE FUNCTION chat._check_users(users chat.user_id[], name text) RETURNS void
 BEGIN
     PERFORM chat._not_null(users, name);
     IF array_ndims(users) > 1 THEN
-        RAISE EXCEPTION '% must be a one-dimensional array', name USING ERRCODE = '22023';
+        RAISE EXCEPTION '% must be a one-dimensional array', name USING ERRCODE = '22023', COLUMN = name;
     END IF;
     IF array_position(users, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION '% must not contain null', name USING ERRCODE = '22004';
+        RAISE EXCEPTION '% must not contain null', name USING ERRCODE = '22004', COLUMN = name;
     END IF;
 END
 $$;

@@ -10,13 +10,13 @@ CREATE FUNCTION chat._check_event(event text) RETURNS void
     AS $$
 BEGIN
     IF event IS NULL THEN
-        RAISE EXCEPTION 'argument "event" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "event" must not be null' USING ERRCODE = '22004', COLUMN = 'event';
     END IF;
     IF event NOT IN ('message_sent', 'message_edited', 'message_deleted', 'thread_created',
                      'member_added', 'member_removed', 'reaction_added', 'reaction_removed',
                      'thread_read') THEN
         RAISE EXCEPTION 'unknown event "%"', event
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'event',
                   HINT = 'Events are "message_sent", "message_edited", "message_deleted", "thread_created", "member_added", "member_removed", "reaction_added", "reaction_removed" and "thread_read".';
     END IF;
 END

@@ -31,7 +31,7 @@ BEGIN
         SELECT 1 FROM chat.member m WHERE m.thread_id = _require_reader.thread_id AND m.user_id = me)
     THEN
         RAISE EXCEPTION 'user "%" is not a member of thread %', me, thread_id
-            USING ERRCODE = '42501';
+            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
     END IF;
 END
 $$;
@@ -51,7 +51,7 @@ BEGIN
     caller := coalesce(caller, session_user);
     IF tbl IS NOT NULL AND NOT has_table_privilege(caller, tbl, privileges) THEN
         RAISE EXCEPTION 'permission denied for table %', tbl
-            USING ERRCODE = '42501',
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_privilege',
                   DETAIL = format('Role "%s" needs %s on it.', caller, privileges);
     END IF;
 END
@@ -67,7 +67,7 @@ DECLARE
 BEGIN
     IF fn IS NOT NULL AND NOT has_function_privilege(caller, fn, 'EXECUTE') THEN
         RAISE EXCEPTION 'permission denied for function %', fn
-            USING ERRCODE = '42501',
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_privilege',
                   DETAIL = format('Role "%s" needs EXECUTE on it.', caller);
     END IF;
 END

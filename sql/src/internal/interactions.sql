@@ -42,23 +42,23 @@ DECLARE
 BEGIN
     PERFORM chat._not_null(reaction, 'reaction');
     IF chat._is_blank(reaction) THEN
-        RAISE EXCEPTION 'reaction must not be blank' USING ERRCODE = '22023';
+        RAISE EXCEPTION 'reaction must not be blank' USING ERRCODE = '22023', COLUMN = 'reaction';
     END IF;
     IF char_length(reaction) > lim THEN
         RAISE EXCEPTION 'reaction is too long'
-            USING ERRCODE = '22001',
+            USING ERRCODE = '22001', COLUMN = 'reaction',
                   DETAIL = format('The reaction has %s characters; the limit is %s.', char_length(reaction), lim),
                   HINT = 'The limit is the setting "max_reaction_length".';
     END IF;
     IF allowed = '"emoji"' THEN
         IF NOT chat._is_emoji(reaction) THEN
             RAISE EXCEPTION 'reaction "%" is not an emoji', reaction
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'reaction',
                       HINT = 'The setting "reactions" is "emoji": a reaction is exactly one emoji.';
         END IF;
     ELSIF jsonb_typeof(allowed) = 'array' AND NOT allowed ? reaction THEN
         RAISE EXCEPTION 'reaction "%" is not allowed', reaction
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'reaction',
                   HINT = format('Allowed reactions are %s (the setting "reactions").',
                                 (SELECT string_agg(format('"%s"', e), ', ') FROM jsonb_array_elements_text(allowed) e));
     END IF;
@@ -99,71 +99,71 @@ BEGIN
     PERFORM chat._not_null(attachments, 'attachments');
     IF jsonb_typeof(attachments) <> 'array' THEN
         RAISE EXCEPTION 'attachments must be a JSON array'
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'attachments',
                   HINT = 'Give [{"key": "...", "name": "...", "mime": "...", "size": 123, "meta": {}}, ...].';
     END IF;
     IF jsonb_array_length(attachments) > lim THEN
         RAISE EXCEPTION 'too many attachments'
-            USING ERRCODE = '54000',
+            USING ERRCODE = '54000', COLUMN = 'attachments',
                   DETAIL = format('The message has %s attachments; the limit is %s.', jsonb_array_length(attachments), lim),
                   HINT = 'The limit is the setting "max_attachments".';
     END IF;
     FOR a, i IN SELECT e.value, e.ordinality FROM jsonb_array_elements(attachments) WITH ORDINALITY e LOOP
         IF jsonb_typeof(a) <> 'object' THEN
-            RAISE EXCEPTION 'attachment % must be a JSON object', i USING ERRCODE = '22023';
+            RAISE EXCEPTION 'attachment % must be a JSON object', i USING ERRCODE = '22023', COLUMN = 'attachments';
         END IF;
         SELECT k INTO f FROM jsonb_object_keys(a) k
          WHERE k NOT IN ('key', 'name', 'mime', 'size', 'meta') ORDER BY k LIMIT 1;
         IF FOUND THEN
             RAISE EXCEPTION 'attachment %: unknown field "%"', i, f
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'attachments',
                       HINT = 'The fields are "key", "name", "mime", "size" and "meta".';
         END IF;
         IF jsonb_typeof(a -> 'key') IS DISTINCT FROM 'string' OR chat._is_blank(a ->> 'key') THEN
-            RAISE EXCEPTION 'attachment %: "key" must be a non-blank string', i USING ERRCODE = '22023';
+            RAISE EXCEPTION 'attachment %: "key" must be a non-blank string', i USING ERRCODE = '22023', COLUMN = 'attachments';
         END IF;
         IF jsonb_typeof(a -> 'name') NOT IN ('string', 'null') THEN
-            RAISE EXCEPTION 'attachment %: "name" must be a string', i USING ERRCODE = '22023';
+            RAISE EXCEPTION 'attachment %: "name" must be a string', i USING ERRCODE = '22023', COLUMN = 'attachments';
         END IF;
         IF jsonb_typeof(a -> 'mime') NOT IN ('string', 'null')
            OR (a ->> 'mime') !~ '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$' THEN
-            RAISE EXCEPTION 'attachment %: "mime" must be a MIME type such as "image/png"', i USING ERRCODE = '22023';
+            RAISE EXCEPTION 'attachment %: "mime" must be a MIME type such as "image/png"', i USING ERRCODE = '22023', COLUMN = 'attachments';
         END IF;
         IF jsonb_typeof(a -> 'size') NOT IN ('number', 'null') THEN
             RAISE EXCEPTION 'attachment %: "size" must be a whole number', i
-                USING ERRCODE = '22023', DETAIL = 'The size is in bytes, 0 or more.';
+                USING ERRCODE = '22023', COLUMN = 'attachments', DETAIL = 'The size is in bytes, 0 or more.';
         ELSIF jsonb_typeof(a -> 'size') = 'number' THEN
             IF (a ->> 'size')::numeric <> trunc((a ->> 'size')::numeric)
                OR (a ->> 'size')::numeric NOT BETWEEN 0 AND 9223372036854775807 THEN
                 RAISE EXCEPTION 'attachment %: "size" must be a whole number', i
-                    USING ERRCODE = '22023', DETAIL = 'The size is in bytes, 0 or more.';
+                    USING ERRCODE = '22023', COLUMN = 'attachments', DETAIL = 'The size is in bytes, 0 or more.';
             END IF;
         END IF;
         IF jsonb_typeof(a -> 'meta') NOT IN ('object', 'null') THEN
-            RAISE EXCEPTION 'attachment %: "meta" must be a JSON object', i USING ERRCODE = '22023';
+            RAISE EXCEPTION 'attachment %: "meta" must be a JSON object', i USING ERRCODE = '22023', COLUMN = 'attachments';
         END IF;
         IF types IS NOT NULL AND (a ->> 'mime') IS NULL THEN
             RAISE EXCEPTION 'attachment %: "mime" is required', i
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'attachments',
                       DETAIL = 'The setting "attachment_mime_types" limits the types, so each attachment must give one.';
         END IF;
         IF types IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM jsonb_array_elements_text(types) t
                 WHERE lower(t) IN (lower(a ->> 'mime'), lower(split_part(a ->> 'mime', '/', 1)) || '/*', '*/*')) THEN
             RAISE EXCEPTION 'attachment %: MIME type "%" is not allowed', i, a ->> 'mime'
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'attachments',
                       HINT = format('Allowed types are %s (the setting "attachment_mime_types").',
                                     (SELECT string_agg(format('"%s"', t), ', ') FROM jsonb_array_elements_text(types) t));
         END IF;
         IF max_size IS NOT NULL THEN
             IF (a ->> 'size') IS NULL THEN
                 RAISE EXCEPTION 'attachment %: "size" is required', i
-                    USING ERRCODE = '22023',
+                    USING ERRCODE = '22023', COLUMN = 'attachments',
                           DETAIL = 'The setting "max_attachment_size" limits the size, so each attachment must give one.';
             END IF;
             IF (a ->> 'size')::numeric > max_size THEN
                 RAISE EXCEPTION 'attachment % is too large', i
-                    USING ERRCODE = '54000',
+                    USING ERRCODE = '54000', COLUMN = 'attachments',
                           DETAIL = format('Its size is %s bytes; the limit is %s.', a ->> 'size', max_size),
                           HINT = 'The limit is the setting "max_attachment_size".';
             END IF;
@@ -190,7 +190,7 @@ BEGIN
        AND (SELECT m.content IS NULL FROM chat.message m
              WHERE m.thread_id = _add_attachments.thread_id AND m.id = _add_attachments.message_id) THEN
         RAISE EXCEPTION 'argument "content" must not be null'
-            USING ERRCODE = '22004', DETAIL = 'A message without content needs at least one attachment.';
+            USING ERRCODE = '22004', COLUMN = 'content', DETAIL = 'A message without content needs at least one attachment.';
     END IF;
     INSERT INTO chat.attachment (thread_id, message_id, position, key, name, mime, size, meta)
     SELECT _add_attachments.thread_id, _add_attachments.message_id, e.ordinality,

@@ -33,7 +33,7 @@ BEGIN
             RAISE EXCEPTION 'thread % does not exist', thread USING ERRCODE = '42704';
         END IF;
         RAISE EXCEPTION 'user "%" is not a member of thread %', who, thread
-            USING ERRCODE = '42501';
+            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
     END IF;
     RETURN m;
 END

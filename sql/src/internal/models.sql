@@ -78,7 +78,7 @@ CREATE FUNCTION chat._check_model_admin() RETURNS void
 BEGIN
     IF NOT pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = 'chat.model'::regclass), 'USAGE') THEN
         RAISE EXCEPTION 'permission denied to change chat''s models'
-            USING ERRCODE = '42501',
+            USING ERRCODE = '42501', CONSTRAINT = 'extension_owner_only',
                   HINT = 'Only the owner of chat''s tables (the role that created the extension) or a superuser may swap models and renderers.';
     END IF;
 END
@@ -118,14 +118,14 @@ BEGIN
     md := chat._swapped(model);
     IF md IS NULL THEN
         RAISE EXCEPTION 'extra needs a swapped model'
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'extra',
                   DETAIL = format('No table extends model "%s", so its extra fields have nowhere to go.', model),
                   HINT = format('Register a table extending model "%s" with chat.swap_model(''%s'', table).',
                                 model, model);
     END IF;
     IF extra IS NOT NULL AND jsonb_typeof(extra) <> 'object' THEN
         RAISE EXCEPTION 'extra must be a JSON object'
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'extra',
                   DETAIL = format('The value given is a JSON %s.', jsonb_typeof(extra)),
                   HINT = 'Pass the fields by name: ''{"priority": "high"}''.';
     END IF;
@@ -148,7 +148,7 @@ BEGIN
          WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'unknown field "%" for model "%"', field, model
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'extra',
                       HINT = format('The fields of model "%s" are the columns of %s: %s.', model, md.tbl,
                                     (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
                                        FROM pg_attribute a
@@ -157,13 +157,13 @@ BEGIN
         END IF;
         IF field = ANY (k.keys) THEN
             RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'extra',
                       DETAIL = format('(%s) is the key, which chat fills from the new %s.',
                                       array_to_string(k.keys, ', '), model);
         END IF;
         IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
             RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023',
+                USING ERRCODE = '22023', COLUMN = 'extra',
                       DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
         END IF;
         coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
@@ -172,7 +172,7 @@ BEGIN
                 USING jsonb_build_object(field, extra -> field);
         EXCEPTION WHEN others THEN
             RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
-                USING ERRCODE = '22P02',
+                USING ERRCODE = '22P02', COLUMN = 'extra',
                       DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
                                       format_type(att.atttypid, att.atttypmod));
         END;

@@ -10,13 +10,13 @@ CREATE FUNCTION chat._check_permission(permission text) RETURNS void
     AS $$
 BEGIN
     IF permission IS NULL THEN
-        RAISE EXCEPTION 'argument "permission" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "permission" must not be null' USING ERRCODE = '22004', COLUMN = 'permission';
     END IF;
     IF permission NOT IN ('add_members', 'remove_members', 'post', 'delete_messages',
                           'delete_own_messages', 'edit_messages', 'edit_own_messages',
                           'edit_thread', 'delete_thread') THEN
         RAISE EXCEPTION 'unknown permission "%"', permission
-            USING ERRCODE = '22023',
+            USING ERRCODE = '22023', COLUMN = 'permission',
                   HINT = 'Permissions are "add_members", "remove_members", "post", "delete_messages", "delete_own_messages", "edit_messages", "edit_own_messages", "edit_thread" and "delete_thread".';
     END IF;
 END
@@ -29,11 +29,11 @@ CREATE FUNCTION chat._check_role(role text) RETURNS chat.member_role
     AS $$
 BEGIN
     IF role IS NULL THEN
-        RAISE EXCEPTION 'argument "role" must not be null' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'argument "role" must not be null' USING ERRCODE = '22004', COLUMN = 'role';
     END IF;
     IF role NOT IN ('owner', 'admin', 'member') THEN
         RAISE EXCEPTION 'unknown role "%"', role
-            USING ERRCODE = '22023', HINT = 'Roles are "owner", "admin" and "member".';
+            USING ERRCODE = '22023', COLUMN = 'role', HINT = 'Roles are "owner", "admin" and "member".';
     END IF;
     RETURN role::chat.member_role;
 END
@@ -47,7 +47,7 @@ CREATE FUNCTION chat._require(m chat.member, permission text, doing text) RETURN
 BEGIN
     IF NOT (permission = ANY (m.permissions)) THEN
         RAISE EXCEPTION 'permission denied to % in thread %', doing, m.thread_id
-            USING ERRCODE = '42501',
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_permission',
                   DETAIL = format('User "%s" (%s) lacks the permission "%s".', m.user_id, m.role, permission);
     END IF;
 END
@@ -61,11 +61,11 @@ CREATE FUNCTION chat._require_manager(actor chat.member, target chat.member, doi
 BEGIN
     IF actor.role NOT IN ('owner', 'admin') THEN
         RAISE EXCEPTION 'permission denied to % in thread %', doing, actor.thread_id
-            USING ERRCODE = '42501', DETAIL = 'Only owners and admins may do that.';
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_permission', DETAIL = 'Only owners and admins may do that.';
     END IF;
     IF actor.role = 'admin' AND target.role = 'owner' THEN
         RAISE EXCEPTION 'permission denied to % in thread %', doing, actor.thread_id
-            USING ERRCODE = '42501', DETAIL = 'An admin cannot act on an owner.';
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_permission', DETAIL = 'An admin cannot act on an owner.';
     END IF;
 END
 $$;
@@ -127,7 +127,7 @@ BEGIN
     PERFORM chat._require_manager(a, m, CASE WHEN add THEN 'grant permissions' ELSE 'revoke permissions' END);
     IF add AND a.role <> 'owner' AND NOT (permission = ANY (a.permissions)) THEN
         RAISE EXCEPTION 'permission denied to grant "%" in thread %', permission, thread
-            USING ERRCODE = '42501',
+            USING ERRCODE = '42501', CONSTRAINT = 'missing_permission',
                   DETAIL = 'An admin grants only permissions it holds itself; the owner grants any.';
     END IF;
     UPDATE chat.member mb

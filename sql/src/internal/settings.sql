@@ -24,13 +24,13 @@ BEGIN
     IF jsonb_typeof(value) <> 'array'
        OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string') THEN
         RAISE EXCEPTION 'invalid value for setting "%": %', key, value
-            USING ERRCODE = '22023', DETAIL = 'The setting takes a JSON array of role names.';
+            USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a JSON array of role names.';
     END IF;
     SELECT e INTO bad FROM jsonb_array_elements_text(value) e
      WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = e) LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'role "%" does not exist', bad
-            USING ERRCODE = '22023', DETAIL = format('The setting "%s" names existing roles.', key);
+            USING ERRCODE = '22023', COLUMN = 'value', DETAIL = format('The setting "%s" names existing roles.', key);
     END IF;
 END
 $$;

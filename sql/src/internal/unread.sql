@@ -13,9 +13,16 @@ COMMENT ON FUNCTION chat._message_insert() IS
  * Messages keep their sender, except that it may become NULL: deleting a user
  * bound with on_delete "anonymize" keeps their messages without a sender.
  * The thread's last sender follows its newest message.
+ *
+ * This trigger, message_delete and member_delete run with the definer's
+ * rights: a role that deletes users from the bound users table reaches them
+ * through the foreign keys' cascades, with no right on chat's tables and
+ * functions of its own.  Nobody else fires them: end users may not write
+ * chat's tables, and a write that row-level security filters out changes no
+ * row.
  */
 CREATE FUNCTION chat._message_update() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
@@ -73,7 +80,7 @@ END
 $$;
 
 CREATE FUNCTION chat._message_delete() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
@@ -140,7 +147,7 @@ END
 $$;
 
 CREATE FUNCTION chat._member_delete() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN

@@ -9,12 +9,13 @@
  * part of the key, so a membership goes with its user unless restricted.
  */
 CREATE FUNCTION chat._user_fkeys(on_delete text)
-    RETURNS TABLE (tbl regclass, col name, conname name, action text, deltype "char")
+    RETURNS TABLE (tbl regclass, col name, conname name, action text, deltype "char", deferred boolean)
     LANGUAGE sql IMMUTABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
     SELECT v.tbl::regclass, v.col::name, v.conname::name, v.action,
-           CASE v.action WHEN 'CASCADE' THEN 'c' WHEN 'RESTRICT' THEN 'r' ELSE 'n' END::"char"
+           CASE v.action WHEN 'CASCADE' THEN 'c' WHEN 'RESTRICT' THEN 'r' ELSE 'n' END::"char",
+           v.tbl = 'chat.thread'
       FROM (VALUES
             ('chat.member', 'user_id', 'member_user_fkey',
              CASE $1 WHEN 'restrict' THEN 'RESTRICT' ELSE 'CASCADE' END),
@@ -26,7 +27,27 @@ CREATE FUNCTION chat._user_fkeys(on_delete text)
              CASE $1 WHEN 'restrict' THEN 'RESTRICT' ELSE 'SET NULL' END)) v (tbl, col, conname, action)
 $$;
 COMMENT ON FUNCTION chat._user_fkeys(text) IS
-    'The foreign keys binding chat to a users table, with the ON DELETE action of a delete mode';
+    'The foreign keys binding chat to a users table, with the ON DELETE action of a delete mode and whether the check waits for commit';
+
+/*
+ * chat.thread's keys are checked at commit, and PostgreSQL refuses to alter a
+ * table with checks still pending: run them now, before a binding's keys are
+ * replaced or dropped in a transaction that already wrote threads.
+ */
+CREATE FUNCTION chat._user_fkeys_check_now() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    k record;
+BEGIN
+    FOR k IN SELECT c.conname FROM pg_constraint c
+              WHERE c.conrelid = 'chat.thread'::regclass AND c.contype = 'f' AND c.condeferrable
+                AND c.conname IN (SELECT f.conname FROM chat._user_fkeys('cascade') f) LOOP
+        EXECUTE format('SET CONSTRAINTS chat.%I IMMEDIATE', k.conname);
+    END LOOP;
+END
+$$;
 
 /*
  * Give chat's user columns the binding's foreign keys, NOT VALID: each one
@@ -34,6 +55,12 @@ COMMENT ON FUNCTION chat._user_fkeys(text) IS
  * replaced.  Returns false, adding nothing, while the users table lacks the
  * column or a unique key on it (during a restore, until its primary key is
  * created).  NOT VALID checks every new row; chat.use_user_table validates.
+ *
+ * The keys of chat.thread (created_by, last_sender_id) are checked at commit:
+ * deleting a user cascades to member and message rows, whose triggers update
+ * the thread row, and a row written earlier in the same transaction is
+ * checked again on every update; checked at once it would still name the
+ * user before the cascade sets it to NULL.
  */
 CREATE FUNCTION chat._user_binding_apply(b chat.user_binding) RETURNS boolean
     LANGUAGE plpgsql
@@ -47,15 +74,17 @@ BEGIN
     IF att IS NULL OR NOT chat._is_unique(b.tbl, att) THEN
         RETURN false;
     END IF;
+    PERFORM chat._user_fkeys_check_now();
     FOR k IN SELECT * FROM chat._user_fkeys(b.on_delete) LOOP
         SELECT * INTO c FROM pg_constraint pc WHERE pc.conrelid = k.tbl AND pc.conname = k.conname;
         IF FOUND THEN
             CONTINUE WHEN c.contype = 'f' AND c.confrelid = b.tbl AND c.confkey = ARRAY[att]
-                          AND c.confdeltype = k.deltype;
+                          AND c.confdeltype = k.deltype AND c.condeferred = k.deferred;
             EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', k.tbl, k.conname);
         END IF;
-        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%I) REFERENCES %s (%I) ON DELETE %s NOT VALID',
-                       k.tbl, k.conname, k.col, b.tbl, b.id_column, k.action);
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%I) REFERENCES %s (%I) ON DELETE %s %s NOT VALID',
+                       k.tbl, k.conname, k.col, b.tbl, b.id_column, k.action,
+                       CASE WHEN k.deferred THEN 'DEFERRABLE INITIALLY DEFERRED' ELSE '' END);
     END LOOP;
     RETURN true;
 END
@@ -71,6 +100,7 @@ CREATE FUNCTION chat._user_binding_drop() RETURNS void
 DECLARE
     k record;
 BEGIN
+    PERFORM chat._user_fkeys_check_now();
     FOR k IN SELECT f.tbl, f.conname FROM chat._user_fkeys('cascade') f
               JOIN pg_constraint c ON c.conrelid = f.tbl AND c.conname = f.conname LOOP
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', k.tbl, k.conname);
