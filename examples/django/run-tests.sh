@@ -15,7 +15,7 @@
 # DJANGO_DB_USER / DJANGO_DB_PASSWORD (the non-superuser role, created here), CHAT_USER_ID_TYPE
 # (chat.user_id_type for CREATE EXTENSION; empty: chat's default, bigint), PYTHON (/usr/bin/python3).
 set -uo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 export LC_ALL=C.UTF-8
 
 ROLE=${DJANGO_DB_USER:-django_owner}
