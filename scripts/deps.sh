@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and running chat needs: PostgreSQL 15 (server,
-# dev files, contrib), pgTAP and pg_prove, make, gcc. Silent when all is there.
+# dev files, contrib), pgTAP and pg_prove, make, gcc, and what the example
+# applications need (Django, psycopg2, Node.js). Silent when all is there.
 #
 # Run it, or source it (". scripts/deps.sh") to also get PG_CONFIG exported and
 # PostgreSQL 15's bin directory first on PATH. Idempotent.
@@ -39,6 +40,13 @@ deps_missing() {
 deps_as_root() {
     if [[ "$(id -u)" == 0 ]]; then "$@"; else sudo "$@"; fi
 }
+
+# The example applications (examples/): Django from Debian, node and npm. A
+# machine that already has node and npm (another packaging of Node.js) keeps them.
+DEPS_PACKAGES+=(python3-django python3-psycopg2)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    DEPS_PACKAGES+=(nodejs npm)
+fi
 
 # Installs the missing packages; returns non-zero when apt fails.
 deps_install() {

@@ -3,7 +3,9 @@
 # then runs pg_regress + isolation + pgTAP in one throwaway PostgreSQL 15 cluster.
 #
 # Last line of output is always "N passed, M failed" (pg_regress tests + isolation
-# tests + pgTAP assertions); exit status is non-zero when M > 0 or a step broke.
+# tests + pgTAP assertions + the example applications' tests + the checks of
+# the released scripts and the README); exit status is non-zero when M > 0 or
+# a step broke.
 # A step or suite that breaks without its own count (build error, crash, timeout)
 # counts as one failure.
 set -euo pipefail
@@ -144,6 +146,28 @@ check_readme() {
     if test/readme_check.sh; then tally "README check" 1 0; else tally "README check" 0 1; fi
 }
 
+# Counts each example application's run from its last line "N passed, M
+# failed"; a run without it, or that exited non-zero with no failure, counts
+# one failure.
+count_examples() {
+    local rcfile name log rc p f last
+    for rcfile in "$LOGDIR"/example-*.rc; do
+        [[ -e "$rcfile" ]] || return 0
+        name=$(basename "$rcfile" .rc)
+        log=$LOGDIR/$name.log
+        rc=$(cat "$rcfile")
+        last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1 || true)
+        if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+            p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+        else
+            p=0 f=1
+            echo "test.sh: $(cat "$LOGDIR/$name.file") ended without a count (exit $rc)" >&2
+        fi
+        if [[ "$rc" != 0 && "$f" -eq 0 ]]; then f=1; fi
+        tally "${name#example-} example" "$p" "$f"
+    done
+}
+
 # Shows why pg_regress / isolation failed; make clean removed older diffs.
 show_diffs() {
     local d n
@@ -179,6 +203,7 @@ main() {
     count_regress regress pg_regress
     count_regress isolation isolation
     count_pgtap
+    count_examples
     check_readme
     show_diffs
     finish

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs chat's three test suites against the throwaway cluster scripts/test.sh made:
-# pg_regress, isolation (both via "make installcheck") and pgTAP (pg_prove).
+# Runs chat's test suites against the throwaway cluster scripts/test.sh made:
+# pg_regress, isolation (both via "make installcheck"), pgTAP (pg_prove) and
+# the example applications' own tests.
 #
 # Usage (inside pg_virtualenv, from the repo root): scripts/lib/suites.sh LOGDIR
 # Each suite's output goes to the terminal and to LOGDIR/<suite>.log, its exit
@@ -79,9 +80,24 @@ run_pgtap() {
     done
 }
 
+# The example applications' own test suites (examples/*/run-tests.sh): each
+# makes its databases and roles as the cluster's superuser, runs its tests as
+# a role that is not one, and ends with "N passed, M failed".
+run_examples() {
+    section "examples"
+    local runner name
+    for runner in examples/*/run-tests.sh; do
+        [[ -e "$runner" ]] || return 0
+        name=$(basename "$(dirname "$runner")")
+        echo "$runner" >"$LOGDIR/example-$name.file"
+        run_logged "example-$name" "$runner"
+    done
+}
+
 mkdir -p "$LOGDIR"
 run_regress
 run_isolation
 run_pgtap
+run_examples
 # Tells test.sh the cluster came up and every suite was attempted.
 touch "$LOGDIR/done"

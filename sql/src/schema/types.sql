@@ -14,7 +14,10 @@
  */
 DO $$
 DECLARE
-    here text := nullif(pg_catalog.current_setting('chat.user_id_type', true), '');
+    here text := CASE WHEN (SELECT g.source FROM pg_catalog.pg_settings g
+                             WHERE g.name OPERATOR(pg_catalog.=) 'chat.user_id_type')
+                           IS DISTINCT FROM 'default'
+                      THEN nullif(pg_catalog.current_setting('chat.user_id_type', true), '') END;
     stored text := (SELECT pg_catalog.substr(c, pg_catalog.length('chat.user_id_type=') + 1)
                       FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) c
                      WHERE s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d

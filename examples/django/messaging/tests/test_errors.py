@@ -30,10 +30,10 @@ class ErrorTests(ChatTestCase):
 
     def test_no_acting_user(self):
         # A server role that names nobody, with no session identity: 22004 on the acting user's
-        # argument, and a message that says so.
+        # argument, and a detail that says no acting user was given.
         with self.assertRefused(chat.InvalidArgument, sqlstate='22004', column='sender') as caught:
             chat.reply(self.thread, None, 'Who am I?')
-        self.assertIn('acting user', caught.exception.message.lower())
+        self.assertIn('no acting user', caught.exception.detail.lower())
 
     def test_argument_errors_name_the_argument(self):
         with self.assertRefused(chat.InvalidArgument, sqlstate='22023', column='content'):
