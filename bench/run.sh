@@ -7,7 +7,7 @@
 # creates the installed `chat` extension, the bare-INSERT table
 # (bench/sql/bare.sql) and the seeds' algorithm ported to SQL
 # (bench/sql/seed.sql), loads the data set-based (bench/sql/load*.sql), then
-# runs every workload with pgbench (bench/*.pgbench) against the same server:
+# runs every workload with pgbench (bench/workloads/*.pgbench) against the same server:
 #
 #   LIMIT    bare INSERT of one message row, one index, N clients
 #   P1       new_reply in 2-person threads, N clients       (chat and seed)
@@ -358,23 +358,23 @@ t0=$(date +%s.%N)
 psql_q -d bench_p2 -v api="$API" -v p2_base="$P2_BASE" -v p2_members="$P2_MEMBERS" -v p2_thread="$P2_THREAD" \
     -f "$HERE/sql/load_p2.sql" -f "$HERE/sql/seed_copy.sql" >/dev/null
 if [[ $API == true ]]; then
-    psql_q -d bench_p2 -v p2c_base="$P2C_BASE" -v p2c_members="$P2_MEMBERS" -v p2c_admins="$P2C_ADMINS" \
-        -f "$HERE/sql/load_p2_channel.sql" >/dev/null
+    psql_q -d bench_p2 -v p2chan_base="$P2C_BASE" -v p2chan_members="$P2_MEMBERS" -v p2chan_admins="$P2C_ADMINS" \
+        -f "$HERE/sql/load_p2chan.sql" >/dev/null
     echo "   bench_p2: P2 group (create_group, add_members x 1,000), its seed copy, P2 channel: $(since "$t0") s"
     t0=$(date +%s.%N)
     # statistics first: without them the plans that chat's functions cache
     # in this session scan chat.member (6,000 direct_thread calls: 18 s, not 2.5 s)
     psql_q -d bench -c "ANALYZE"
-    psql_q -d bench -v p3m_viewer="$P3M_VIEWER" -v p3m_rooms="$P3M_ROOMS" \
-        -f "$HERE/sql/load_p3_mixed.sql" >/dev/null
+    psql_q -d bench -v p3mixed_viewer="$P3M_VIEWER" -v p3mixed_rooms="$P3M_ROOMS" \
+        -f "$HERE/sql/load_p3mixed.sql" >/dev/null
     echo "   bench: P3mixed rooms and messages through the API: $(since "$t0") s"
 else
     echo "   bench_p2: P2 group (rows), its seed copy: $(since "$t0") s"
 fi
 psql_q -d bench -c "VACUUM ANALYZE"
 psql_q -d bench_p2 -c "VACUUM ANALYZE"
-P2_THREAD=$(sql_p2 "SELECT thread_id FROM bench.room WHERE name = 'p2_group'")
-P2C_THREAD=$(sql_p2 "SELECT coalesce((SELECT thread_id FROM bench.room WHERE name = 'p2_channel'), 0)")
+P2_THREAD=$(sql_p2 "SELECT thread_id FROM bench.room WHERE name = 'p2'")
+P2C_THREAD=$(sql_p2 "SELECT coalesce((SELECT thread_id FROM bench.room WHERE name = 'p2chan'), 0)")
 COUNTS="format('%s threads, %s members, %s messages; seed: %s threads, %s user_thread, %s messages',
                (SELECT count(*) FROM chat.thread), (SELECT count(*) FROM chat.member),
                (SELECT count(*) FROM chat.message), (SELECT count(*) FROM seed.thread),
@@ -427,9 +427,9 @@ if [[ $API == true ]]; then
     sql "SELECT format('   P3mixed user %s: %s rooms (%s), %s large; %s messages in them',
                        $P3M_VIEWER, count(*),
                        (SELECT string_agg(format('%s %s', n, kind), ', ' ORDER BY n DESC)
-                          FROM (SELECT kind, count(*) AS n FROM bench.p3m GROUP BY kind) k),
+                          FROM (SELECT kind, count(*) AS n FROM bench.p3mixed GROUP BY kind) k),
                        count(*) FILTER (WHERE t.large), sum(t.message_count))
-           FROM bench.p3m r JOIN chat.thread t ON t.id = r.thread_id"
+           FROM bench.p3mixed r JOIN chat.thread t ON t.id = r.thread_id"
     sql "SELECT format('   P3mixed user state: %s rooms with unread messages, %s muted, %s archived, %s deleted',
                        count(*) FILTER (WHERE t.message_count > mb.read_count), count(*) FILTER (WHERE mb.muted),
                        count(*) FILTER (WHERE mb.archived), count(*) FILTER (WHERE mb.hidden_id IS NOT NULL))
@@ -491,8 +491,8 @@ declare -A TPS MED N FAIL DEAD ABORT
 PGB_COMMON=(-n -M "$PROTOCOL" --max-tries=1 --failures-detailed -r
             -D "bare_threads=$BARE_THREADS" -D "p1_threads=$P1_THREADS"
             -D "p2_thread=$P2_THREAD" -D "p2_base=$P2_BASE" -D "p2_members=$P2_MEMBERS"
-            -D "p2c_thread=$P2C_THREAD" -D "p2c_base=$P2C_BASE" -D "p2c_admins=$P2C_ADMINS"
-            -D "p3_viewer=$P3_VIEWER" -D "p3_threads=$P3_THREADS" -D "p3m_viewer=$P3M_VIEWER"
+            -D "p2chan_thread=$P2C_THREAD" -D "p2chan_base=$P2C_BASE" -D "p2chan_admins=$P2C_ADMINS"
+            -D "p3_viewer=$P3_VIEWER" -D "p3_threads=$P3_THREADS" -D "p3mixed_viewer=$P3M_VIEWER"
             -D "p5_thread=$P5_THREAD" -D "p5_reader=$P5_READER" -D "p5_messages=$P5_MESSAGES"
             -D "p5_first=$P5_FIRST" -D phase=0)
 
@@ -524,7 +524,7 @@ run() {
         "$([[ -z ${AS_ROLE:-} ]] || echo ", as $AS_ROLE")" "$([[ -z ${QMODE:-} ]] || echo ", -M $QMODE")"
     # in the background, so that a signal reaches the trap (and pgbench) at once
     "$PGBENCH" "${PGB_COMMON[@]}" "${extra[@]}" -c "$clients" -j "$jobs" "$mode" "$amount" \
-        -l --log-prefix="$prefix" -f "$HERE/$script" "${DB:-bench}" >"$out" 2>&1 &
+        -l --log-prefix="$prefix" -f "$HERE/workloads/$script" "${DB:-bench}" >"$out" 2>&1 &
     PGBENCH_PID=$!
     wait "$PGBENCH_PID" || rc=$?
     PGBENCH_PID=
@@ -602,7 +602,7 @@ if want LIMIT; then
         fi
         ! want P2 || DB=bench_p2 run "p2_chat_r$r" p2_chat.pgbench "$CLIENTS" -T "$SLICE"
         [[ $P2C_RUN == false ]] ||
-            DB=bench_p2 run "p2_chan_r$r" p2_channel_chat.pgbench "$CLIENTS" -T "$SLICE"
+            DB=bench_p2 run "p2_chan_r$r" p2chan_chat.pgbench "$CLIENTS" -T "$SLICE"
     done
     combine limit
     ! want P1 || for w in p1_seed p1_chat; do combine "$w"; done
@@ -629,8 +629,8 @@ if want P3; then
 fi
 ! want P4 || run p4_chat p4_chat.pgbench 1 -t "$LAT_TXNS"
 if [[ $API == true ]]; then
-    ! want P3MIXED || run p3_mixed p3_mixed_chat.pgbench 1 -t "$LAT_TXNS"
-    ! want P4MIXED || run p4_mixed p4_mixed_chat.pgbench 1 -t "$LAT_TXNS"
+    ! want P3MIXED || run p3_mixed p3mixed_chat.pgbench 1 -t "$LAT_TXNS"
+    ! want P4MIXED || run p4_mixed p4mixed_chat.pgbench 1 -t "$LAT_TXNS"
 fi
 
 if want P5; then
@@ -1016,7 +1016,7 @@ if [[ $API == true ]]; then
     ! want P2 P2CHAN P3MIXED P4MIXED ||
         echo "   P2: group built by create_group + add_members; P2chan: channel, the owner and $P2C_ADMINS admins post"
     ! want P2 P2CHAN P3MIXED P4MIXED ||
-        echo "   (vs seed: the seed P2 group's tps); P3mixed: $P3M_ROOMS rooms of every kind (bench/sql/load_p3_mixed.sql)"
+        echo "   (vs seed: the seed P2 group's tps); P3mixed: $P3M_ROOMS rooms of every kind (bench/sql/load_p3mixed.sql)"
 else
     echo "   P2chan, P3mixed, P4mixed: skipped (no room API before chat 0.3, or BENCH_ROOM_API=off); the P2 group is built from rows"
 fi

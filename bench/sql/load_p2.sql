@@ -14,19 +14,19 @@
  *
  * psql variables: api p2_base p2_members p2_thread (the id when built from rows)
  * Users p2_base+1 (owner) .. p2_base+p2_members.  The thread id is recorded in
- * bench.room as 'p2_group'.
+ * bench.room as 'p2'.
  */
 \set ON_ERROR_STOP on
 SET synchronous_commit = off;
 
 \if :api
 INSERT INTO bench.room (name, thread_id)
-SELECT 'p2_group', chat.create_group(creator => :p2_base + 1, title => 'p2 group');
+SELECT 'p2', chat.create_group(creator => :p2_base + 1, title => 'p2 group');
 
 SELECT format('SELECT chat.add_members(thread_id => %s, actor => %s, users => ARRAY(SELECT (%s + i)::chat.user_id FROM generate_series(%s, %s) i))',
               r.thread_id, :p2_base + 1, :p2_base, b * 1000 + 2, least(b * 1000 + 1001, :p2_members))
   FROM bench.room r, generate_series(0, (:p2_members - 2) / 1000) b
- WHERE r.name = 'p2_group'
+ WHERE r.name = 'p2'
  ORDER BY b
 \gexec
 \else
@@ -41,5 +41,5 @@ SELECT :p2_thread, :p2_base + i, 'member' FROM generate_series(2, :p2_members) i
 INSERT INTO chat.message (thread_id, sender_id, content)
 VALUES (:p2_thread, :p2_base + 1, 'welcome to the group');
 
-INSERT INTO bench.room (name, thread_id) VALUES ('p2_group', :p2_thread);
+INSERT INTO bench.room (name, thread_id) VALUES ('p2', :p2_thread);
 \endif
