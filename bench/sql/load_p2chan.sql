@@ -1,15 +1,14 @@
 /*
- * bench/sql/load_p2chan.sql: the P2chan channel, in the
- * P2 database: chat.create_channel by its owner, chat.add_members by the
- * owner in batches of 1,000 users (one transaction each), then the owner
- * makes a few members admins with chat.set_role.  Only the owner and the
- * admins may post in a channel; the P2chan run picks its sender among
- * them.
+ * bench/sql/load_p2chan.sql: the P2chan channel, in database bench_p2:
+ * chat.create_channel by its owner, chat.add_members by the owner in batches
+ * of 1,000 users (one transaction each), then the owner makes a few members
+ * admins with chat.set_role.  Only the owner and the admins may post in a
+ * channel; the P2chan run picks its sender among them.
  *
- * psql variables: p2chan_base p2chan_members p2chan_admins
- * Users p2chan_base+1 (owner), p2chan_base+2 .. p2chan_base+1+p2chan_admins (admins), the
- * rest up to p2chan_base+p2chan_members plain members.  The thread id is recorded
- * in bench.room as 'p2chan'.
+ * psql variables: p2chan_base p2chan_members p2chan_admins.  Users
+ * p2chan_base+1 (owner), p2chan_base+2 .. p2chan_base+1+p2chan_admins
+ * (admins), the rest up to p2chan_base+p2chan_members plain members.  The
+ * thread id is recorded in bench.room as 'p2chan'.
  */
 \set ON_ERROR_STOP on
 SET synchronous_commit = off;

@@ -1,20 +1,10 @@
 /*
- * bench/sql/security.sql: what S1-S4 and the P1 invoker run need (chat 0.4):
- *
- *   - a login role for the end-user runs, mapped to the P3 user with
- *     chat.map_role (the cluster is run.sh's own, with trust authentication,
- *     so pgbench connects as it with -U and no password);
- *   - bench.new_reply_invoker: chat.new_reply's own C function declared again
- *     exactly as chat.new_reply is, less SECURITY DEFINER and the pinned
- *     search_path, i.e. as chat 0.3 declared it.  The superuser calls it, so
- *     its identity check passes as it does in chat.new_reply.
- *
- * psql variables: s_role s_viewer
+ * bench/sql/invoker.sql: bench.new_reply_invoker for the P1 invoker run:
+ * chat.new_reply's own C function declared again exactly as chat.new_reply
+ * is, less SECURITY DEFINER and the pinned search_path.  The superuser calls
+ * it, so its identity check passes as it does in chat.new_reply.
  */
 \set ON_ERROR_STOP on
-
-CREATE ROLE :"s_role" LOGIN;
-SELECT chat.map_role(:'s_role', :s_viewer);
 
 DO $$
 DECLARE

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/workloads/p1.sh: chat.new_reply in 2-person threads (sourced by run.sh)
+#   P1  by one of the thread's two members, N clients, in the write rounds:
+#       chat, the seed port (seed.new_reply), and chat.new_reply declared
+#       without SECURITY DEFINER and its search_path (bench/sql/invoker.sql)
+#   P8  P1 with chat's notify setting on (every other workload runs with it off)
+IDS+=" P1 P8"
+P1_THREADS=${BENCH_P1_THREADS:-2000}
+
+# notify true|false: chat's notify setting in both databases
+notify() {
+    DB=bench sql "SELECT chat.set_setting('notify', '$1')" >/dev/null
+    DB=bench_p2 sql "SELECT chat.set_setting('notify', '$1')" >/dev/null
+}
+
+p1_load() {
+    local t0=$EPOCHREALTIME
+    psql_q -d bench -v p1_threads="$P1_THREADS" -v first_thread=1 -v last_thread="$P1_THREADS" \
+        -f "$BENCH/sql/load_p1.sql" -f "$BENCH/sql/seed_copy.sql" -f "$BENCH/sql/invoker.sql" >/dev/null
+    notify false
+    pgb_var "p1_threads=$P1_THREADS"
+    echo "   P1: $P1_THREADS 2-person threads (rows), their seed copy, bench.new_reply_invoker: $(since "$t0") s"
+}
+
+# p1_slice ROUND: the P1 and P8 runs of one round of the write workloads
+p1_slice() {
+    if want P1; then
+        ROUND=$1 run P1 '' seed p1_seed.pgbench "$CLIENTS" -T "$SLICE"
+        # chat and the invoker twin take turns going first: every slice adds
+        # row versions to the same threads, and later slices are slower
+        if (($1 % 2 == 0)); then ROUND=$1 run P1 '' invoker p1_invoker.pgbench "$CLIENTS" -T "$SLICE"; fi
+        ROUND=$1 run P1 '' chat p1_chat.pgbench "$CLIENTS" -T "$SLICE"
+        if (($1 % 2 == 1)); then ROUND=$1 run P1 '' invoker p1_invoker.pgbench "$CLIENTS" -T "$SLICE"; fi
+    fi
+    if want P8; then
+        notify true
+        ROUND=$1 run P8 '' chat p1_chat.pgbench "$CLIENTS" -T "$SLICE"
+        notify false
+    fi
+}
