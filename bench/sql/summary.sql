@@ -131,7 +131,7 @@ SELECT count(*) > 0 AS has_s FROM result WHERE k LIKE 'S_/%' \gset
 \if :has_s
 \echo
 \echo '   S1-S4: median ms, 1 client (S4: tps, ':clients' clients); end user: the P3 user''s mapped login'
-\echo '   role; server: the superuser acting for it; body: the function in chat_internal called directly'
+\echo '   role; server: the superuser acting for it; body: the function less its caller check and SECURITY DEFINER'
 SELECT split_part(s.k, '/', 1) AS id, s.label AS workload,
        v.u AS "end user", v.s AS server, v.b AS body,
        round(ratio(v.u, v.s), 2) AS "user/server", round(ratio(v.s, v.b), 2) AS "server/body", s.goal,

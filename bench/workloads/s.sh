@@ -2,7 +2,7 @@
 # bench/workloads/s.sh: the security layer, the P3 user as an end user (a
 # login role mapped with chat.map_role) against the superuser acting for it
 # (sourced by run.sh); the S rooms are loaded after P3 and P4 ran
-#   S1  first inbox page, 1 client (and the body in chat_internal)
+#   S1  first inbox page, 1 client (and the body: bench/sql/body.sql)
 #   S2  first page of messages of a 5,000-message thread and of a
 #       10,000-member group, 1 client (and the body)
 #   S3  direct reads under row-level security (chat.message, chat.member, a
@@ -19,7 +19,8 @@ S_SLICE=$(((S_DURATION + S_ROUNDS - 1) / S_ROUNDS))
 S_BASE=6000000 # users of the S rooms
 
 s_check() {
-    psql_q -d bench -v s_role="$S_ROLE" -v s_viewer="$P3_VIEWER" -f "$BENCH/sql/end_user.sql" >/dev/null
+    psql_q -d bench -v s_role="$S_ROLE" -v s_viewer="$P3_VIEWER" -f "$BENCH/sql/end_user.sql" \
+        -f "$BENCH/sql/body.sql" >/dev/null
     echo "   role $S_ROLE: chat user $(sql_user "SELECT chat.current_user_id()")" \
         "as end user (server role: $(sql_user "SELECT chat.is_server_role()"))"
 }
