@@ -41,11 +41,12 @@ describe('identity on a pool of one connection', () => {
     await chat.newReply(pool, { threadId: thread, sender: alice, content: 'explicit' });
     await clean();
     // A server role without an acting user is refused, it never guesses (contract item 8: the
-    // argument's name in err.column, a message saying no acting user was given).
+    // argument's name in err.column, a detail saying no acting user was given, a hint).
     const err = await refusal(() => chat.inbox(pool, {}));
     assert.equal(err.code, '22004');
     assert.equal(err.column, 'viewer', 'contract item 8');
-    assert.match(err.message, /acting user/, 'contract item 8');
+    assert.match(`${err.message} ${err.detail}`, /no acting user/i, 'contract item 8');
+    assert.match(err.hint, /set_config/);
   });
 
   it('withUser: chat.user_id lasts one transaction, committed or rolled back', async () => {
