@@ -10,7 +10,7 @@
 # The last line is "N passed, M failed" (from the runner's TAP summary); exit status non-zero when
 # M > 0 or a step broke (a broken step counts as one failure).
 set -uo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || { echo "0 passed, 1 failed"; exit 1; }
 export LC_ALL=C.UTF-8
 
 DB=${CHAT_NODE_DB:-chat_node_example}
