@@ -15,6 +15,10 @@
  *   base type's array, which drivers decode.
  * - Refusals carry a reason in the CONSTRAINT field, argument errors the
  *   argument in the COLUMN field; a caller with no acting user is told so.
+ * - Registrations are checked when made: a function given by OID must
+ *   exist, a hook must not return a set; text settings are measured in
+ *   bytes (NOTIFY's limit); object keys must not be blank; an empty JWT
+ *   "sub" is no user; max_members is 10,000 by default.
  */
 
 \echo Use "ALTER EXTENSION chat UPDATE TO '0.7'" to load this file. \quit
@@ -123,12 +127,12 @@ BEGIN
     IF fn IS NULL THEN
         RAISE EXCEPTION 'argument "fn" must not be null' USING ERRCODE = '22004', COLUMN = 'fn';
     END IF;
-    SELECT * INTO p FROM pg_proc WHERE oid = fn;
+    p := chat._function_row(fn, 'fn');
     IF p.pronargs <> 1 OR p.proargtypes[0] <> 'jsonb'::regtype OR p.prokind <> 'f'
-       OR p.prorettype = 'trigger'::regtype THEN
+       OR p.prorettype = 'trigger'::regtype OR p.proretset THEN
         RAISE EXCEPTION 'function % cannot be a hook', fn
-            USING ERRCODE = '42883',
-                  DETAIL = 'A hook is a function taking one argument of type jsonb.',
+            USING ERRCODE = '42883', COLUMN = 'fn',
+                  DETAIL = 'A hook is a function taking one argument of type jsonb and returning one value (or void).',
                   HINT = 'CREATE FUNCTION my_hook(event jsonb) RETURNS void ...';
     END IF;
     IF pos IS NOT NULL AND EXISTS (SELECT 1 FROM chat.hook h
@@ -236,6 +240,39 @@ BEGIN
     PERFORM chat._insert_members(t, ARRAY[join_thread."user"], 'member');
     PERFORM chat._system_message(t.id, join_thread."user", format('%s joined', chat._label(join_thread."user")));
     PERFORM chat._emit('member_added', t.id, NULL, join_thread."user", jsonb_build_object('joined', true));
+END
+$$;
+
+/* ---- sql/src/api/models.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.swap_renderer(model text, fn regprocedure) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    k record;
+    p pg_proc;
+BEGIN
+    PERFORM chat._require_server('swap renderers');
+    PERFORM chat._require_execute(fn);
+    k := chat._model_key(model);
+    PERFORM chat._check_model_admin();
+    IF fn IS NULL THEN
+        UPDATE chat.model md SET renderer = NULL WHERE md.model = swap_renderer.model AND md.tbl IS NOT NULL;
+        DELETE FROM chat.model md WHERE md.model = swap_renderer.model AND md.tbl IS NULL;
+        RETURN;
+    END IF;
+    p := chat._function_row(fn, 'fn');
+    IF p.pronargs <> 1 OR p.proargtypes[0] <> 'jsonb'::regtype OR p.prorettype <> 'jsonb'::regtype
+       OR p.proretset OR p.prokind <> 'f' THEN
+        RAISE EXCEPTION 'function % cannot render model "%"', fn, model
+            USING ERRCODE = '42883', COLUMN = 'fn',
+                  DETAIL = 'A renderer takes one argument of type jsonb and returns jsonb.',
+                  HINT = 'CREATE FUNCTION my_renderer(extra jsonb) RETURNS jsonb ...';
+    END IF;
+    INSERT INTO chat.model AS md (model, renderer) VALUES (model, fn)
+        ON CONFLICT ON CONSTRAINT model_pkey DO UPDATE SET renderer = excluded.renderer;
 END
 $$;
 
@@ -577,6 +614,11 @@ BEGIN
     PERFORM chat._act(creator);
     PERFORM chat._not_null(object_thread.object_type, 'object_type');
     PERFORM chat._not_null(object_thread.object_id, 'object_id');
+    IF chat._is_blank(object_thread.object_type) OR chat._is_blank(object_thread.object_id) THEN
+        RAISE EXCEPTION 'an object''s type and id must not be blank'
+            USING ERRCODE = '22023',
+                  COLUMN = CASE WHEN chat._is_blank(object_thread.object_type) THEN 'object_type' ELSE 'object_id' END;
+    END IF;
     PERFORM chat._not_null(creator, 'creator');
     PERFORM chat._not_null(object_thread.kind, 'kind');
     IF object_thread.kind NOT IN ('group', 'channel') THEN
@@ -751,11 +793,11 @@ BEGIN
             RAISE EXCEPTION 'invalid value for setting "%": %', key, value
                 USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a string.';
         END IF;
-        n := char_length(value #>> '{}');
+        n := octet_length(value #>> '{}');
         IF n < d.min_value OR n > d.max_value THEN
             RAISE EXCEPTION 'value % is out of range for setting "%"', value, key
                 USING ERRCODE = '22023', COLUMN = 'value',
-                      DETAIL = format('The setting takes a string of %s to %s characters.', d.min_value, d.max_value);
+                      DETAIL = format('The setting takes a string of %s to %s bytes.', d.min_value, d.max_value);
         END IF;
     ELSIF d.type = 'reactions' THEN
         IF jsonb_typeof(value) = 'string' AND value #>> '{}' IN ('any', 'emoji') THEN
@@ -892,11 +934,11 @@ BEGIN
     END IF;
 
     IF display_name IS NOT NULL THEN
-        SELECT * INTO fn FROM pg_proc p WHERE p.oid = display_name;
+        fn := chat._function_row(display_name, 'display_name');
         IF fn.prokind <> 'f' OR fn.proretset OR fn.prorettype <> 'text'::regtype OR fn.pronargs <> 1
            OR fn.proargtypes[0] NOT IN ('chat.user_id'::regtype, base) THEN
             RAISE EXCEPTION 'function "%" cannot be a display name function', display_name
-                USING ERRCODE = '42883',
+                USING ERRCODE = '42883', COLUMN = 'display_name',
                       DETAIL = format('A display name function takes one argument of type chat.user_id or %s and returns text.',
                                       format_type(base, NULL));
         END IF;
@@ -1011,6 +1053,23 @@ BEGIN
     END IF;
 END
 $$;
+
+CREATE FUNCTION chat._function_row(fn regprocedure, name text) RETURNS pg_proc
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p pg_proc;
+BEGIN
+    SELECT * INTO p FROM pg_proc pp WHERE pp.oid = fn;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'function with OID % does not exist', fn::oid
+            USING ERRCODE = '42883', COLUMN = name;
+    END IF;
+    RETURN p;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._function_row(regprocedure,text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION chat._not_null(value anyelement, name text) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -1649,6 +1708,9 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION chat._user_fkeys_check_now() FROM PUBLIC;
+
+/* A safe default for a room's size, which bounds what one call may add. */
+UPDATE chat.setting_default SET value = '10000' WHERE key = 'max_members';
 
 /* An existing binding gets chat.thread's keys checked at commit. */
 DO $$

@@ -213,7 +213,8 @@ claims_sub(const char *claims)
 	sub = getKeyJsonValueFromContainer(&jb->root, "sub", 3, NULL);
 	if (sub == NULL)
 		return NULL;
-	if (sub->type == jbvString)
+	/* an empty "sub" is no user, as an empty chat.user_id is */
+	if (sub->type == jbvString && sub->val.string.len > 0)
 		return pnstrdup(sub->val.string.val, sub->val.string.len);
 	if (sub->type == jbvNumeric)
 		return DatumGetCString(DirectFunctionCall1(numeric_out,

@@ -17,12 +17,12 @@ BEGIN
     IF fn IS NULL THEN
         RAISE EXCEPTION 'argument "fn" must not be null' USING ERRCODE = '22004', COLUMN = 'fn';
     END IF;
-    SELECT * INTO p FROM pg_proc WHERE oid = fn;
+    p := chat._function_row(fn, 'fn');
     IF p.pronargs <> 1 OR p.proargtypes[0] <> 'jsonb'::regtype OR p.prokind <> 'f'
-       OR p.prorettype = 'trigger'::regtype THEN
+       OR p.prorettype = 'trigger'::regtype OR p.proretset THEN
         RAISE EXCEPTION 'function % cannot be a hook', fn
-            USING ERRCODE = '42883',
-                  DETAIL = 'A hook is a function taking one argument of type jsonb.',
+            USING ERRCODE = '42883', COLUMN = 'fn',
+                  DETAIL = 'A hook is a function taking one argument of type jsonb and returning one value (or void).',
                   HINT = 'CREATE FUNCTION my_hook(event jsonb) RETURNS void ...';
     END IF;
     IF pos IS NOT NULL AND EXISTS (SELECT 1 FROM chat.hook h

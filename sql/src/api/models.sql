@@ -105,11 +105,11 @@ BEGIN
         DELETE FROM chat.model md WHERE md.model = swap_renderer.model AND md.tbl IS NULL;
         RETURN;
     END IF;
-    SELECT * INTO p FROM pg_proc pp WHERE pp.oid = fn;
+    p := chat._function_row(fn, 'fn');
     IF p.pronargs <> 1 OR p.proargtypes[0] <> 'jsonb'::regtype OR p.prorettype <> 'jsonb'::regtype
        OR p.proretset OR p.prokind <> 'f' THEN
         RAISE EXCEPTION 'function % cannot render model "%"', fn, model
-            USING ERRCODE = '42883',
+            USING ERRCODE = '42883', COLUMN = 'fn',
                   DETAIL = 'A renderer takes one argument of type jsonb and returns jsonb.',
                   HINT = 'CREATE FUNCTION my_renderer(extra jsonb) RETURNS jsonb ...';
     END IF;

@@ -86,6 +86,11 @@ BEGIN
     PERFORM chat._act(creator);
     PERFORM chat._not_null(object_thread.object_type, 'object_type');
     PERFORM chat._not_null(object_thread.object_id, 'object_id');
+    IF chat._is_blank(object_thread.object_type) OR chat._is_blank(object_thread.object_id) THEN
+        RAISE EXCEPTION 'an object''s type and id must not be blank'
+            USING ERRCODE = '22023',
+                  COLUMN = CASE WHEN chat._is_blank(object_thread.object_type) THEN 'object_type' ELSE 'object_id' END;
+    END IF;
     PERFORM chat._not_null(creator, 'creator');
     PERFORM chat._not_null(object_thread.kind, 'kind');
     IF object_thread.kind NOT IN ('group', 'channel') THEN

@@ -68,11 +68,11 @@ BEGIN
             RAISE EXCEPTION 'invalid value for setting "%": %', key, value
                 USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a string.';
         END IF;
-        n := char_length(value #>> '{}');
+        n := octet_length(value #>> '{}');
         IF n < d.min_value OR n > d.max_value THEN
             RAISE EXCEPTION 'value % is out of range for setting "%"', value, key
                 USING ERRCODE = '22023', COLUMN = 'value',
-                      DETAIL = format('The setting takes a string of %s to %s characters.', d.min_value, d.max_value);
+                      DETAIL = format('The setting takes a string of %s to %s bytes.', d.min_value, d.max_value);
         END IF;
     ELSIF d.type = 'reactions' THEN
         IF jsonb_typeof(value) = 'string' AND value #>> '{}' IN ('any', 'emoji') THEN

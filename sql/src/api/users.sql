@@ -93,11 +93,11 @@ BEGIN
     END IF;
 
     IF display_name IS NOT NULL THEN
-        SELECT * INTO fn FROM pg_proc p WHERE p.oid = display_name;
+        fn := chat._function_row(display_name, 'display_name');
         IF fn.prokind <> 'f' OR fn.proretset OR fn.prorettype <> 'text'::regtype OR fn.pronargs <> 1
            OR fn.proargtypes[0] NOT IN ('chat.user_id'::regtype, base) THEN
             RAISE EXCEPTION 'function "%" cannot be a display name function', display_name
-                USING ERRCODE = '42883',
+                USING ERRCODE = '42883', COLUMN = 'display_name',
                       DETAIL = format('A display name function takes one argument of type chat.user_id or %s and returns text.',
                                       format_type(base, NULL));
         END IF;

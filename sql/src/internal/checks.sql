@@ -138,3 +138,24 @@ BEGIN
     RETURN m;
 END
 $$;
+
+/*
+ * The catalog row of a function given as regprocedure: a bare OID cast to
+ * regprocedure is not checked by PostgreSQL, and a registration naming no
+ * function would break every later call that runs it.
+ */
+CREATE FUNCTION chat._function_row(fn regprocedure, name text) RETURNS pg_proc
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p pg_proc;
+BEGIN
+    SELECT * INTO p FROM pg_proc pp WHERE pp.oid = fn;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'function with OID % does not exist', fn::oid
+            USING ERRCODE = '42883', COLUMN = name;
+    END IF;
+    RETURN p;
+END
+$$;

@@ -41,7 +41,7 @@ INSERT INTO chat.setting_default (key, value, type, min_value, max_value, descri
      'Publish every event with NOTIFY at commit (costs throughput: NOTIFY serialises commits)'),
     ('notify_channel', '"chat"', 'text', 1, 63,
      'The NOTIFY channel events are published on'),
-    ('max_members', 'null', 'integer', 1, 10000000,
+    ('max_members', '10000', 'integer', 1, 10000000,
      'Most members a thread may have (null: no cap); joining or adding past it is refused (54000)'),
     ('reactions', '"any"', 'reactions', NULL, NULL,
      'Allowed reactions: "any" (any text up to max_reaction_length), "emoji" (exactly one emoji) or a JSON array of the allowed ones'),
