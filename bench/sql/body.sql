@@ -16,6 +16,8 @@ BEGIN
     FOREACH f IN ARRAY ARRAY['inbox', 'messages'] LOOP
         def := pg_get_functiondef(format('chat.%s', f)::regproc);
         def := replace(def, format('FUNCTION chat.%s(', f), format('FUNCTION bench.%s_body(', f));
+        -- arguments qualified by the function's name follow the new name
+        def := regexp_replace(def, format('([^a-z_.])%s\.', f), format('\1%s_body.', f), 'g');
         def := regexp_replace(def, '\n\s*SECURITY DEFINER', '');
         IF def !~ '\n    PERFORM chat\._act\(viewer\);\n' THEN
             RAISE EXCEPTION 'chat.% does not start with its caller check as bench/sql/body.sql expects', f;
