@@ -1709,6 +1709,12 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION chat._user_fkeys_check_now() FROM PUBLIC;
 
+/*
+ * Members of 0.1 and 0.2 had no seen pointer: what they had read is seen,
+ * and must stay so when mark_unread moves the read pointer back.
+ */
+UPDATE chat.member SET seen_id = read_id WHERE seen_id < read_id;
+
 /* A safe default for a room's size, which bounds what one call may add. */
 UPDATE chat.setting_default SET value = '10000' WHERE key = 'max_members';
 

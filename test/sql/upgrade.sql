@@ -59,3 +59,15 @@ RESET ROLE;
 SELECT count(*) AS drift FROM chat.verify_unread();
 DROP EXTENSION chat CASCADE;
 DROP ROLE regress_upgrade_alice;
+
+-- 0.1 to the current version: what 0.1 members read stays seen after mark_unread
+-- (0.1 had no seen pointer; the update to 0.7 takes it from the read pointer)
+DROP EXTENSION chat CASCADE;
+CREATE EXTENSION chat VERSION '0.1';
+SELECT chat.new_message(1, '{2}', 'Read at 0.1', 'one') AS r1 \gset
+SELECT chat.new_reply(1, 1, 'two') > 0 AS replied;
+SELECT chat.mark_read(1, 2);
+ALTER EXTENSION chat UPDATE;
+SELECT chat.mark_unread(1, 2, :r1);
+SELECT message_id = :r1 AS first, status FROM chat.message_receipt WHERE user_id = 2 ORDER BY message_id;
+DROP EXTENSION chat CASCADE;
