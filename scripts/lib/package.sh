@@ -124,6 +124,9 @@ package_build() {
     mkdir -p "$out"
     out=$(cd "$out" && pwd)
     work=$(mktemp -d -t chat-deb.XXXXXX)
+    # mktemp's 0700 would hide debian/postgresql-*-chat from the server that
+    # dh_pgxs_test starts as user postgres when the build runs as root.
+    chmod 755 "$work"
     package_copy_tree "$work/postgresql-chat-$v"
     if [[ "${PACKAGE_CHECK:-0}" != 1 ]]; then
         opts=(nocheck)
