@@ -48,6 +48,12 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     DEPS_PACKAGES+=(nodejs npm)
 fi
 
+# Building the Debian package (scripts/lib/package.sh): the test command
+# installs chat from it.
+# shellcheck source=scripts/lib/package.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/package.sh"
+DEPS_PACKAGES+=("${PACKAGE_DEPS[@]}")
+
 # Installs the missing packages; returns non-zero when apt fails.
 deps_install() {
     local missing

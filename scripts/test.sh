@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# THE test command for chat: installs deps, builds with warnings as errors, installs,
-# then runs pg_regress + isolation + pgTAP in one throwaway PostgreSQL 15 cluster.
+# THE test command for chat: installs deps, builds with warnings as errors, builds
+# and installs the Debian package, then runs pg_regress + isolation + pgTAP and the
+# example applications' tests in one throwaway PostgreSQL 15 cluster.
 #
 # Last line of output is always "N passed, M failed" (pg_regress tests + isolation
 # tests + pgTAP assertions + the example applications' tests + the checks of
@@ -21,6 +22,7 @@ LOGDIR=$(mktemp -d -t chat-test.XXXXXX)
 trap 'rm -rf "$LOGDIR"' EXIT
 
 source scripts/lib/build.sh
+source scripts/lib/package.sh
 
 # Adds "$2 passed, $3 failed" for suite "$1" to the totals and the report.
 tally() {
@@ -55,6 +57,10 @@ step() {
 step_deps() { source scripts/deps.sh; }
 # shellcheck disable=SC2317  # called through step()
 step_build() { build_chat "$STRICT_COPT"; }
+# The suites and the examples run against chat installed the way users install
+# it: the Debian package, built (warnings as errors) from a clean copy of the tree.
+# shellcheck disable=SC2317  # called through step()
+step_package() { package_check_meta && package_build "$LOGDIR/deb" "$STRICT_COPT" && package_install "$LOGDIR/deb"; }
 
 # Counts one pg_regress / pg_isolation_regress run from its log. PG15 ends with
 # " All N tests passed. ", " M of N tests failed. " (optionally ", K of these
@@ -197,7 +203,7 @@ run_suites() {
 main() {
     step deps step_deps
     step build step_build
-    step install install_chat
+    step package step_package
     check_released
     run_suites
     count_regress regress pg_regress
