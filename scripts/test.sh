@@ -152,12 +152,12 @@ check_readme() {
     if test/readme_check.sh; then tally "README check" 1 0; else tally "README check" 0 1; fi
 }
 
-# Counts each example application's run from its last line "N passed, M
-# failed"; a run without it, or that exited non-zero with no failure, counts
-# one failure.
-count_examples() {
+# Counts each suite with a runner of its own (the example applications, the
+# dump and restore suite) from its last line "N passed, M failed"; a run
+# without it, or that exited non-zero with no failure, counts one failure.
+count_runners() {
     local rcfile name log rc p f last
-    for rcfile in "$LOGDIR"/example-*.rc; do
+    for rcfile in "$LOGDIR"/runner-*.rc; do
         [[ -e "$rcfile" ]] || return 0
         name=$(basename "$rcfile" .rc)
         log=$LOGDIR/$name.log
@@ -170,7 +170,7 @@ count_examples() {
             echo "test.sh: $(cat "$LOGDIR/$name.file") ended without a count (exit $rc)" >&2
         fi
         if [[ "$rc" != 0 && "$f" -eq 0 ]]; then f=1; fi
-        tally "${name#example-} example" "$p" "$f"
+        tally "$(cat "$LOGDIR/$name.label")" "$p" "$f"
     done
 }
 
@@ -209,7 +209,7 @@ main() {
     count_regress regress pg_regress
     count_regress isolation isolation
     count_pgtap
-    count_examples
+    count_runners
     check_readme
     show_diffs
     finish

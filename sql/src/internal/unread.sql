@@ -101,7 +101,10 @@ $$;
  * The thread row is locked first, as every writer of several member rows does;
  * the statement after the lock sees every membership committed before it, so
  * member_count is a recount, exact under concurrency and when pg_dump restores
- * member rows of a thread whose row already counts them.
+ * member rows of a thread whose row already counts them.  A thread becomes
+ * large only when its membership grows past the limit: restored member rows
+ * do not grow a restored thread row (it counts them already), so a restore
+ * keeps each thread's flag whatever the limit is when the rows arrive.
  */
 CREATE FUNCTION chat._member_count(changed bigint[]) RETURNS void
     LANGUAGE plpgsql
@@ -113,10 +116,10 @@ BEGIN
     PERFORM FROM chat.thread t WHERE t.id = ANY (changed) ORDER BY t.id FOR NO KEY UPDATE;
     UPDATE chat.thread t
        SET member_count = c.n,
-           large = t.large OR c.n > lim
+           large = t.large OR (c.n > lim AND c.n > t.member_count)
       FROM (SELECT t2.id, (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t2.id) AS n
               FROM chat.thread t2 WHERE t2.id = ANY (changed)) c
-     WHERE t.id = c.id AND (t.member_count <> c.n OR (NOT t.large AND c.n > lim));
+     WHERE t.id = c.id AND (t.member_count <> c.n OR (NOT t.large AND c.n > lim AND c.n > t.member_count));
 END
 $$;
 
