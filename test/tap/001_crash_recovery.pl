@@ -2,18 +2,24 @@
 #
 # A node with chat, two-person threads, a small group and a group larger than
 # inbox_fanout_limit (so both counter paths run: member-row copies and the
-# thread row).  Four clients send new_reply, mark_read and new_message
-# concurrently, each writing every id the server acknowledged (the call
-# returned it, autocommit: committed) to its own file, outside the database.
+# thread row).  Four clients, each its own psql session driven one statement
+# at a time, send new_reply, mark_read, new_message and transactions of
+# several calls (new_reply in one thread, mark_read in another; retried on
+# 40P01/40001 as an application would, at most 3 attempts).  Each client
+# writes every write the server acknowledged (the call or the COMMIT
+# returned) to its own file, outside the database: message ids with thread,
+# sender and content, and after each mark_read the read pointer it then saw.
 # The server is then killed mid-load, three times, three ways:
 #   cycle 1: $node->stop('immediate')            (SIGQUIT to the postmaster)
 #   cycle 2: kill -9 of the postmaster             (children die on their own)
 #   cycle 3: kill -9 of one busy backend           (the postmaster resets every
 #            session and recovers in place: restart_after_crash = on)
 # After each restart: every write acknowledged so far (all cycles) is there
-# with its thread, sender and content; chat.verify_unread() is empty; thread
-# counters, member rows and two users' inboxes and badges agree with a recount
-# made here from the message rows; the API still works.
+# with its thread, sender and content, and no read pointer went back; no call
+# failed before the kill and no server process crashed; the restart ran crash
+# recovery; chat.verify_unread() is empty; thread counters, member rows and
+# two users' inboxes (paged) and badges agree with a recount made here from
+# the message rows; the API still works.
 #
 # fsync stays off as PostgreSQL::Test::Cluster sets it: a killed process loses
 # nothing the kernel already has, so it changes nothing here (an OS crash is
@@ -25,6 +31,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Open3;
+use Encode ();
 use POSIX qw(_exit WNOHANG);
 use Time::HiRes qw(usleep time);
 
@@ -130,65 +137,105 @@ sub client_main
 		}
 		return;
 	};
-	my $seq = 0;
-	while (1)
-	{
-		$seq++;
-		my $r = rand();
-		my ($sql, $kind, $thread, $sender, $content);
-		my $t = $threads[ int(rand(@threads)) ];
-		my $who = $t->{members}[ int(rand(@{ $t->{members} })) ];
-		if ($r < 0.55)
-		{
-			$kind    = 'reply';
-			$thread  = $t->{id};
-			$sender  = $who;
-			$content = "c$cycle-$cid-$seq r \x{e9}t\x{e9} " . ('x' x int(rand(40)));
-			$sql = "SELECT chat.new_reply($thread, $sender, '$content');";
-		}
-		elsif ($r < 0.85)
-		{
-			$kind = 'read';
-			$sql  = "SELECT chat.mark_read($t->{id}, $who);";
-		}
-		else
-		{
-			$kind    = 'message';
-			$thread  = 0;    # a new private thread, found by the message id
-			$sender  = 1 + int(rand(6));
-			my @to = grep { $_ != $sender } (1 .. 10);
-			my $a  = splice(@to, int(rand(@to)), 1);
-			my $b  = $to[ int(rand(@to)) ];
-			$content = "c$cycle-$cid-$seq m " . ('y' x int(rand(40)));
-			$sql = "SELECT chat.new_message($sender, '{$a,$b}', 'load $cycle', '$content');";
-		}
+	# The read pointer of an acknowledged mark_read is at least the one read
+	# after it (pointers only move forward under this load).
+	my $ack_read = sub {
+		my ($thread, $reader) = @_;
+		my ($ok, $state, @rows) = $call->(
+			"SELECT read_id FROM chat.member WHERE thread_id = $thread AND user_id = $reader;");
+		return unless defined $ok;
+		print $ack "read\t$rows[0]\t$thread\t$reader\t\n"
+		  if $ok && @rows == 1 && $rows[0] =~ /^\d+$/;
+		return 1;
+	};
+	# Runs one call (or a statement of a transaction); returns its id, or
+	# undef after logging the error; dies when psql is gone.
+	my $last_state;
+	my $one = sub {
+		my ($sql, $what) = @_;
 		utf8::encode($sql);
-		utf8::encode($content) if defined $content;
 		my ($ok, $state, @rows) = $call->($sql);
-		last unless defined $ok;    # psql died: the server went away
+		die "psql gone\n" unless defined $ok;
+		$last_state = $state;
 		if (!$ok)
 		{
-			print $err "$state\t$sql\n";
+			# a transaction's deadlock or serialization failure is retried
+			$what = 'retried'
+			  if $what eq 'transaction' && $state =~ /^(40P01|40001)$/;
+			print $err "$state\t$what\t$sql\n";
+			return;
 		}
-		elsif (!(@rows == 1 && $rows[0] =~ /^\d+$/))
+		return 'done' if $sql !~ /^SELECT/;
+		return $rows[0] if @rows == 1 && $rows[0] =~ /^\d+$/;
+		print $err "no result\t$what\t$sql\t@rows\n";
+		return;
+	};
+	my $seq = 0;
+	eval {
+		while (1)
 		{
-			print $err "no result\t$sql\t@rows\n";
+			$seq++;
+			my $r   = rand();
+			my $t   = $threads[ int(rand(@threads)) ];
+			my $who = $t->{members}[ int(rand(@{ $t->{members} })) ];
+			my $content = "c$cycle-$cid-$seq \x{e9}t\x{e9} " . ('x' x int(rand(40)));
+			if ($r < 0.50)
+			{
+				my $id = $one->("SELECT chat.new_reply($t->{id}, $who, '$content');", 'call');
+				print $ack "reply\t$id\t$t->{id}\t$who\t" . Encode::encode('UTF-8', $content) . "\n"
+				  if defined $id;
+			}
+			elsif ($r < 0.75)
+			{
+				die "psql gone\n"
+				  if defined $one->("SELECT chat.mark_read($t->{id}, $who);", 'call')
+				  && !$ack_read->($t->{id}, $who);
+			}
+			elsif ($r < 0.88)
+			{
+				my $sender = 1 + int(rand(6));
+				my @to     = grep { $_ != $sender } (1 .. 10);
+				my $x      = splice(@to, int(rand(@to)), 1);
+				my $y      = $to[ int(rand(@to)) ];
+				my $id     = $one->(
+					"SELECT chat.new_message($sender, '{$x,$y}', 'load $cycle', '$content');", 'call');
+				# thread 0: a new private thread, found by the message id
+				print $ack "message\t$id\t0\t$sender\t" . Encode::encode('UTF-8', $content) . "\n"
+				  if defined $id;
+			}
+			else
+			{
+				# One transaction of several calls, as applications group
+				# them: a reply in one thread, mark_read in another.
+				my $t2 = $threads[ int(rand(@threads)) ];
+				my $reader = $t2->{members}[ int(rand(@{ $t2->{members} })) ];
+				my ($id, $committed);
+				# Retried as an application would on 40P01 / 40001, at most
+				# 3 attempts; the last failure counts as an error.
+				for my $attempt (1 .. 3)
+				{
+					my $label = $attempt < 3 ? 'transaction' : 'transaction (3rd attempt)';
+					$one->('BEGIN;', 'transaction') or last;
+					$id = $one->("SELECT chat.new_reply($t->{id}, $who, '$content');", $label);
+					my $n = defined $id
+					  ? $one->("SELECT chat.mark_read($t2->{id}, $reader);", $label)
+					  : undef;
+					if (!defined $n)
+					{
+						my $state = $last_state;
+						$one->('ROLLBACK;', 'transaction');
+						last unless $state =~ /^(40P01|40001)$/;
+						next;
+					}
+					$committed = $one->('COMMIT;', 'transaction');
+					last;
+				}
+				next unless $committed;
+				print $ack "txreply\t$id\t$t->{id}\t$who\t" . Encode::encode('UTF-8', $content) . "\n";
+				die "psql gone\n" unless $ack_read->($t2->{id}, $reader);
+			}
 		}
-		elsif ($kind ne 'read')
-		{
-			print $ack "$kind\t$rows[0]\t$thread\t$sender\t$content\n";
-		}
-		else
-		{
-			# mark_read was acknowledged; the pointer it committed is at
-			# least the one read now, and pointers only move forward here.
-			($ok, $state, @rows) = $call->(
-				"SELECT read_id FROM chat.member WHERE thread_id = $t->{id} AND user_id = $who;");
-			last unless defined $ok;
-			print $ack "read\t$rows[0]\t$t->{id}\t$who\t\n"
-			  if $ok && @rows == 1 && $rows[0] =~ /^\d+$/;
-		}
-	}
+	};
 	close $in;
 	waitpid($pid, 0);
 }
@@ -289,7 +336,7 @@ sub check_state
 		  JOIN chat.message m ON m.id = a.id
 		 WHERE (m.content IS DISTINCT FROM a.content
 		    OR m.sender_id IS DISTINCT FROM a.sender
-		    OR (a.kind = 'reply' AND m.thread_id <> a.thread_id)
+		    OR (a.kind IN ('reply', 'txreply') AND m.thread_id <> a.thread_id)
 		    OR (a.kind = 'message' AND m.id <> (SELECT min(f.id) FROM chat.message f
 		                                         WHERE f.thread_id = m.thread_id)))
 		   AND a.kind <> 'read'});
@@ -469,7 +516,7 @@ for my $cycle (1 .. 3)
 	my $t0   = time();
 	usleep(200_000) while time() - $t0 < $LOAD_SECONDS;
 	my $running = grep { waitpid($_, WNOHANG) == 0 } @pids;
-	my $acked_at_kill = count_lines("ack.$cycle.*", qr/^(reply|message)\t/);
+	my $acked_at_kill = count_lines("ack.$cycle.*", qr/^(reply|txreply|message)\t/);
 	my @old_server = server_pids();
 	my $kill_offset = -s $node->logfile;
 	$kill->();
@@ -510,20 +557,41 @@ for my $cycle (1 .. 3)
 		"$c: the restart ran crash recovery");
 	like($log, qr/redo done at|redo starts at/, "$c: WAL was replayed");
 
-	my $acked = count_lines("ack.$cycle.*", qr/^(reply|message)\t/);
+	my $acked = count_lines("ack.$cycle.*", qr/^(reply|txreply|message)\t/);
 	my $reads = count_lines("ack.$cycle.*", qr/^read\t/);
-	ok($acked >= 20,
-		"$c: the load was real: $acked messages and $reads mark_read acknowledged ($acked_at_kill when the kill was sent)");
-	my @errors;
+	my $txns  = count_lines("ack.$cycle.*", qr/^txreply\t/);
+	ok($acked >= 20 && $txns >= 1,
+		"$c: the load was real: $acked messages ($txns in transactions of several calls) and $reads mark_read acknowledged ($acked_at_kill when the kill was sent)");
+	my %errors = (call => [], transaction => [], retried => []);
 	for my $f (glob("$ackdir/err.$cycle.*"))
 	{
 		open(my $fh, '<', $f) or die $!;
-		# 57P0x, 08xxx and none (the connection closed without a message):
-		# the kill itself ended the connection.
-		push @errors, grep { !/^(57P0\d|08...|)\t/ } <$fh>;
+		for (<$fh>)
+		{
+			# 57P0x, 08xxx and none (the connection closed without a
+			# message): the kill itself ended the connection.
+			next if /^(57P0\d|08...|)\t/;
+			my (undef, $what) = split /\t/;
+			$what = 'transaction' if ($what // '') =~ /^transaction/;
+			push @{ $errors{ $what // 'call' } }, $_;
+		}
 	}
-	is(scalar @errors, 0, "$c: no call failed before the kill")
-	  or diag("errors of $c:\n" . join('', @errors[ 0 .. ($#errors < 9 ? $#errors : 9) ]));
+	note("$c: "
+		  . scalar(@{ $errors{retried} })
+		  . " deadlocks or serialization failures of transactions, retried");
+	for my $what ('call', 'transaction')
+	{
+		my @e = @{ $errors{$what} };
+		my $label = $what eq 'call'
+		  ? 'no single call (new_reply, mark_read, new_message) failed before the kill'
+		  : 'no transaction of several calls (new_reply in one thread, mark_read in another) failed before the kill';
+		my %by_state;
+		$by_state{ (split /\t/)[0] }++ for @e;
+		is(scalar @e, 0, "$c: $label")
+		  or diag("$what errors of $c by SQLSTATE: "
+			  . join(', ', map { "$_: $by_state{$_}" } sort keys %by_state)
+			  . "\nfirst ones:\n" . join('', @e[ 0 .. ($#e < 4 ? $#e : 4) ]));
+	}
 
 	check_state($cycle);
 }

@@ -93,10 +93,21 @@ cleanup() {
 trap cleanup EXIT
 
 out=$work/prove.out
+# prove itself, with its output unbuffered and the console formatter (prove's
+# default on a pipe holds each file's output until the file ends), so that a
+# run killed by the time limit still shows (and counts) what it did.
+# shellcheck disable=SC2016  # perl code
+prove_unbuffered='use App::Prove; STDOUT->autoflush(1); STDERR->autoflush(1);
+my $app = App::Prove->new; $app->process_args(@ARGV); exit($app->run ? 0 : 1);'
 (cd "$work" && "${as_user[@]}" env \
     PATH="$bindir:$PATH" PG_CONFIG="$PG_CONFIG" PERL5LIB="$perldir${PERL5LIB:+:$PERL5LIB}" \
     PG_REGRESS="$pg_regress" TESTDIR="$work" PG_TEST_TIMEOUT_DEFAULT=60 LC_ALL=C.UTF-8 \
-    timeout --kill-after=10 "$timeout_s" prove -v tap/*.pl) 2>&1 | tee "$out"
+    timeout --kill-after=10 "$timeout_s" perl -MIO::Handle -e "$prove_unbuffered" -- -v --formatter TAP::Formatter::Console tap/*.pl) 2>&1 |
+    tee "$out"
+rc=${PIPESTATUS[0]}
+if [[ "$rc" == 124 || "$rc" == 137 ]]; then
+    echo "test/tap/run.sh: TIMED OUT after ${timeout_s}s, killed" | tee -a "$out" >&2
+fi
 
 # Counts from prove's summary: "Files=F, Tests=T" and, per failing file,
 # "(Wstat: W ... Tests: T Failed: F)". A listed file with no failed assertion
