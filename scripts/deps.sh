@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and running chat needs: PostgreSQL 15 (server,
-# dev files, contrib), pgTAP and pg_prove, make, gcc, and what the example
+# dev files, contrib), pgTAP and pg_prove, make, gcc, IPC::Run (PostgreSQL's
+# TAP framework, for the crash test), and what the example
 # applications need (Django, psycopg2, Node.js). Silent when all is there.
 #
 # Run it, or source it (". scripts/deps.sh") to also get PG_CONFIG exported and
@@ -24,6 +25,7 @@ DEPS_PACKAGES=(
     libtap-parser-sourcehandler-pgtap-perl
     make
     gcc
+    libipc-run-perl
 )
 
 # Prints the packages of "$@" that dpkg does not have fully installed.

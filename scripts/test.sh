@@ -200,12 +200,28 @@ run_suites() {
     fi
 }
 
+# The crash test (test/tap, PostgreSQL's TAP framework): its own clusters,
+# killed under a write load and restarted; it ends with "N passed, M failed".
+run_crash_test() {
+    echo "===== crash test (test/tap) ====="
+    local log=$LOGDIR/crash.log rc=0 last
+    timeout --kill-after=10 400 env PG_CONFIG="$PG_CONFIG" test/tap/run.sh 2>&1 | tee "$log" || rc=$?
+    last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1 || true)
+    if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        tally "crash test" "${BASH_REMATCH[1]}" "$(( BASH_REMATCH[2] + (rc != 0 && BASH_REMATCH[2] == 0 ? 1 : 0) ))"
+    else
+        echo "test.sh: the crash test ended without a count (exit $rc)" >&2
+        tally "crash test" 0 1
+    fi
+}
+
 main() {
     step deps step_deps
     step build step_build
     step package step_package
     check_released
     run_suites
+    run_crash_test
     count_regress regress pg_regress
     count_regress isolation isolation
     count_pgtap
