@@ -4,6 +4,9 @@
  * - A thread becomes "large" only when its membership grows past
  *   inbox_fanout_limit: restored member rows (which the restored thread row
  *   already counts) no longer flip it, whatever the limit when they arrive.
+ * - chat._member_count updates thread by thread, each found by its key: its
+ *   cached plan no longer scans every row version of chat.thread, which made
+ *   many calls in one transaction quadratic.
  */
 
 \echo Use "ALTER EXTENSION chat UPDATE TO '0.8'" to load this file. \quit
@@ -16,14 +19,22 @@ CREATE OR REPLACE FUNCTION chat._member_count(changed bigint[]) RETURNS void
     AS $$
 DECLARE
     lim bigint := chat._setting_value('inbox_fanout_limit')::bigint;
+    tid bigint;
+    n bigint;
 BEGIN
     PERFORM FROM chat.thread t WHERE t.id = ANY (changed) ORDER BY t.id FOR NO KEY UPDATE;
-    UPDATE chat.thread t
-       SET member_count = c.n,
-           large = t.large OR (c.n > lim AND c.n > t.member_count)
-      FROM (SELECT t2.id, (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t2.id) AS n
-              FROM chat.thread t2 WHERE t2.id = ANY (changed)) c
-     WHERE t.id = c.id AND (t.member_count <> c.n OR (NOT t.large AND c.n > lim AND c.n > t.member_count));
+    /*
+     * Thread by thread, each found by its key: a plan joining chat.thread
+     * would be made once, while the table is small, and scan every row
+     * version of it ever after (quadratic in a transaction of many calls).
+     */
+    FOREACH tid IN ARRAY changed LOOP
+        n := (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = tid);
+        UPDATE chat.thread t
+           SET member_count = n,
+               large = t.large OR (n > lim AND n > t.member_count)
+         WHERE t.id = tid AND (t.member_count <> n OR (NOT t.large AND n > lim AND n > t.member_count));
+    END LOOP;
 END
 $$;
 
