@@ -135,24 +135,28 @@ CREATE FUNCTION chat._member_insert() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    changed bigint[] := ARRAY(SELECT DISTINCT a.thread_id FROM added a ORDER BY 1);
+    tid bigint;
 BEGIN
-    PERFORM chat._member_count(ARRAY(SELECT DISTINCT thread_id FROM added));
+    PERFORM chat._member_count(changed);
+    /* thread by thread, by key, as chat._member_count does */
+    FOREACH tid IN ARRAY changed LOOP
+        UPDATE chat.member mb
+           SET activity_id = coalesce(t.last_message_id, 0),
+               message_count = t.message_count,
+               large = t.large
+          FROM chat.thread t
+         WHERE t.id = tid AND NOT t.large
+           AND mb.thread_id = tid AND mb.user_id IN (SELECT a.user_id FROM added a WHERE a.thread_id = tid)
+           AND (mb.activity_id, mb.message_count, mb.large)
+               IS DISTINCT FROM (coalesce(t.last_message_id, 0), t.message_count, t.large);
 
-    UPDATE chat.member mb
-       SET activity_id = coalesce(t.last_message_id, 0),
-           message_count = t.message_count,
-           large = t.large
-      FROM added a
-      JOIN chat.thread t ON t.id = a.thread_id
-     WHERE mb.thread_id = a.thread_id AND mb.user_id = a.user_id AND NOT t.large
-       AND (mb.activity_id, mb.message_count, mb.large)
-           IS DISTINCT FROM (coalesce(t.last_message_id, 0), t.message_count, t.large);
-
-    UPDATE chat.member mb
-       SET large = true
-      FROM chat.thread t
-     WHERE t.id IN (SELECT DISTINCT thread_id FROM added)
-       AND t.large AND mb.thread_id = t.id AND NOT mb.large;
+        UPDATE chat.member mb
+           SET large = true
+          FROM chat.thread t
+         WHERE t.id = tid AND t.large AND mb.thread_id = tid AND NOT mb.large;
+    END LOOP;
     RETURN NULL;
 END
 $$;
