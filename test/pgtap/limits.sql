@@ -5,7 +5,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 DROP EXTENSION IF EXISTS chat CASCADE;
 CREATE EXTENSION chat;
-SELECT plan(22);
+SELECT plan(27);
 
 CREATE TABLE public.app_user (id bigint PRIMARY KEY, name text);
 INSERT INTO public.app_user SELECT g, 'user ' || g FROM generate_series(1, 5) g;
@@ -63,7 +63,20 @@ SELECT throws_ok($$SELECT chat.create_group(1, 'too big', ARRAY(SELECT g::chat.u
 SELECT is((SELECT count(*) FROM chat.thread WHERE subject = 'too big'), 0::bigint, 'before it exists');
 SELECT lives_ok($$SELECT chat.create_group(1, 'full', ARRAY(SELECT g::chat.user_id FROM generate_series(2, 10000) g))$$,
                 'a room of exactly 10,000 members is made');
+SELECT throws_ok($$SELECT chat.new_message(1, ARRAY(SELECT g::chat.user_id FROM generate_series(2, 10001) g), 's', 'x')$$,
+                 '54000', 'too many members for a new thread', 'new_message to 10,000 recipients (10,001 members) is refused');
+SELECT is((SELECT count(*) FROM chat.thread WHERE subject = 's' AND member_count > 100), 0::bigint, 'before the thread exists');
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'counters exact');
+
+/* ---- a swapped model must not make later records fail ------------------------------------- */
+
+CREATE TABLE public.message_strict (thread_id bigint, message_id bigint, must text NOT NULL,
+                                    PRIMARY KEY (thread_id, message_id),
+                                    FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE);
+SELECT throws_ok($$SELECT chat.swap_model('message', 'public.message_strict')$$, '42P16',
+                 'column "must" of table "public.message_strict" is NOT NULL without a default',
+                 'swap_model: a column outside the key that is NOT NULL without a default');
+SELECT is((SELECT count(*) FROM chat.model), 0::bigint, 'nothing swapped');
 
 SELECT * FROM finish();
 ROLLBACK;

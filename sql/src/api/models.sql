@@ -80,6 +80,24 @@ BEGIN
                                 tbl, keylist, k.target, array_to_string(k.target_keys, ', '));
     END IF;
 
+    /*
+     * Every record gets its row from the keys and the caller's extra, so a
+     * column outside the key must take NULL or have a default: otherwise
+     * every later call that creates a record without it would fail.
+     */
+    SELECT a.attname INTO missing FROM pg_attribute a
+     WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
+       AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
+       AND NOT a.attname = ANY (k.keys)
+     ORDER BY a.attnum
+     LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'column "%" of table "%" is NOT NULL without a default', missing, tbl
+            USING ERRCODE = '42P16', COLUMN = 'tbl',
+                  DETAIL = 'A record created without that field in its extra would be refused.',
+                  HINT = 'Give the column a default, or let it take NULL.';
+    END IF;
+
     INSERT INTO chat.model AS md (model, tbl) VALUES (model, tbl)
         ON CONFLICT ON CONSTRAINT model_pkey DO UPDATE SET tbl = excluded.tbl;
 END
