@@ -5,7 +5,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 DROP EXTENSION IF EXISTS chat CASCADE;
 CREATE EXTENSION chat;
-SELECT plan(27);
+SELECT plan(26);
 
 CREATE TABLE public.app_user (id bigint PRIMARY KEY, name text);
 INSERT INTO public.app_user SELECT g, 'user ' || g FROM generate_series(1, 5) g;
