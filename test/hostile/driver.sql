@@ -71,7 +71,8 @@ CREATE FUNCTION hostile.fx(p_name text) RETURNS bigint
  * and a display name, as the superuser and as an end user.  NULL when it
  * works, else what failed.  limits_ok: a 54000 or 22001 refusal is what the
  * accepted value asked for (a setting lowered a limit); identity_ok: a 42501
- * refusal of the end user is too (its role was mapped to another user).
+ * or 23503 refusal of the end user is too (its role was mapped to another
+ * user, who may not post there or is not in the users table).
  */
 CREATE FUNCTION hostile.probe(limits_ok boolean, identity_ok boolean) RETURNS text
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -114,7 +115,7 @@ EXCEPTION WHEN OTHERS THEN
     IF limits_ok AND st IN ('54000', '22001') THEN
         RETURN NULL;
     END IF;
-    IF identity_ok AND st = '42501' AND step LIKE '%end user' THEN
+    IF identity_ok AND st IN ('42501', '23503') AND step LIKE '%end user' THEN
         RETURN NULL;
     END IF;
     RETURN format('%s failed %s: %s', step, st, left(msg, 300));

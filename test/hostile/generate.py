@@ -350,9 +350,9 @@ HOSTILE_IDS = [(c, '') for c in [
     ('{"sub": "3"}', '2')]
 
 
-def identity(pass_, rng):
-    """(role, chat.user_id, request.jwt.claims) for one call."""
-    r = rng.random()
+def identity(pass_, rng, plain=False):
+    """(role, chat.user_id, request.jwt.claims) for one call; plain: no hostile identity."""
+    r = rng.random() * (0.85 if plain and pass_ == 'server' else 0.88 if plain else 1)
     if pass_ == 'owner':
         return ('none', '', '')
     if pass_ == 'server':
@@ -401,12 +401,13 @@ def main():
         nonlocal seq
         seq += 1
         sql, args = call_sql(f, values)
-        role, uid, claims = identity(pass_, rng)
-        config = any(a['type'] in REGISTRATION_TYPES for a in f['args']) or f['name'].startswith('set_')
         alltags = set(tags)
         for v in values:
             if v is not OMIT:
                 alltags |= v.tags
+        # a value the call exists for meets a valid identity, not a refusal of the session's
+        role, uid, claims = identity(pass_, rng, plain=bool(alltags))
+        config = any(a['type'] in REGISTRATION_TYPES for a in f['args']) or f['name'].startswith('set_')
         if role != 'none' and (uid or claims) and (uid, claims) not in (('2', ''), ('', JWT[2])):
             args += ' [as %s: chat.user_id=%r claims=%s]' % (role, uid, claims if len(claims) < 40 else claims[:37] + '...')
         out.writerow([seq, pass_, f['name'], role, uid, claims, 't' if config else 'f',
