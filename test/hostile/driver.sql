@@ -181,22 +181,28 @@ BEGIN
                     why := 'accepted an OID that names no function, table or role';
                 END IF;
                 /* a success leaves exact counters */
-                IF why IS NULL AND EXISTS (SELECT 1 FROM chat.verify_unread()) THEN
-                    why := 'succeeded but verify_unread() finds drift: '
+                IF EXISTS (SELECT 1 FROM chat.verify_unread()) THEN
+                    why := coalesce(why || '; ', '') || 'succeeded but verify_unread() finds drift: '
                            || (SELECT string_agg(format('%s/%s %s %s<>%s', v.thread_id, v.user_id, v.what, v.stored, v.recounted), '; ')
                                  FROM (SELECT * FROM chat.verify_unread() LIMIT 3) v);
                 END IF;
                 /* an accepted setting or registration: later writes still work */
-                IF why IS NULL AND c.after IS NOT NULL THEN
+                IF c.after IS NOT NULL THEN
                     EXECUTE c.after;
                 END IF;
-                IF why IS NULL AND c.config THEN
-                    why := 'accepted, then ' || hostile.probe(c.fn = 'set_setting', c.sql ~ '::regrole');
+                IF c.config THEN
+                    DECLARE
+                        p text := hostile.probe(c.fn = 'set_setting', c.sql ~ '::regrole');
+                    BEGIN
+                        IF p IS NOT NULL THEN
+                            why := coalesce(why || '; ', '') || 'accepted, then ' || p;
+                        END IF;
+                    END;
                 END IF;
             EXCEPTION WHEN OTHERS THEN
                 IF called THEN
                     GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, st = RETURNED_SQLSTATE;
-                    why := format('accepted, then its checks failed %s: %s', st, left(msg, 300));
+                    why := coalesce(why || '; ', '') || format('accepted, then its checks failed %s: %s', st, left(msg, 300));
                     st := NULL; msg := NULL;
                 ELSE
                     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;

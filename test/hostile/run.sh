@@ -58,6 +58,7 @@ ACCEPTED=(
     "23514|forwarded and reply; a swapped model's CHECK (README: your table's constraints apply)"
     "23502|a swapped model's NOT NULL column (README: your table's constraints apply)"
     "40001|concurrent direct_thread/object_thread under REPEATABLE READ (README)"
+    "40P01|deadlock between multi-call transactions (README; cannot happen in one session)"
     "42883|hook, renderer or display-name function without the right signature (README)"
     "42703|binding or swapping: column missing (README)"
     "42804|binding: id of another type (README)"
