@@ -104,6 +104,14 @@ run_runner() {
     run_logged "runner-$RUNNERS" "$@"
 }
 
+# Thousands of generated calls with bad input over every public function, as a
+# server role, an end user and the owner: each succeeds or fails with a
+# documented SQLSTATE, changes nothing when it fails, breaks no later call.
+run_hostile() {
+    section "hostile input"
+    run_runner "hostile input" test/hostile/run.sh
+}
+
 # pg_dump / pg_restore in every mode, compared row by row with the source.
 # The parallel modes (-j 4) are left out: they lose rows (issue 12, open).
 run_restore() {
@@ -116,6 +124,7 @@ mkdir -p "$LOGDIR"
 run_regress
 run_isolation
 run_pgtap
+run_hostile
 run_restore
 run_examples
 # Tells test.sh the cluster came up and every suite was attempted.

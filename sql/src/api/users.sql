@@ -26,11 +26,6 @@ BEGIN
     PERFORM chat._require_table_rights(tbl, 'REFERENCES');
     PERFORM chat._require_execute(display_name);
     base := (SELECT t.typbasetype FROM pg_type t WHERE t.oid = 'chat.user_id'::regtype);
-    IF NOT pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = 'chat.member'::regclass), 'USAGE') THEN
-        RAISE EXCEPTION 'permission denied to change chat''s user binding'
-            USING ERRCODE = '42501', CONSTRAINT = 'extension_owner_only',
-                  HINT = 'Only the owner of chat''s tables (the role that created the extension) or a superuser may bind chat to a users table.';
-    END IF;
     /* one binder at a time; readers of the binding are not blocked */
     LOCK TABLE chat.user_binding IN SHARE ROW EXCLUSIVE MODE;
 

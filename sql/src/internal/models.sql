@@ -70,16 +70,17 @@ $$;
 COMMENT ON FUNCTION chat._swapped(text) IS
     'The chat.model row of a model with a swapped table, NULL when none';
 
-/* Models are the administrator's: refuse other roles (42501). */
+/* Models are the server roles': refuse other roles (42501). */
 CREATE FUNCTION chat._check_model_admin() RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
-    IF NOT pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = 'chat.model'::regclass), 'USAGE') THEN
+    /* the calling role (pg_has_role here would ask about the definer) */
+    IF NOT chat.is_server_role() THEN
         RAISE EXCEPTION 'permission denied to change chat''s models'
-            USING ERRCODE = '42501', CONSTRAINT = 'extension_owner_only',
-                  HINT = 'Only the owner of chat''s tables (the role that created the extension) or a superuser may swap models and renderers.';
+            USING ERRCODE = '42501', CONSTRAINT = 'server_role_only',
+                  HINT = 'Only server roles may swap models and renderers.';
     END IF;
 END
 $$;
