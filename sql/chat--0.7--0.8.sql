@@ -8,6 +8,12 @@
  *   each found by its key: their cached plans no longer scan every row
  *   version of chat.thread, which made many calls in one transaction
  *   quadratic.
+ * - new_message refuses a thread over max_members; swap_model refuses a
+ *   table whose NOT NULL columns outside the key have no default; the owner
+ *   checks that asked about the definer are gone (server roles may bind and
+ *   swap, as documented).
+ * - Error messages show at most 256 characters of a refused value
+ *   (chat._shown).
  */
 
 \echo Use "ALTER EXTENSION chat UPDATE TO '0.8'" to load this file. \quit
@@ -114,6 +120,161 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/api/read.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
+                           folder text DEFAULT 'inbox',
+                           before text DEFAULT NULL,
+                           page_size integer DEFAULT 50)
+    RETURNS TABLE (thread_id bigint, kind text, subject text,
+                   last_message_id bigint, last_sender_id chat.user_id,
+                   last_preview text, last_sent_at timestamptz,
+                   unread_count bigint, unread boolean, muted boolean,
+                   member_count integer, cursor text, extra jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    /* custom plans for the first calls of a session join all large threads */
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v chat.user_id;
+    f text;
+    n integer;
+    c_act bigint;
+    c_tid bigint;
+    parts text[];
+BEGIN
+    PERFORM chat._act(viewer);
+    v := inbox.viewer;
+    f := inbox.folder;
+    n := inbox.page_size;
+    c_act := 9223372036854775807;
+    c_tid := 9223372036854775807;
+    PERFORM chat._not_null(v, 'viewer');
+    PERFORM chat._check_folder(f);
+    PERFORM chat._check_page_size(n);
+    IF inbox.before IS NOT NULL THEN
+        parts := regexp_match(inbox.before, '^(\d{1,19}):(\d{1,19})$');
+        IF parts IS NULL OR parts[1]::numeric > 9223372036854775807
+           OR parts[2]::numeric > 9223372036854775807 THEN
+            RAISE EXCEPTION 'invalid cursor "%"', chat._shown(inbox.before)
+                USING ERRCODE = '22023', COLUMN = 'before',
+                      HINT = 'Pass the cursor column of the last row of the previous page.';
+        END IF;
+        c_act := parts[1]::bigint;
+        c_tid := parts[2]::bigint;
+    END IF;
+
+    /*
+     * Each arm is ordered and limited by itself: the small-thread arm is then
+     * the first page_size entries of member_inbox_idx whatever the planner
+     * estimates, and the large-thread arm sorts only the user's few large
+     * threads.  The folder test is spelled out in both arms for that reason.
+     */
+    IF NOT EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'thread' AND md.tbl IS NOT NULL) THEN
+        RETURN QUERY
+        SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
+               t.last_preview, t.last_sent_at,
+               t.message_count - mb.read_count, t.message_count > mb.read_count,
+               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb
+          FROM ((SELECT s.thread_id, s.activity
+                   FROM (SELECT mb.thread_id, mb.activity_id AS activity,
+                                mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                                mb.archived, mb.message_count - mb.read_count AS unread
+                           FROM chat.member mb
+                          WHERE mb.user_id = v AND NOT mb.large
+                            AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
+                  WHERE CASE f
+                          WHEN 'inbox' THEN s.visible AND NOT s.archived
+                          WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                          WHEN 'deleted' THEN NOT s.visible
+                          WHEN 'archived' THEN s.visible AND s.archived
+                          ELSE EXISTS (SELECT 1 FROM chat.thread st
+                                        WHERE st.id = s.thread_id AND st.created_by = v)
+                        END
+                  ORDER BY s.activity DESC, s.thread_id DESC
+                  LIMIT n)
+                UNION ALL
+                (SELECT s.thread_id, s.activity
+                   FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
+                                mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
+                                mb.archived, lt.message_count - mb.read_count AS unread,
+                                lt.created_by
+                           FROM chat.member mb
+                           JOIN chat.thread lt ON lt.id = mb.thread_id
+                          WHERE mb.user_id = v AND mb.large) s
+                  WHERE (s.activity, s.thread_id) < (c_act, c_tid)
+                    AND CASE f
+                          WHEN 'inbox' THEN s.visible AND NOT s.archived
+                          WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                          WHEN 'deleted' THEN NOT s.visible
+                          WHEN 'archived' THEN s.visible AND s.archived
+                          ELSE s.created_by = v
+                        END
+                  ORDER BY s.activity DESC, s.thread_id DESC
+                  LIMIT n)
+                ORDER BY 2 DESC, 1 DESC
+                LIMIT n) p
+          JOIN chat.thread t ON t.id = p.thread_id
+          JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
+         ORDER BY p.activity DESC, p.thread_id DESC;
+        RETURN;
+    END IF;
+
+    /* the same page, rendered by one call of chat._extras */
+    RETURN QUERY
+    WITH p AS (
+        (SELECT s.thread_id, s.activity
+           FROM (SELECT mb.thread_id, mb.activity_id AS activity,
+                        mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                        mb.archived, mb.message_count - mb.read_count AS unread
+                   FROM chat.member mb
+                  WHERE mb.user_id = v AND NOT mb.large
+                    AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
+          WHERE CASE f
+                  WHEN 'inbox' THEN s.visible AND NOT s.archived
+                  WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                  WHEN 'deleted' THEN NOT s.visible
+                  WHEN 'archived' THEN s.visible AND s.archived
+                  ELSE EXISTS (SELECT 1 FROM chat.thread st
+                                WHERE st.id = s.thread_id AND st.created_by = v)
+                END
+          ORDER BY s.activity DESC, s.thread_id DESC
+          LIMIT n)
+        UNION ALL
+        (SELECT s.thread_id, s.activity
+           FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
+                        mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
+                        mb.archived, lt.message_count - mb.read_count AS unread,
+                        lt.created_by
+                   FROM chat.member mb
+                   JOIN chat.thread lt ON lt.id = mb.thread_id
+                  WHERE mb.user_id = v AND mb.large) s
+          WHERE (s.activity, s.thread_id) < (c_act, c_tid)
+            AND CASE f
+                  WHEN 'inbox' THEN s.visible AND NOT s.archived
+                  WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                  WHEN 'deleted' THEN NOT s.visible
+                  WHEN 'archived' THEN s.visible AND s.archived
+                  ELSE s.created_by = v
+                END
+          ORDER BY s.activity DESC, s.thread_id DESC
+          LIMIT n)
+        ORDER BY 2 DESC, 1 DESC
+        LIMIT n)
+    SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
+           t.last_preview, t.last_sent_at,
+           t.message_count - mb.read_count, t.message_count > mb.read_count,
+           mb.muted, t.member_count, p.activity || ':' || p.thread_id,
+           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
+      FROM p
+      JOIN chat.thread t ON t.id = p.thread_id
+      JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
+     ORDER BY p.activity DESC, p.thread_id DESC;
+END
+$$;
+
 /* ---- sql/src/api/send.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat.new_message(sender chat.user_id DEFAULT chat.current_user_id(),
@@ -200,6 +361,103 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/api/settings.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.set_setting(key text, value jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    d chat.setting_default;
+    n numeric;
+    lim integer;
+    bad text;
+BEGIN
+    PERFORM chat._require_server('change settings');
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'argument "key" must not be null' USING ERRCODE = '22004', COLUMN = 'key';
+    END IF;
+    SELECT * INTO d FROM chat.setting_default sd WHERE sd.key = set_setting.key;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown setting "%"', chat._shown(key)
+            USING ERRCODE = '22023', COLUMN = 'key',
+                  HINT = 'SELECT key FROM chat.settings lists the settings.';
+    END IF;
+
+    IF value IS NULL OR value = 'null'::jsonb THEN
+        DELETE FROM chat.setting s WHERE s.key = d.key;
+        RETURN d.value;
+    END IF;
+
+    IF d.type = 'boolean' AND jsonb_typeof(value) <> 'boolean' THEN
+        RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+            USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes true or false.';
+    ELSIF d.type = 'integer' THEN
+        IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric) THEN
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+                USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a whole number.';
+        END IF;
+        n := value::numeric;
+        IF n < d.min_value OR n > d.max_value THEN
+            RAISE EXCEPTION 'value % is out of range for setting "%"', chat._shown(value::text), key
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      DETAIL = format('The setting takes a number from %s to %s.', d.min_value, d.max_value);
+        END IF;
+    ELSIF d.type = 'text' THEN
+        IF jsonb_typeof(value) <> 'string' THEN
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+                USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a string.';
+        END IF;
+        n := octet_length(value #>> '{}');
+        IF n < d.min_value OR n > d.max_value THEN
+            RAISE EXCEPTION 'value % is out of range for setting "%"', chat._shown(value::text), key
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      DETAIL = format('The setting takes a string of %s to %s bytes.', d.min_value, d.max_value);
+        END IF;
+    ELSIF d.type = 'reactions' THEN
+        IF jsonb_typeof(value) = 'string' AND value #>> '{}' IN ('any', 'emoji') THEN
+            NULL;
+        ELSIF jsonb_typeof(value) <> 'array' OR jsonb_array_length(value) NOT BETWEEN 1 AND 200
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string')
+              OR (SELECT count(DISTINCT e) <> count(*) FROM jsonb_array_elements(value) e) THEN
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      DETAIL = 'The setting takes "any", "emoji" or a JSON array of 1 to 200 distinct reactions.';
+        ELSE
+            lim := chat._setting_value('max_reaction_length')::integer;
+            SELECT e INTO bad FROM jsonb_array_elements_text(value) e
+             WHERE chat._is_blank(e) OR char_length(e) > lim LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'invalid reaction "%" in setting "%"', bad, key
+                    USING ERRCODE = '22023', COLUMN = 'value',
+                          DETAIL = format('A reaction is not blank and has at most %s characters (the setting "max_reaction_length").', lim);
+            END IF;
+        END IF;
+    ELSIF d.type = 'mime_types' THEN
+        IF jsonb_typeof(value) <> 'array' OR jsonb_array_length(value) NOT BETWEEN 1 AND 200
+           OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string') THEN
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      DETAIL = 'The setting takes null or a JSON array of 1 to 200 MIME types such as "image/png" or "image/*".';
+        END IF;
+        SELECT e INTO bad FROM jsonb_array_elements_text(value) e
+         WHERE e !~ '^([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*|\*)|\*/\*)$' LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'invalid MIME type "%" in setting "%"', bad, key
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      HINT = 'Give types as "type/subtype", "type/*" or "*/*".';
+        END IF;
+    ELSIF d.type = 'roles' THEN
+        PERFORM chat._check_roles(key, value);
+    END IF;
+
+    INSERT INTO chat.setting AS s (key, value) VALUES (d.key, value)
+        ON CONFLICT ON CONSTRAINT setting_pkey DO UPDATE SET value = excluded.value;
+    RETURN value;
+END
+$$;
+
 /* ---- sql/src/api/users.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat.use_user_table(tbl regclass,
@@ -237,7 +495,7 @@ BEGIN
     PERFORM chat._not_null(id_column, 'id_column');
     PERFORM chat._not_null(on_delete, 'on_delete');
     IF on_delete NOT IN ('cascade', 'restrict', 'anonymize') THEN
-        RAISE EXCEPTION 'invalid on_delete "%"', on_delete
+        RAISE EXCEPTION 'invalid on_delete "%"', chat._shown(on_delete)
             USING ERRCODE = '22023', COLUMN = 'on_delete',
                   HINT = 'Valid values are "cascade", "restrict" and "anonymize".';
     END IF;
@@ -333,6 +591,175 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/internal/checks.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._check_folder(folder text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF folder IS NULL THEN
+        RAISE EXCEPTION 'argument "folder" must not be null' USING ERRCODE = '22004', COLUMN = 'folder';
+    END IF;
+    IF folder NOT IN ('inbox', 'unread', 'deleted', 'sent', 'archived') THEN
+        RAISE EXCEPTION 'invalid folder "%"', chat._shown(folder)
+            USING ERRCODE = '22023', COLUMN = 'folder',
+                  HINT = 'Folders are "inbox", "unread", "deleted", "sent" and "archived".';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION chat._shown(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT CASE WHEN char_length(value) > 256 THEN left(value, 256) || '...' ELSE value END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._shown(text) FROM PUBLIC;
+
+/* ---- sql/src/internal/events.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._check_event(event text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF event IS NULL THEN
+        RAISE EXCEPTION 'argument "event" must not be null' USING ERRCODE = '22004', COLUMN = 'event';
+    END IF;
+    IF event NOT IN ('message_sent', 'message_edited', 'message_deleted', 'thread_created',
+                     'member_added', 'member_removed', 'reaction_added', 'reaction_removed',
+                     'thread_read') THEN
+        RAISE EXCEPTION 'unknown event "%"', chat._shown(event)
+            USING ERRCODE = '22023', COLUMN = 'event',
+                  HINT = 'Events are "message_sent", "message_edited", "message_deleted", "thread_created", "member_added", "member_removed", "reaction_added", "reaction_removed" and "thread_read".';
+    END IF;
+END
+$$;
+
+/* ---- sql/src/internal/interactions.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._check_attachments(attachments jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    lim integer := chat._setting_value('max_attachments')::integer;
+    max_size bigint := (chat._setting_value('max_attachment_size') #>> '{}')::bigint;
+    types jsonb := nullif(chat._setting_value('attachment_mime_types'), 'null');
+    a jsonb;
+    i bigint;
+    f text;
+BEGIN
+    PERFORM chat._not_null(attachments, 'attachments');
+    IF jsonb_typeof(attachments) <> 'array' THEN
+        RAISE EXCEPTION 'attachments must be a JSON array'
+            USING ERRCODE = '22023', COLUMN = 'attachments',
+                  HINT = 'Give [{"key": "...", "name": "...", "mime": "...", "size": 123, "meta": {}}, ...].';
+    END IF;
+    IF jsonb_array_length(attachments) > lim THEN
+        RAISE EXCEPTION 'too many attachments'
+            USING ERRCODE = '54000', COLUMN = 'attachments',
+                  DETAIL = format('The message has %s attachments; the limit is %s.', jsonb_array_length(attachments), lim),
+                  HINT = 'The limit is the setting "max_attachments".';
+    END IF;
+    FOR a, i IN SELECT e.value, e.ordinality FROM jsonb_array_elements(attachments) WITH ORDINALITY e LOOP
+        IF jsonb_typeof(a) <> 'object' THEN
+            RAISE EXCEPTION 'attachment % must be a JSON object', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        SELECT k INTO f FROM jsonb_object_keys(a) k
+         WHERE k NOT IN ('key', 'name', 'mime', 'size', 'meta') ORDER BY k LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'attachment %: unknown field "%"', i, f
+                USING ERRCODE = '22023', COLUMN = 'attachments',
+                      HINT = 'The fields are "key", "name", "mime", "size" and "meta".';
+        END IF;
+        IF jsonb_typeof(a -> 'key') IS DISTINCT FROM 'string' OR chat._is_blank(a ->> 'key') THEN
+            RAISE EXCEPTION 'attachment %: "key" must be a non-blank string', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF jsonb_typeof(a -> 'name') NOT IN ('string', 'null') THEN
+            RAISE EXCEPTION 'attachment %: "name" must be a string', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF jsonb_typeof(a -> 'mime') NOT IN ('string', 'null')
+           OR (a ->> 'mime') !~ '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$' THEN
+            RAISE EXCEPTION 'attachment %: "mime" must be a MIME type such as "image/png"', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF jsonb_typeof(a -> 'size') NOT IN ('number', 'null') THEN
+            RAISE EXCEPTION 'attachment %: "size" must be a whole number', i
+                USING ERRCODE = '22023', COLUMN = 'attachments', DETAIL = 'The size is in bytes, 0 or more.';
+        ELSIF jsonb_typeof(a -> 'size') = 'number' THEN
+            IF (a ->> 'size')::numeric <> trunc((a ->> 'size')::numeric)
+               OR (a ->> 'size')::numeric NOT BETWEEN 0 AND 9223372036854775807 THEN
+                RAISE EXCEPTION 'attachment %: "size" must be a whole number', i
+                    USING ERRCODE = '22023', COLUMN = 'attachments', DETAIL = 'The size is in bytes, 0 or more.';
+            END IF;
+        END IF;
+        IF jsonb_typeof(a -> 'meta') NOT IN ('object', 'null') THEN
+            RAISE EXCEPTION 'attachment %: "meta" must be a JSON object', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF types IS NOT NULL AND (a ->> 'mime') IS NULL THEN
+            RAISE EXCEPTION 'attachment %: "mime" is required', i
+                USING ERRCODE = '22023', COLUMN = 'attachments',
+                      DETAIL = 'The setting "attachment_mime_types" limits the types, so each attachment must give one.';
+        END IF;
+        IF types IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM jsonb_array_elements_text(types) t
+                WHERE lower(t) IN (lower(a ->> 'mime'), lower(split_part(a ->> 'mime', '/', 1)) || '/*', '*/*')) THEN
+            RAISE EXCEPTION 'attachment %: MIME type "%" is not allowed', i, chat._shown(a ->> 'mime')
+                USING ERRCODE = '22023', COLUMN = 'attachments',
+                      HINT = format('Allowed types are %s (the setting "attachment_mime_types").',
+                                    (SELECT string_agg(format('"%s"', t), ', ') FROM jsonb_array_elements_text(types) t));
+        END IF;
+        IF max_size IS NOT NULL THEN
+            IF (a ->> 'size') IS NULL THEN
+                RAISE EXCEPTION 'attachment %: "size" is required', i
+                    USING ERRCODE = '22023', COLUMN = 'attachments',
+                          DETAIL = 'The setting "max_attachment_size" limits the size, so each attachment must give one.';
+            END IF;
+            IF (a ->> 'size')::numeric > max_size THEN
+                RAISE EXCEPTION 'attachment % is too large', i
+                    USING ERRCODE = '54000', COLUMN = 'attachments',
+                          DETAIL = format('Its size is %s bytes; the limit is %s.', a ->> 'size', max_size),
+                          HINT = 'The limit is the setting "max_attachment_size".';
+            END IF;
+        END IF;
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._check_reaction(reaction text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    allowed jsonb := chat._setting_value('reactions');
+    lim integer := chat._setting_value('max_reaction_length')::integer;
+BEGIN
+    PERFORM chat._not_null(reaction, 'reaction');
+    IF chat._is_blank(reaction) THEN
+        RAISE EXCEPTION 'reaction must not be blank' USING ERRCODE = '22023', COLUMN = 'reaction';
+    END IF;
+    IF char_length(reaction) > lim THEN
+        RAISE EXCEPTION 'reaction is too long'
+            USING ERRCODE = '22001', COLUMN = 'reaction',
+                  DETAIL = format('The reaction has %s characters; the limit is %s.', char_length(reaction), lim),
+                  HINT = 'The limit is the setting "max_reaction_length".';
+    END IF;
+    IF allowed = '"emoji"' THEN
+        IF NOT chat._is_emoji(reaction) THEN
+            RAISE EXCEPTION 'reaction "%" is not an emoji', chat._shown(reaction)
+                USING ERRCODE = '22023', COLUMN = 'reaction',
+                      HINT = 'The setting "reactions" is "emoji": a reaction is exactly one emoji.';
+        END IF;
+    ELSIF jsonb_typeof(allowed) = 'array' AND NOT allowed ? reaction THEN
+        RAISE EXCEPTION 'reaction "%" is not allowed', chat._shown(reaction)
+            USING ERRCODE = '22023', COLUMN = 'reaction',
+                  HINT = format('Allowed reactions are %s (the setting "reactions").',
+                                (SELECT string_agg(format('"%s"', e), ', ') FROM jsonb_array_elements_text(allowed) e));
+    END IF;
+END
+$$;
+
 /* ---- sql/src/internal/models.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat._check_model_admin() RETURNS void
@@ -345,6 +772,91 @@ BEGIN
         RAISE EXCEPTION 'permission denied to change chat''s models'
             USING ERRCODE = '42501', CONSTRAINT = 'server_role_only',
                   HINT = 'Only server roles may swap models and renderers.';
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._model_key(model text, OUT keys text[], OUT target regclass, OUT target_keys text[])
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._not_null(model, 'model');
+    CASE model
+        WHEN 'message' THEN
+            keys := '{thread_id,message_id}'; target := 'chat.message'; target_keys := '{thread_id,id}';
+        WHEN 'thread' THEN
+            keys := '{thread_id}'; target := 'chat.thread'; target_keys := '{id}';
+        WHEN 'member' THEN
+            keys := '{thread_id,user_id}'; target := 'chat.member'; target_keys := '{thread_id,user_id}';
+        WHEN 'reaction', 'attachment' THEN
+            RAISE EXCEPTION 'model "%" is not available in chat 0.2', model
+                USING ERRCODE = '0A000',
+                      DETAIL = format('chat 0.2 has no %s table to extend; a later version adds it.', model),
+                      HINT = 'The models of chat 0.2 are "message", "thread" and "member".';
+        ELSE
+            RAISE EXCEPTION 'unknown model "%"', chat._shown(model)
+                USING ERRCODE = '22023',
+                      HINT = 'The models of chat 0.2 are "message", "thread" and "member".';
+    END CASE;
+END
+$$;
+
+/* ---- sql/src/internal/permissions.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._check_permission(permission text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF permission IS NULL THEN
+        RAISE EXCEPTION 'argument "permission" must not be null' USING ERRCODE = '22004', COLUMN = 'permission';
+    END IF;
+    IF permission NOT IN ('add_members', 'remove_members', 'post', 'delete_messages',
+                          'delete_own_messages', 'edit_messages', 'edit_own_messages',
+                          'edit_thread', 'delete_thread') THEN
+        RAISE EXCEPTION 'unknown permission "%"', chat._shown(permission)
+            USING ERRCODE = '22023', COLUMN = 'permission',
+                  HINT = 'Permissions are "add_members", "remove_members", "post", "delete_messages", "delete_own_messages", "edit_messages", "edit_own_messages", "edit_thread" and "delete_thread".';
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._check_role(role text) RETURNS chat.member_role
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'argument "role" must not be null' USING ERRCODE = '22004', COLUMN = 'role';
+    END IF;
+    IF role NOT IN ('owner', 'admin', 'member') THEN
+        RAISE EXCEPTION 'unknown role "%"', chat._shown(role)
+            USING ERRCODE = '22023', COLUMN = 'role', HINT = 'Roles are "owner", "admin" and "member".';
+    END IF;
+    RETURN role::chat.member_role;
+END
+$$;
+
+/* ---- sql/src/internal/settings.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._check_roles(key text, value jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    bad text;
+BEGIN
+    IF jsonb_typeof(value) <> 'array'
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string') THEN
+        RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+            USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a JSON array of role names.';
+    END IF;
+    SELECT e INTO bad FROM jsonb_array_elements_text(value) e
+     WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = e) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'role "%" does not exist', bad
+            USING ERRCODE = '22023', COLUMN = 'value', DETAIL = format('The setting "%s" names existing roles.', key);
     END IF;
 END
 $$;

@@ -13,6 +13,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -127,10 +128,16 @@ setting_lookup(const char *key)
 	if (strlen(key) < NAMEDATALEN)
 		entry = hash_search(setting_cache, key, HASH_FIND, NULL);
 	if (entry == NULL)
+	{
+		/* at most 256 bytes of it, whole characters (chat._shown() in SQL) */
+		int			shown = pg_mbcliplen(key, strlen(key), 256);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown setting \"%s\"", key),
-				 errhint("SELECT key FROM chat.settings lists the settings.")));
+				 errmsg("unknown setting \"%.*s%s\"", shown, key, key[shown] ? "..." : ""),
+				 errhint("SELECT key FROM chat.settings lists the settings."),
+				 errargument("key")));
+	}
 	return entry->value;
 }
 

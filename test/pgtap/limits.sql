@@ -5,7 +5,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 DROP EXTENSION IF EXISTS chat CASCADE;
 CREATE EXTENSION chat;
-SELECT plan(26);
+SELECT plan(28);
 
 CREATE TABLE public.app_user (id bigint PRIMARY KEY, name text);
 INSERT INTO public.app_user SELECT g, 'user ' || g FROM generate_series(1, 5) g;
@@ -67,6 +67,13 @@ SELECT throws_ok($$SELECT chat.new_message(1, ARRAY(SELECT g::chat.user_id FROM 
                  '54000', 'too many members for a new thread', 'new_message to 10,000 recipients (10,001 members) is refused');
 SELECT is((SELECT count(*) FROM chat.thread WHERE subject = 's' AND member_count > 100), 0::bigint, 'before the thread exists');
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'counters exact');
+
+/* ---- a refused value is not echoed whole ------------------------------------------------- */
+
+SELECT throws_ok($$SELECT chat.inbox(1, folder => repeat('x', 100000))$$, '22023',
+                 'invalid folder "' || repeat('x', 256) || '..."', 'an unknown folder of 100,000 characters: 256 of them in the message');
+SELECT throws_ok($$SELECT chat.get_setting(repeat('é', 200))$$, '22023',
+                 'unknown setting "' || repeat('é', 128) || '..."', 'an unknown setting key: 256 bytes of it, whole characters (C)');
 
 /* ---- a swapped model must not make later records fail ------------------------------------- */
 

@@ -39,7 +39,7 @@ BEGIN
         parts := regexp_match(inbox.before, '^(\d{1,19}):(\d{1,19})$');
         IF parts IS NULL OR parts[1]::numeric > 9223372036854775807
            OR parts[2]::numeric > 9223372036854775807 THEN
-            RAISE EXCEPTION 'invalid cursor "%"', inbox.before
+            RAISE EXCEPTION 'invalid cursor "%"', chat._shown(inbox.before)
                 USING ERRCODE = '22023', COLUMN = 'before',
                       HINT = 'Pass the cursor column of the last row of the previous page.';
         END IF;

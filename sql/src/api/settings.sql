@@ -39,7 +39,7 @@ BEGIN
     END IF;
     SELECT * INTO d FROM chat.setting_default sd WHERE sd.key = set_setting.key;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown setting "%"', key
+        RAISE EXCEPTION 'unknown setting "%"', chat._shown(key)
             USING ERRCODE = '22023', COLUMN = 'key',
                   HINT = 'SELECT key FROM chat.settings lists the settings.';
     END IF;
@@ -50,27 +50,27 @@ BEGIN
     END IF;
 
     IF d.type = 'boolean' AND jsonb_typeof(value) <> 'boolean' THEN
-        RAISE EXCEPTION 'invalid value for setting "%": %', key, value
+        RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
             USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes true or false.';
     ELSIF d.type = 'integer' THEN
         IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric) THEN
-            RAISE EXCEPTION 'invalid value for setting "%": %', key, value
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
                 USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a whole number.';
         END IF;
         n := value::numeric;
         IF n < d.min_value OR n > d.max_value THEN
-            RAISE EXCEPTION 'value % is out of range for setting "%"', value, key
+            RAISE EXCEPTION 'value % is out of range for setting "%"', chat._shown(value::text), key
                 USING ERRCODE = '22023', COLUMN = 'value',
                       DETAIL = format('The setting takes a number from %s to %s.', d.min_value, d.max_value);
         END IF;
     ELSIF d.type = 'text' THEN
         IF jsonb_typeof(value) <> 'string' THEN
-            RAISE EXCEPTION 'invalid value for setting "%": %', key, value
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
                 USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a string.';
         END IF;
         n := octet_length(value #>> '{}');
         IF n < d.min_value OR n > d.max_value THEN
-            RAISE EXCEPTION 'value % is out of range for setting "%"', value, key
+            RAISE EXCEPTION 'value % is out of range for setting "%"', chat._shown(value::text), key
                 USING ERRCODE = '22023', COLUMN = 'value',
                       DETAIL = format('The setting takes a string of %s to %s bytes.', d.min_value, d.max_value);
         END IF;
@@ -80,7 +80,7 @@ BEGIN
         ELSIF jsonb_typeof(value) <> 'array' OR jsonb_array_length(value) NOT BETWEEN 1 AND 200
               OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string')
               OR (SELECT count(DISTINCT e) <> count(*) FROM jsonb_array_elements(value) e) THEN
-            RAISE EXCEPTION 'invalid value for setting "%": %', key, value
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
                 USING ERRCODE = '22023', COLUMN = 'value',
                       DETAIL = 'The setting takes "any", "emoji" or a JSON array of 1 to 200 distinct reactions.';
         ELSE
@@ -96,7 +96,7 @@ BEGIN
     ELSIF d.type = 'mime_types' THEN
         IF jsonb_typeof(value) <> 'array' OR jsonb_array_length(value) NOT BETWEEN 1 AND 200
            OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string') THEN
-            RAISE EXCEPTION 'invalid value for setting "%": %', key, value
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
                 USING ERRCODE = '22023', COLUMN = 'value',
                       DETAIL = 'The setting takes null or a JSON array of 1 to 200 MIME types such as "image/png" or "image/*".';
         END IF;

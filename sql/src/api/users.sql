@@ -38,7 +38,7 @@ BEGIN
     PERFORM chat._not_null(id_column, 'id_column');
     PERFORM chat._not_null(on_delete, 'on_delete');
     IF on_delete NOT IN ('cascade', 'restrict', 'anonymize') THEN
-        RAISE EXCEPTION 'invalid on_delete "%"', on_delete
+        RAISE EXCEPTION 'invalid on_delete "%"', chat._shown(on_delete)
             USING ERRCODE = '22023', COLUMN = 'on_delete',
                   HINT = 'Valid values are "cascade", "restrict" and "anonymize".';
     END IF;

@@ -3,6 +3,17 @@
  * internal/checks.sql: argument checks shared by the API (each raises with its SQLSTATE)
  * ======================================================================== */
 
+/*
+ * A value as error messages show it: at most 256 characters, so that a
+ * refused 10 MB argument does not come back as a 10 MB message.
+ */
+CREATE FUNCTION chat._shown(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT CASE WHEN char_length(value) > 256 THEN left(value, 256) || '...' ELSE value END
+$$;
+
 /* Raise 22004 naming the argument (in the message and the COLUMN field) when it is NULL. */
 CREATE FUNCTION chat._not_null(value anyelement, name text) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -85,7 +96,7 @@ BEGIN
         RAISE EXCEPTION 'argument "folder" must not be null' USING ERRCODE = '22004', COLUMN = 'folder';
     END IF;
     IF folder NOT IN ('inbox', 'unread', 'deleted', 'sent', 'archived') THEN
-        RAISE EXCEPTION 'invalid folder "%"', folder
+        RAISE EXCEPTION 'invalid folder "%"', chat._shown(folder)
             USING ERRCODE = '22023', COLUMN = 'folder',
                   HINT = 'Folders are "inbox", "unread", "deleted", "sent" and "archived".';
     END IF;

@@ -15,7 +15,7 @@ BEGIN
     IF event NOT IN ('message_sent', 'message_edited', 'message_deleted', 'thread_created',
                      'member_added', 'member_removed', 'reaction_added', 'reaction_removed',
                      'thread_read') THEN
-        RAISE EXCEPTION 'unknown event "%"', event
+        RAISE EXCEPTION 'unknown event "%"', chat._shown(event)
             USING ERRCODE = '22023', COLUMN = 'event',
                   HINT = 'Events are "message_sent", "message_edited", "message_deleted", "thread_created", "member_added", "member_removed", "reaction_added", "reaction_removed" and "thread_read".';
     END IF;

@@ -52,12 +52,12 @@ BEGIN
     END IF;
     IF allowed = '"emoji"' THEN
         IF NOT chat._is_emoji(reaction) THEN
-            RAISE EXCEPTION 'reaction "%" is not an emoji', reaction
+            RAISE EXCEPTION 'reaction "%" is not an emoji', chat._shown(reaction)
                 USING ERRCODE = '22023', COLUMN = 'reaction',
                       HINT = 'The setting "reactions" is "emoji": a reaction is exactly one emoji.';
         END IF;
     ELSIF jsonb_typeof(allowed) = 'array' AND NOT allowed ? reaction THEN
-        RAISE EXCEPTION 'reaction "%" is not allowed', reaction
+        RAISE EXCEPTION 'reaction "%" is not allowed', chat._shown(reaction)
             USING ERRCODE = '22023', COLUMN = 'reaction',
                   HINT = format('Allowed reactions are %s (the setting "reactions").',
                                 (SELECT string_agg(format('"%s"', e), ', ') FROM jsonb_array_elements_text(allowed) e));
@@ -150,7 +150,7 @@ BEGIN
         IF types IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM jsonb_array_elements_text(types) t
                 WHERE lower(t) IN (lower(a ->> 'mime'), lower(split_part(a ->> 'mime', '/', 1)) || '/*', '*/*')) THEN
-            RAISE EXCEPTION 'attachment %: MIME type "%" is not allowed', i, a ->> 'mime'
+            RAISE EXCEPTION 'attachment %: MIME type "%" is not allowed', i, chat._shown(a ->> 'mime')
                 USING ERRCODE = '22023', COLUMN = 'attachments',
                       HINT = format('Allowed types are %s (the setting "attachment_mime_types").',
                                     (SELECT string_agg(format('"%s"', t), ', ') FROM jsonb_array_elements_text(types) t));

@@ -26,7 +26,7 @@ BEGIN
                       DETAIL = format('chat 0.2 has no %s table to extend; a later version adds it.', model),
                       HINT = 'The models of chat 0.2 are "message", "thread" and "member".';
         ELSE
-            RAISE EXCEPTION 'unknown model "%"', model
+            RAISE EXCEPTION 'unknown model "%"', chat._shown(model)
                 USING ERRCODE = '22023',
                       HINT = 'The models of chat 0.2 are "message", "thread" and "member".';
     END CASE;

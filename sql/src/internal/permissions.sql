@@ -15,7 +15,7 @@ BEGIN
     IF permission NOT IN ('add_members', 'remove_members', 'post', 'delete_messages',
                           'delete_own_messages', 'edit_messages', 'edit_own_messages',
                           'edit_thread', 'delete_thread') THEN
-        RAISE EXCEPTION 'unknown permission "%"', permission
+        RAISE EXCEPTION 'unknown permission "%"', chat._shown(permission)
             USING ERRCODE = '22023', COLUMN = 'permission',
                   HINT = 'Permissions are "add_members", "remove_members", "post", "delete_messages", "delete_own_messages", "edit_messages", "edit_own_messages", "edit_thread" and "delete_thread".';
     END IF;
@@ -32,7 +32,7 @@ BEGIN
         RAISE EXCEPTION 'argument "role" must not be null' USING ERRCODE = '22004', COLUMN = 'role';
     END IF;
     IF role NOT IN ('owner', 'admin', 'member') THEN
-        RAISE EXCEPTION 'unknown role "%"', role
+        RAISE EXCEPTION 'unknown role "%"', chat._shown(role)
             USING ERRCODE = '22023', COLUMN = 'role', HINT = 'Roles are "owner", "admin" and "member".';
     END IF;
     RETURN role::chat.member_role;

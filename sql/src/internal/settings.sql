@@ -23,7 +23,7 @@ DECLARE
 BEGIN
     IF jsonb_typeof(value) <> 'array'
        OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string') THEN
-        RAISE EXCEPTION 'invalid value for setting "%": %', key, value
+        RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
             USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a JSON array of role names.';
     END IF;
     SELECT e INTO bad FROM jsonb_array_elements_text(value) e
