@@ -12,6 +12,7 @@
  *   table whose NOT NULL columns outside the key have no default; the owner
  *   checks that asked about the definer are gone (server roles may bind and
  *   swap, as documented).
+ * - object_thread refuses object keys over 255 characters (22001).
  * - Error messages show at most 256 characters of a refused value
  *   (chat._shown).
  */
@@ -272,6 +273,74 @@ BEGIN
       JOIN chat.thread t ON t.id = p.thread_id
       JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
      ORDER BY p.activity DESC, p.thread_id DESC;
+END
+$$;
+
+/* ---- sql/src/api/rooms.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.object_thread(object_type text,
+                                   object_id text,
+                                   creator chat.user_id DEFAULT chat.current_user_id(),
+                                   title text DEFAULT NULL,
+                                   kind text DEFAULT 'group',
+                                   is_public boolean DEFAULT true)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+BEGIN
+    PERFORM chat._act(creator);
+    PERFORM chat._not_null(object_thread.object_type, 'object_type');
+    PERFORM chat._not_null(object_thread.object_id, 'object_id');
+    IF chat._is_blank(object_thread.object_type) OR chat._is_blank(object_thread.object_id) THEN
+        RAISE EXCEPTION 'an object''s type and id must not be blank'
+            USING ERRCODE = '22023',
+                  COLUMN = CASE WHEN chat._is_blank(object_thread.object_type) THEN 'object_type' ELSE 'object_id' END;
+    END IF;
+    /* keys, not texts: short enough for the unique index that finds the room */
+    IF char_length(object_thread.object_type) > 255 OR char_length(object_thread.object_id) > 255 THEN
+        RAISE EXCEPTION 'an object''s type and id are at most 255 characters'
+            USING ERRCODE = '22001',
+                  COLUMN = CASE WHEN char_length(object_thread.object_type) > 255 THEN 'object_type' ELSE 'object_id' END;
+    END IF;
+    PERFORM chat._not_null(creator, 'creator');
+    PERFORM chat._not_null(object_thread.kind, 'kind');
+    IF object_thread.kind NOT IN ('group', 'channel') THEN
+        RAISE EXCEPTION 'an object''s room is a group or a channel, not "%"', object_thread.kind
+            USING ERRCODE = '22023', COLUMN = 'kind';
+    END IF;
+    IF title IS NOT NULL THEN
+        PERFORM chat._check_subject(title);
+    END IF;
+    SELECT th.id INTO tid FROM chat.thread th
+     WHERE th.object_type = object_thread.object_type AND th.object_id = object_thread.object_id;
+    IF NOT FOUND THEN
+        BEGIN
+            tid := chat._create_room(object_thread.kind::chat.thread_kind, creator, title, '{}',
+                                     is_public, NULL, object_thread.object_type, object_thread.object_id);
+        EXCEPTION WHEN unique_violation THEN
+            /* created at the same time by another session: that one is the room */
+            SELECT th.id INTO tid FROM chat.thread th
+             WHERE th.object_type = object_thread.object_type AND th.object_id = object_thread.object_id;
+            IF tid IS NULL THEN
+                /* REPEATABLE READ or SERIALIZABLE: our snapshot cannot see it */
+                RAISE EXCEPTION 'could not serialize access: the room of % "%" was created concurrently',
+                                object_thread.object_type, object_thread.object_id
+                    USING ERRCODE = '40001', HINT = 'Retry the transaction.';
+            END IF;
+        END;
+    END IF;
+    /* get-or-create: an end user gets an existing private room only as its member */
+    IF NOT chat.is_server_role()
+       AND NOT EXISTS (SELECT 1 FROM chat.thread th WHERE th.id = tid AND th.is_public)
+       AND NOT EXISTS (SELECT 1 FROM chat.member m WHERE m.thread_id = tid AND m.user_id = creator) THEN
+        RAISE EXCEPTION 'user "%" is not a member of the room of % "%"',
+                        creator, object_thread.object_type, object_thread.object_id
+            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
+    END IF;
+    RETURN tid;
 END
 $$;
 

@@ -5,7 +5,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 DROP EXTENSION IF EXISTS chat CASCADE;
 CREATE EXTENSION chat;
-SELECT plan(28);
+SELECT plan(29);
 
 CREATE TABLE public.app_user (id bigint PRIMARY KEY, name text);
 INSERT INTO public.app_user SELECT g, 'user ' || g FROM generate_series(1, 5) g;
@@ -53,6 +53,8 @@ SELECT throws_ok($$SELECT chat.object_thread(' ', 'x', 1)$$, '22023', 'an object
                  'object_thread: a blank object type');
 SELECT throws_ok($$SELECT chat.object_thread('doc', '', 1)$$, '22023', 'an object''s type and id must not be blank',
                  'object_thread: an empty object id');
+SELECT throws_ok($$SELECT chat.object_thread('doc', repeat('x', 256), 1)$$, '22001',
+                 'an object''s type and id are at most 255 characters', 'object_thread: an object id of 256 characters');
 SELECT is((SELECT count(*) FROM chat.thread WHERE object_type IS NOT NULL), 0::bigint, 'no room was made');
 
 /* ---- room size: a safe default ------------------------------------------------------------ */

@@ -91,6 +91,12 @@ BEGIN
             USING ERRCODE = '22023',
                   COLUMN = CASE WHEN chat._is_blank(object_thread.object_type) THEN 'object_type' ELSE 'object_id' END;
     END IF;
+    /* keys, not texts: short enough for the unique index that finds the room */
+    IF char_length(object_thread.object_type) > 255 OR char_length(object_thread.object_id) > 255 THEN
+        RAISE EXCEPTION 'an object''s type and id are at most 255 characters'
+            USING ERRCODE = '22001',
+                  COLUMN = CASE WHEN char_length(object_thread.object_type) > 255 THEN 'object_type' ELSE 'object_id' END;
+    END IF;
     PERFORM chat._not_null(creator, 'creator');
     PERFORM chat._not_null(object_thread.kind, 'kind');
     IF object_thread.kind NOT IN ('group', 'channel') THEN
