@@ -360,8 +360,6 @@ DECLARE
     tid bigint;
     mid bigint;
     alone boolean;
-    cap bigint;
-    n bigint;
 BEGIN
     PERFORM chat._act(sender);
     PERFORM chat._not_null(sender, 'sender');
@@ -383,15 +381,7 @@ BEGIN
     IF attachments IS NOT NULL THEN
         PERFORM chat._check_attachments(attachments);
     END IF;
-    /* the room size limit, before the thread exists (as for groups) */
-    cap := (chat._setting_value('max_members') #>> '{}')::bigint;
-    n := (SELECT count(DISTINCT u) FROM unnest(recipients || sender) AS u);
-    IF cap IS NOT NULL AND n > cap THEN
-        RAISE EXCEPTION 'too many members for a new thread'
-            USING ERRCODE = '54000', COLUMN = 'recipients',
-                  DETAIL = format('It would have %s members; the limit is %s.', n, cap),
-                  HINT = 'The limit is the setting "max_members".';
-    END IF;
+    PERFORM chat._check_new_size('private', recipients, sender, 'recipients');
 
     INSERT INTO chat.thread AS t (kind, subject, created_by)
     VALUES ('private', subject, sender)
@@ -826,6 +816,59 @@ BEGIN
                   HINT = format('Allowed reactions are %s (the setting "reactions").',
                                 (SELECT string_agg(format('"%s"', e), ', ') FROM jsonb_array_elements_text(allowed) e));
     END IF;
+END
+$$;
+
+/* ---- sql/src/internal/membership.sql ---- */
+
+CREATE FUNCTION chat._check_new_size(kind chat.thread_kind, members chat.user_id[], creator chat.user_id,
+                                     name text)
+    RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    cap bigint := (chat._setting_value('max_members') #>> '{}')::bigint;
+    n bigint;
+BEGIN
+    IF cap IS NULL THEN
+        RETURN;
+    END IF;
+    n := (SELECT count(DISTINCT u) FROM unnest(members || creator) AS u);
+    IF n > cap THEN
+        RAISE EXCEPTION 'too many members for a new %', chat._kind_word(kind)
+            USING ERRCODE = '54000', COLUMN = name,
+                  DETAIL = format('It would have %s members; the limit is %s.', n, cap),
+                  HINT = 'The limit is the setting "max_members".';
+    END IF;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._check_new_size(chat.thread_kind,chat.user_id[],chat.user_id,text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION chat._create_room(kind chat.thread_kind, creator chat.user_id, title text,
+                                  members chat.user_id[], is_public boolean, extra jsonb,
+                                  object_type text DEFAULT NULL, object_id text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t chat.thread;
+BEGIN
+    PERFORM chat._check_new_size(kind, members, creator, 'members');
+    INSERT INTO chat.thread AS th (kind, subject, created_by, is_public, object_type, object_id)
+    VALUES (kind, title, creator, coalesce(is_public, false), object_type, object_id)
+    RETURNING th.* INTO t;
+    PERFORM chat._fill_extra('thread', t.id, NULL, NULL, extra);
+    PERFORM chat._insert_members(t, ARRAY[creator], 'owner');
+    t := chat._lock_thread(t.id);
+    PERFORM chat._insert_members(t, array_remove(members, creator), 'member');
+    PERFORM chat._system_message(t.id, creator,
+                                 format('%s created the %s', chat._label(creator), chat._kind_word(kind)));
+    PERFORM chat._emit('thread_created', t.id, NULL, creator,
+                       jsonb_build_object('kind', kind,
+                                          'member_count', (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id)));
+    RETURN t.id;
 END
 $$;
 

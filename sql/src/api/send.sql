@@ -19,8 +19,6 @@ DECLARE
     tid bigint;
     mid bigint;
     alone boolean;
-    cap bigint;
-    n bigint;
 BEGIN
     PERFORM chat._act(sender);
     PERFORM chat._not_null(sender, 'sender');
@@ -42,15 +40,7 @@ BEGIN
     IF attachments IS NOT NULL THEN
         PERFORM chat._check_attachments(attachments);
     END IF;
-    /* the room size limit, before the thread exists (as for groups) */
-    cap := (chat._setting_value('max_members') #>> '{}')::bigint;
-    n := (SELECT count(DISTINCT u) FROM unnest(recipients || sender) AS u);
-    IF cap IS NOT NULL AND n > cap THEN
-        RAISE EXCEPTION 'too many members for a new thread'
-            USING ERRCODE = '54000', COLUMN = 'recipients',
-                  DETAIL = format('It would have %s members; the limit is %s.', n, cap),
-                  HINT = 'The limit is the setting "max_members".';
-    END IF;
+    PERFORM chat._check_new_size('private', recipients, sender, 'recipients');
 
     INSERT INTO chat.thread AS t (kind, subject, created_by)
     VALUES ('private', subject, sender)

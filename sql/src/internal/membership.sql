@@ -149,6 +149,34 @@ CREATE FUNCTION chat._kind_word(kind chat.thread_kind) RETURNS text
     SELECT CASE kind WHEN 'group' THEN 'group' WHEN 'channel' THEN 'channel' ELSE 'thread' END
 $$;
 
+/*
+ * 54000 when a new thread of this kind, with these members and its creator,
+ * would pass max_members: checked before the thread exists.  "name" is the
+ * argument that lists the members.
+ */
+CREATE FUNCTION chat._check_new_size(kind chat.thread_kind, members chat.user_id[], creator chat.user_id,
+                                     name text)
+    RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    cap bigint := (chat._setting_value('max_members') #>> '{}')::bigint;
+    n bigint;
+BEGIN
+    IF cap IS NULL THEN
+        RETURN;
+    END IF;
+    n := (SELECT count(DISTINCT u) FROM unnest(members || creator) AS u);
+    IF n > cap THEN
+        RAISE EXCEPTION 'too many members for a new %', chat._kind_word(kind)
+            USING ERRCODE = '54000', COLUMN = name,
+                  DETAIL = format('It would have %s members; the limit is %s.', n, cap),
+                  HINT = 'The limit is the setting "max_members".';
+    END IF;
+END
+$$;
+
 /* A group or channel with its creator as owner and a "created" message. */
 CREATE FUNCTION chat._create_room(kind chat.thread_kind, creator chat.user_id, title text,
                                   members chat.user_id[], is_public boolean, extra jsonb,
@@ -159,15 +187,8 @@ CREATE FUNCTION chat._create_room(kind chat.thread_kind, creator chat.user_id, t
     AS $$
 DECLARE
     t chat.thread;
-    cap bigint := (chat._setting_value('max_members') #>> '{}')::bigint;
-    n bigint := (SELECT count(DISTINCT u) FROM unnest(members || creator) AS u);
 BEGIN
-    IF cap IS NOT NULL AND n > cap THEN
-        RAISE EXCEPTION 'too many members for a new %', chat._kind_word(kind)
-            USING ERRCODE = '54000',
-                  DETAIL = format('It would have %s members; the limit is %s.', n, cap),
-                  HINT = 'The limit is the setting "max_members".';
-    END IF;
+    PERFORM chat._check_new_size(kind, members, creator, 'members');
     INSERT INTO chat.thread AS th (kind, subject, created_by, is_public, object_type, object_id)
     VALUES (kind, title, creator, coalesce(is_public, false), object_type, object_id)
     RETURNING th.* INTO t;
