@@ -15,9 +15,23 @@
  * - object_thread refuses object keys over 255 characters (22001).
  * - Error messages show at most 256 characters of a refused value
  *   (chat._shown).
+ * - No foreign keys between chat's own tables: pg_restore -j loaded
+ *   messages, members, reactions, attachments and edits before their parents
+ *   were committed, and lost them.  Deletes cascade through the triggers
+ *   thread_delete and message_delete (and TRUNCATE through thread_truncate,
+ *   message_truncate); a message restored with its own id is kept even when
+ *   its thread is not committed yet; reactions hold their message FOR KEY
+ *   SHARE as the key did.
  */
 
 \echo Use "ALTER EXTENSION chat UPDATE TO '0.8'" to load this file. \quit
+
+ALTER TABLE chat.member DROP CONSTRAINT member_thread_id_fkey;
+ALTER TABLE chat.message DROP CONSTRAINT message_thread_id_fkey;
+ALTER TABLE chat.message DROP CONSTRAINT message_parent_fkey;
+ALTER TABLE chat.message_edit DROP CONSTRAINT message_edit_thread_id_message_id_fkey;
+ALTER TABLE chat.reaction DROP CONSTRAINT reaction_thread_id_message_id_fkey;
+ALTER TABLE chat.attachment DROP CONSTRAINT attachment_thread_id_message_id_fkey;
 
 /* ---- sql/src/api/models.sql ---- */
 
@@ -819,6 +833,29 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION chat._reactable(message bigint, who chat.user_id) RETURNS chat.message
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m chat.message;
+BEGIN
+    PERFORM chat._not_null(message, 'message_id');
+    PERFORM chat._not_null(who, 'user');
+    m := chat._message_row(message);
+    PERFORM chat._member_row(m.thread_id, who);
+    /* held as a foreign key would hold it: the message stays until the reaction is in */
+    PERFORM FROM chat.message mg WHERE mg.thread_id = m.thread_id AND mg.id = m.id FOR KEY SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'message % does not exist', message USING ERRCODE = '42704';
+    END IF;
+    IF m.deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot react to deleted message %', message USING ERRCODE = '55000';
+    END IF;
+    RETURN m;
+END
+$$;
+
 /* ---- sql/src/internal/membership.sql ---- */
 
 CREATE FUNCTION chat._check_new_size(kind chat.thread_kind, members chat.user_id[], creator chat.user_id,
@@ -1030,4 +1067,74 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION chat._message_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+BEGIN
+    DELETE FROM chat.message_edit e USING removed o
+     WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
+    DELETE FROM chat.reaction r USING removed o
+     WHERE r.thread_id = o.thread_id AND r.message_id = o.id;
+    DELETE FROM chat.attachment a USING removed o
+     WHERE a.thread_id = o.thread_id AND a.message_id = o.id;
+    UPDATE chat.message m SET parent_id = NULL
+      FROM removed o
+     WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
+    FOR tid IN SELECT DISTINCT o.thread_id FROM removed o
+                JOIN chat.thread t ON t.id = o.thread_id ORDER BY 1
+    LOOP
+        PERFORM chat._recount(tid);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
 
+CREATE FUNCTION chat._thread_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    DELETE FROM chat.message m USING removed o WHERE m.thread_id = o.id;
+    DELETE FROM chat.member mb USING removed o WHERE mb.thread_id = o.id;
+    RETURN NULL;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._thread_delete() FROM PUBLIC;
+
+CREATE FUNCTION chat._truncate_dependents() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    dependent regclass;
+    nonempty boolean;
+BEGIN
+    FOREACH dependent IN ARRAY CASE TG_TABLE_NAME
+        WHEN 'thread' THEN ARRAY['chat.member', 'chat.message']::regclass[]
+        ELSE ARRAY['chat.message_edit', 'chat.reaction', 'chat.attachment']::regclass[] END
+    LOOP
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s)', dependent) INTO nonempty;
+        IF nonempty THEN
+            EXECUTE format('TRUNCATE %s', dependent);
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._truncate_dependents() FROM PUBLIC;
+
+
+
+CREATE TRIGGER message_truncate
+    AFTER TRUNCATE ON chat.message
+    FOR EACH STATEMENT EXECUTE FUNCTION chat._truncate_dependents();
+CREATE TRIGGER thread_delete
+    AFTER DELETE ON chat.thread
+    REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION chat._thread_delete();
+CREATE TRIGGER thread_truncate
+    AFTER TRUNCATE ON chat.thread
+    FOR EACH STATEMENT EXECUTE FUNCTION chat._truncate_dependents();

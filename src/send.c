@@ -29,8 +29,9 @@ static const char *insert_sql =
 "INSERT INTO chat.message (thread_id, sender_id, content, parent_id)"
 " VALUES ($1, $2, $3, $4) RETURNING id";
 
+/* held FOR KEY SHARE, as a foreign key would: the parent stays until the reply is in */
 static const char *parent_sql =
-"SELECT thread_id FROM chat.message WHERE id OPERATOR(pg_catalog.=) $1";
+"SELECT thread_id FROM chat.message WHERE id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE";
 
 static const char *extra_sql =
 "SELECT chat._fill_extra('message', $1, $2, NULL, $3)";
@@ -211,7 +212,7 @@ check_parent(int64 parent_id, int64 thread_id)
 	Datum		args[1] = {Int64GetDatum(parent_id)};
 	bool		isnull;
 
-	if (SPI_execute_plan(parent_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(parent_plan, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "chat: cannot look up message %lld", (long long) parent_id);
 	if (SPI_processed == 0)
 		ereport(ERROR,

@@ -17,8 +17,8 @@
  *
  * The same statements check the sender: a text message needs a member, and
  * from chat 0.3 on one with the permission "post" (read from the member row
- * the trigger updates anyway).  A row that arrives with an id its thread has
- * already counted is one restored by pg_dump and is left as it is.
+ * the trigger updates anyway).  A row that arrives with an id of its own is
+ * one restored by pg_dump and is left as it is (is_restored_row).
  */
 #include "postgres.h"
 
@@ -247,9 +247,12 @@ is_system_message(const NewMessage *msg)
 }
 
 /*
- * A row that brings an id its thread has already counted is one restored by
- * pg_dump (the thread row, restored first, counts it): it is kept as it is.
- * Every other row gets a new id.
+ * A row that brings its own id is one restored by pg_dump (chat's functions
+ * never give one: the id is drawn here) when its thread has counted that id
+ * already, or when its thread is not visible: pg_restore -j loads chat.thread
+ * and chat.message in parallel transactions, so a message may arrive before
+ * its thread's row is committed.  Either way it is kept as it is; the thread
+ * and member rows restored beside it count it.  Every other row gets a new id.
  */
 static bool
 is_restored_row(const NewMessage *msg)
@@ -266,7 +269,7 @@ is_restored_row(const NewMessage *msg)
 	if (SPI_execute_plan(counted_plan, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "chat: cannot read thread %lld", (long long) msg->thread_id);
 	if (SPI_processed != 1)
-		return false;
+		return true;			/* its thread is being restored beside it */
 	counted = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return !isnull && DatumGetBool(counted);
 }

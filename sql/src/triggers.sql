@@ -12,7 +12,7 @@ CREATE TRIGGER setting_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON chat.setting
     FOR EACH STATEMENT EXECUTE FUNCTION chat._setting_changed();
 
-/* messages: id, counters and read state on insert; history on edit; recount on delete */
+/* messages: id, counters and read state on insert; history on edit; on delete their dependents go and the thread is recounted */
 CREATE TRIGGER message_insert
     BEFORE INSERT ON chat.message
     FOR EACH ROW EXECUTE FUNCTION chat._message_insert();
@@ -30,6 +30,20 @@ CREATE TRIGGER message_delete
     AFTER DELETE ON chat.message
     REFERENCING OLD TABLE AS removed
     FOR EACH STATEMENT EXECUTE FUNCTION chat._message_delete();
+
+CREATE TRIGGER message_truncate
+    AFTER TRUNCATE ON chat.message
+    FOR EACH STATEMENT EXECUTE FUNCTION chat._truncate_dependents();
+
+/* threads: their members and messages go with them (there are no foreign keys) */
+CREATE TRIGGER thread_delete
+    AFTER DELETE ON chat.thread
+    REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION chat._thread_delete();
+
+CREATE TRIGGER thread_truncate
+    AFTER TRUNCATE ON chat.thread
+    FOR EACH STATEMENT EXECUTE FUNCTION chat._truncate_dependents();
 
 /* members: default permissions, member_count, the thread's position for newcomers */
 CREATE TRIGGER member_defaults

@@ -8,7 +8,7 @@ CREATE EXTENSION chat;
 -- chat stays off the path, so types print schema-qualified (chat.user_id)
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(212);
+SELECT plan(210);
 
 /* ---- schema, domain, tables, sequences ---------------------------------- */
 
@@ -109,26 +109,21 @@ SELECT is_empty($$
              WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[0]) <> 'thread_id'
 $$, 'every unique key of member, message, message_edit begins with thread_id');
 
-SELECT fk_ok('chat', 'member', 'thread_id', 'chat', 'thread', 'id',
-             'chat.member.thread_id references chat.thread');
-SELECT fk_ok('chat', 'message', 'thread_id', 'chat', 'thread', 'id',
-             'chat.message.thread_id references chat.thread');
-SELECT fk_ok('chat', 'message', ARRAY['thread_id', 'parent_id'], 'chat', 'message', ARRAY['thread_id', 'id'],
-             'chat.message (thread_id, parent_id) references chat.message (thread_id, id)');
-SELECT fk_ok('chat', 'message_edit', ARRAY['thread_id', 'message_id'], 'chat', 'message', ARRAY['thread_id', 'id'],
-             'chat.message_edit (thread_id, message_id) references chat.message (thread_id, id)');
+-- chat's own tables have no foreign keys between them (pg_restore -j loads
+-- them in parallel); the one key left points at the script's seed rows
+SELECT is((SELECT array_agg(c.conrelid::regclass::text || '->' || c.confrelid::regclass::text ORDER BY 1)
+             FROM pg_constraint c
+            WHERE c.contype = 'f' AND c.connamespace = 'chat'::regnamespace),
+          ARRAY['chat.setting->chat.setting_default'],
+          'the only foreign key of chat''s tables is chat.setting.key -> chat.setting_default');
 SELECT fk_ok('chat', 'setting', 'key', 'chat', 'setting_default', 'key',
              'chat.setting.key references chat.setting_default');
 
--- deleting a thread takes its members and messages with it
-SELECT is((SELECT confdeltype FROM pg_constraint
-            WHERE conrelid = 'chat.member'::regclass AND contype = 'f'
-              AND confrelid = 'chat.thread'::regclass), 'c',
-          'chat.member -> chat.thread is ON DELETE CASCADE');
-SELECT is((SELECT confdeltype FROM pg_constraint
-            WHERE conrelid = 'chat.message'::regclass AND contype = 'f'
-              AND confrelid = 'chat.thread'::regclass), 'c',
-          'chat.message -> chat.thread is ON DELETE CASCADE');
+-- deleting a thread takes its members and messages with it, by trigger
+SELECT has_trigger('chat', 'thread', 'thread_delete', 'chat.thread has the trigger thread_delete');
+SELECT has_trigger('chat', 'thread', 'thread_truncate', 'chat.thread has the trigger thread_truncate');
+SELECT has_trigger('chat', 'message', 'message_delete', 'chat.message has the trigger message_delete');
+SELECT has_trigger('chat', 'message', 'message_truncate', 'chat.message has the trigger message_truncate');
 
 /* ---- kinds and roles (enums) and CHECK constraints, exercised ------------- */
 
@@ -162,8 +157,6 @@ SELECT throws_ok($$UPDATE chat.message SET parent_id = (SELECT min(id) FROM chat
                                            forwarded_from = 1
                     WHERE thread_id = -3 AND id = (SELECT max(id) FROM chat.message WHERE thread_id = -3)$$,
                  '23514', NULL, 'a forwarded message cannot also be a reply (CHECK)');
-SELECT throws_ok($$UPDATE chat.message SET parent_id = 424242 WHERE thread_id = -3$$, '23503', NULL,
-                 'a parent outside the thread violates the foreign key');
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'counters exact after the direct writes');
 
 /* ---- indexes the API's queries rely on ---------------------------------- */

@@ -24,6 +24,11 @@ BEGIN
     PERFORM chat._not_null(who, 'user');
     m := chat._message_row(message);
     PERFORM chat._member_row(m.thread_id, who);
+    /* held as a foreign key would hold it: the message stays until the reaction is in */
+    PERFORM FROM chat.message mg WHERE mg.thread_id = m.thread_id AND mg.id = m.id FOR KEY SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'message % does not exist', message USING ERRCODE = '42704';
+    END IF;
     IF m.deleted_at IS NOT NULL THEN
         RAISE EXCEPTION 'cannot react to deleted message %', message USING ERRCODE = '55000';
     END IF;

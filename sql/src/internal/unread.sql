@@ -79,6 +79,12 @@ BEGIN
 END
 $$;
 
+/*
+ * Deleted messages take their history, reactions and attachments with them;
+ * replies to them keep their place without a parent.  Then each thread that
+ * is left is recounted.  (Hard deletes only: a thread's deletion, a user
+ * deleted from a bound users table with on_delete cascade.)
+ */
 CREATE FUNCTION chat._message_delete() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -86,10 +92,58 @@ CREATE FUNCTION chat._message_delete() RETURNS trigger
 DECLARE
     tid bigint;
 BEGIN
+    DELETE FROM chat.message_edit e USING removed o
+     WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
+    DELETE FROM chat.reaction r USING removed o
+     WHERE r.thread_id = o.thread_id AND r.message_id = o.id;
+    DELETE FROM chat.attachment a USING removed o
+     WHERE a.thread_id = o.thread_id AND a.message_id = o.id;
+    UPDATE chat.message m SET parent_id = NULL
+      FROM removed o
+     WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
     FOR tid IN SELECT DISTINCT o.thread_id FROM removed o
                 JOIN chat.thread t ON t.id = o.thread_id ORDER BY 1
     LOOP
         PERFORM chat._recount(tid);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+/* A deleted thread takes its messages (and theirs) and its members with it. */
+CREATE FUNCTION chat._thread_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    DELETE FROM chat.message m USING removed o WHERE m.thread_id = o.id;
+    DELETE FROM chat.member mb USING removed o WHERE mb.thread_id = o.id;
+    RETURN NULL;
+END
+$$;
+
+/*
+ * TRUNCATE of chat.thread or chat.message empties the tables that hang on it.
+ * Those the same statement truncated are empty already and left alone: a
+ * table a running TRUNCATE holds cannot be truncated again (Django's flush
+ * truncates every table in one statement).
+ */
+CREATE FUNCTION chat._truncate_dependents() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    dependent regclass;
+    nonempty boolean;
+BEGIN
+    FOREACH dependent IN ARRAY CASE TG_TABLE_NAME
+        WHEN 'thread' THEN ARRAY['chat.member', 'chat.message']::regclass[]
+        ELSE ARRAY['chat.message_edit', 'chat.reaction', 'chat.attachment']::regclass[] END
+    LOOP
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s)', dependent) INTO nonempty;
+        IF nonempty THEN
+            EXECUTE format('TRUNCATE %s', dependent);
+        END IF;
     END LOOP;
     RETURN NULL;
 END

@@ -9,8 +9,7 @@ CREATE TABLE chat.reaction (
     user_id    chat.user_id NOT NULL,
     reaction   text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    PRIMARY KEY (thread_id, message_id, user_id, reaction),
-    FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE
+    PRIMARY KEY (thread_id, message_id, user_id, reaction)
 );
 COMMENT ON TABLE chat.reaction IS 'One row per (message, user, reaction): chat.add_reaction, chat.toggle_reaction';
 COMMENT ON COLUMN chat.reaction.thread_id IS 'thread of the message reacted to';
@@ -31,8 +30,7 @@ CREATE TABLE chat.attachment (
     mime       text,
     size       bigint CHECK (size >= 0),
     meta       jsonb,
-    PRIMARY KEY (thread_id, message_id, position),
-    FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE
+    PRIMARY KEY (thread_id, message_id, position)
 );
 COMMENT ON TABLE chat.attachment IS
     'Files of a message, in order: the bytes live in the application''s storage under key';

@@ -3,6 +3,15 @@
  * schema/threads.sql: threads, members, messages and their edits
  *
  * Every per-thread key starts with thread_id.
+ *
+ * chat's own tables have no foreign keys between them.  pg_restore -j loads
+ * the data of an extension's tables in parallel transactions, in no order,
+ * after CREATE EXTENSION has made their constraints, so a key from member or
+ * message to thread refuses rows whose thread is not committed yet.  What the
+ * keys did is done by chat instead: every insert comes from a function that
+ * holds the parent row (the thread locked, the message locked FOR KEY SHARE,
+ * or written in the same transaction), and deletes cascade through the
+ * triggers thread_delete and message_delete (internal/unread.sql).
  * ======================================================================== */
 
 CREATE TABLE chat.thread (
@@ -65,7 +74,7 @@ COMMENT ON COLUMN chat.thread.direct_low IS 'Direct thread: the smaller of its t
 COMMENT ON COLUMN chat.thread.direct_high IS 'Direct thread: the larger of its two user ids';
 
 CREATE TABLE chat.member (
-    thread_id     bigint NOT NULL REFERENCES chat.thread (id) ON DELETE CASCADE,
+    thread_id     bigint NOT NULL,
     user_id       chat.user_id NOT NULL,
     role          chat.member_role NOT NULL DEFAULT 'member',
     joined_at     timestamptz NOT NULL DEFAULT now(),
@@ -128,7 +137,7 @@ COMMENT ON COLUMN chat.member.delivered_at IS
     'When mark_delivered or mark_read last moved the delivered pointer forward (NULL: never, or before 0.3)';
 
 CREATE TABLE chat.message (
-    thread_id      bigint NOT NULL REFERENCES chat.thread (id) ON DELETE CASCADE,
+    thread_id      bigint NOT NULL,
     id             bigint NOT NULL,
     sender_id      chat.user_id,
     kind           chat.message_kind NOT NULL DEFAULT 'text',
@@ -139,8 +148,6 @@ CREATE TABLE chat.message (
     parent_id      bigint,
     forwarded_from bigint,
     PRIMARY KEY (thread_id, id),
-    CONSTRAINT message_parent_fkey FOREIGN KEY (thread_id, parent_id)
-        REFERENCES chat.message (thread_id, id) ON DELETE SET NULL (parent_id),
     CONSTRAINT message_forward_not_reply CHECK (forwarded_from IS NULL OR parent_id IS NULL)
 );
 CREATE INDEX message_id_idx ON chat.message (id);
@@ -170,8 +177,7 @@ CREATE TABLE chat.message_edit (
     version     integer NOT NULL,
     content     text,
     replaced_at timestamptz NOT NULL,
-    PRIMARY KEY (thread_id, message_id, version),
-    FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE
+    PRIMARY KEY (thread_id, message_id, version)
 );
 COMMENT ON TABLE chat.message_edit IS 'Earlier versions of edited messages, written by trigger';
 COMMENT ON COLUMN chat.message_edit.thread_id IS 'thread of the edited message';
