@@ -31,7 +31,7 @@ BARE_THREADS=100000
 
 # the families, in the order they load and run; a VACUUM ANALYZE of
 # database bench separates the write families from the read families
-WRITES="p1 p2 p6"
+WRITES="p1 p2 p6 b"
 READS="p3 p5 s r"
 IDS="LIMIT"
 source "$BENCH/lib/cluster.sh"
