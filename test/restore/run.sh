@@ -164,9 +164,16 @@ restore() {
     if [[ $mode != create ]]; then createdb "$db" >"$log" 2>&1 || return 2; fi
     case $mode in
         custom)             pg_restore -d "$db" "$WORK/src.dump" >>"$log" 2>&1 || rc=$? ;;
-        custom-j4)          pg_restore -j 4 -d "$db" "$WORK/src.dump" >>"$log" 2>&1 || rc=$? ;;
+        custom-j4|directory-j4)
+            # as the README says: in two steps when the application's tables
+            # have foreign keys to chat's (swapped models must): pg_restore -j
+            # may otherwise add such a key (post-data) before chat's rows (data)
+            # are committed, since chat's tables are no items of their own
+            local src=$WORK/src.dump
+            [[ $mode == custom-j4 ]] || src=$WORK/src.dir
+            pg_restore -j 4 --section=pre-data --section=data -d "$db" "$src" >>"$log" 2>&1 || rc=$?
+            pg_restore -j 4 --section=post-data -d "$db" "$src" >>"$log" 2>&1 || rc=$? ;;
         directory)          pg_restore -d "$db" "$WORK/src.dir" >>"$log" 2>&1 || rc=$? ;;
-        directory-j4)       pg_restore -j 4 -d "$db" "$WORK/src.dir" >>"$log" 2>&1 || rc=$? ;;
         single-transaction) pg_restore --single-transaction -d "$db" "$WORK/src.dump" >>"$log" 2>&1 || rc=$? ;;
         plain)
             # psql goes on after an error, as pg_restore does; its errors are counted below
