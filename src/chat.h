@@ -63,6 +63,17 @@ typedef enum ChatEvent
 	CHAT_EVENT_REACTION_REMOVED,
 	CHAT_EVENT_THREAD_READ,
 	CHAT_EVENT_TYPING,
+	CHAT_EVENT_MEMBER_UPDATED,	/* from chat 0.9 on */
+	CHAT_EVENT_THREAD_RENAMED,
+	CHAT_EVENT_THREAD_DROPPED,
+	CHAT_EVENT_THREAD_DELIVERED,
+	CHAT_EVENT_THREAD_UNREAD,
+	CHAT_EVENT_THREAD_MUTED,
+	CHAT_EVENT_THREAD_UNMUTED,
+	CHAT_EVENT_THREAD_ARCHIVED,
+	CHAT_EVENT_THREAD_UNARCHIVED,
+	CHAT_EVENT_THREAD_DELETED,
+	CHAT_EVENT_THREAD_RESTORED,
 	CHAT_EVENT_COUNT
 } ChatEvent;
 
@@ -105,6 +116,6 @@ extern const char *chat_event_name(ChatEvent event);
 extern bool chat_event_wanted(ChatEvent event);
 extern void chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 					  Datum user_id, bool user_null, Oid user_type,
-					  const char *fields);
+					  const char *fields, bool private, const char *recipients);
 
 #endif							/* CHAT_H */

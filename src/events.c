@@ -13,6 +13,8 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
+#include "commands/sequence.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -40,9 +42,20 @@ event_model(ChatEvent event)
 			return CHAT_MODEL_MESSAGE;
 		case CHAT_EVENT_THREAD_CREATED:
 		case CHAT_EVENT_THREAD_READ:
+		case CHAT_EVENT_THREAD_RENAMED:
+		case CHAT_EVENT_THREAD_DROPPED:
+		case CHAT_EVENT_THREAD_DELIVERED:
+		case CHAT_EVENT_THREAD_UNREAD:
+		case CHAT_EVENT_THREAD_MUTED:
+		case CHAT_EVENT_THREAD_UNMUTED:
+		case CHAT_EVENT_THREAD_ARCHIVED:
+		case CHAT_EVENT_THREAD_UNARCHIVED:
+		case CHAT_EVENT_THREAD_DELETED:
+		case CHAT_EVENT_THREAD_RESTORED:
 			return CHAT_MODEL_THREAD;
 		case CHAT_EVENT_MEMBER_ADDED:
 		case CHAT_EVENT_MEMBER_REMOVED:
+		case CHAT_EVENT_MEMBER_UPDATED:
 			return CHAT_MODEL_MEMBER;
 		case CHAT_EVENT_REACTION_ADDED:
 		case CHAT_EVENT_REACTION_REMOVED:
@@ -214,49 +227,102 @@ render_payload(const ChatRegistry *reg, ChatEvent event, Jsonb *payload)
 }
 
 /*
- * Queue the NOTIFY of an event: its payload, or chat's own description when
- * a renderer's payload is over NOTIFY's limit; nothing when both are.
+ * Queue the NOTIFY of an event: its payload when notify_full_payload is on
+ * (or chat's own description when a renderer's payload is over NOTIFY's
+ * limit; nothing when both are), else the doorbell {"seq": n}.  Catalogs
+ * older than 0.9 have no seq and no notify_full_payload: the payload, as
+ * they documented.
  */
 static void
-notify_event(Jsonb *payload, const char *description)
+notify_event(Jsonb *payload, const char *description, int64 seq)
 {
-	const char *text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
+	const char *text;
 
-	if (strlen(text) >= CHAT_NOTIFY_MAX)
-		text = description;
+	if (seq > 0 && !setting_bool("notify_full_payload", true))
+		text = psprintf("{\"seq\": " INT64_FORMAT "}", seq);
+	else
+	{
+		text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
+		if (strlen(text) >= CHAT_NOTIFY_MAX)
+			text = description;
+	}
 	if (strlen(text) < CHAT_NOTIFY_MAX)
 		Async_Notify(setting_string("notify_channel", "chat"), text);
 }
 
-/* Will an event of this kind be seen by anyone (a hook or NOTIFY)? */
+/* Is chat.event kept (the setting events, in a catalog of 0.9 on)? */
+static bool
+events_kept(void)
+{
+	return setting_bool("events", false) && OidIsValid(chat_relid("event"));
+}
+
+/* Keep the event in chat.event, in the operation's transaction. */
+static void
+keep_event(ChatEvent event, int64 thread_id, int64 seq, Jsonb *payload,
+		   bool private, const char *recipients)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[6] = {INT8OID, INT8OID, TEXTOID, BOOLOID, TEXTOID, JSONBOID};
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', recipients ? ' ' : 'n', ' '};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "chat: SPI_connect failed");
+	if (plan == NULL)
+		plan = chat_keep_plan("INSERT INTO chat.event (thread_id, seq, event, private, recipients, payload)"
+							  " VALUES ($1, $2, $3, $4, $5::chat.user_id[], $6)", 6, types);
+	args[0] = Int64GetDatum(thread_id);
+	args[1] = Int64GetDatum(seq);
+	args[2] = CStringGetTextDatum(chat_event_name(event));
+	args[3] = BoolGetDatum(private);
+	args[4] = recipients ? CStringGetTextDatum(recipients) : (Datum) 0;
+	args[5] = JsonbPGetDatum(payload);
+	if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "chat: cannot keep event %s", chat_event_name(event));
+	SPI_finish();
+}
+
+/* Will an event of this kind be seen by anyone (chat.event, a hook or NOTIFY)? */
 bool
 chat_event_wanted(ChatEvent event)
 {
-	return chat_registry()->hooks[event].count > 0 || setting_bool("notify", false);
+	return chat_registry()->hooks[event].count > 0 || setting_bool("notify", false) || events_kept();
 }
 
 /*
- * Describe an event, run its hooks and queue its NOTIFY.  "fields" is more
- * JSON members ("\"reply\": true"), or NULL.  A hook that raises an error
- * aborts the operation that caused the event: that is how a hook vetoes.
+ * Describe an event, keep it, run its hooks and queue its NOTIFY.  "fields"
+ * is more JSON members ("\"reply\": true"), or NULL.  Its receivers are the
+ * thread's members and "recipients" (an array of user ids as text, or NULL),
+ * or with "private" only the recipients.  A hook that raises an error aborts
+ * the operation that caused the event: that is how a hook vetoes.
  */
 void
 chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
-		  Datum user_id, bool user_null, Oid user_type, const char *fields)
+		  Datum user_id, bool user_null, Oid user_type, const char *fields,
+		  bool private, const char *recipients)
 {
 	const ChatRegistry *reg = chat_registry();
 	const ChatHookList *hooks = &reg->hooks[event];
 	bool		notify = setting_bool("notify", false);
+	bool		keep = events_kept();
+	Oid			seq_relid;
+	int64		seq = 0;
 	StringInfoData buf;
 	Jsonb	   *payload;
 	int			i;
 
-	if (hooks->count == 0 && !notify)
+	if (hooks->count == 0 && !notify && !keep)
 		return;
 
+	seq_relid = chat_relid("event_seq");
+	if (OidIsValid(seq_relid))
+		seq = nextval_internal(seq_relid, false);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"event\": \"%s\", \"thread_id\": " INT64_FORMAT,
 					 chat_event_name(event), thread_id);
+	if (seq > 0)
+		appendStringInfo(&buf, ", \"seq\": " INT64_FORMAT, seq);
 	if (message_id != 0)
 		appendStringInfo(&buf, ", \"message_id\": " INT64_FORMAT, message_id);
 	if (!user_null)
@@ -267,6 +333,8 @@ chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 	payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 	payload = render_payload(reg, event, payload);
 
+	if (keep && seq > 0)
+		keep_event(event, thread_id, seq, payload, private, recipients);
 	for (i = 0; i < hooks->count; i++)
 	{
 		bool		isnull;
@@ -274,13 +342,14 @@ chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 		(void) call_function(hooks->functions[i], JsonbPGetDatum(payload), &isnull);
 	}
 	if (notify)
-		notify_event(payload, buf.data);
+		notify_event(payload, buf.data, seq);
 }
 
 /*
  * chat._emit(event text, thread_id bigint, message_id bigint,
- *			  user_id chat.user_id, fields jsonb) returns void:
- * the SQL functions' way to publish an event.
+ *			  user_id chat.user_id, fields jsonb, recipients chat.user_id[],
+ *			  private boolean) returns void:
+ * the SQL functions' way to publish an event (before 0.9 without the last two).
  */
 PG_FUNCTION_INFO_V1(chat_emit_sql);
 Datum
@@ -289,6 +358,8 @@ chat_emit_sql(PG_FUNCTION_ARGS)
 	char	   *name;
 	int			event;
 	char	   *fields = NULL;
+	char	   *recipients = NULL;
+	bool		private = false;
 	Oid			user_type;
 
 	chat_require_internal("chat._emit");
@@ -313,11 +384,23 @@ chat_emit_sql(PG_FUNCTION_ARGS)
 		fields = pnstrdup(text + 1, len - 2);
 	}
 
+	/* from chat 0.9 on: recipients chat.user_id[], private boolean */
+	if (PG_NARGS() >= 6 && !PG_ARGISNULL(5))
+	{
+		Oid			typoutput;
+		bool		typisvarlena;
+
+		getTypeOutputInfo(get_fn_expr_argtype(fcinfo->flinfo, 5), &typoutput, &typisvarlena);
+		recipients = OidOutputFunctionCall(typoutput, PG_GETARG_DATUM(5));
+	}
+	if (PG_NARGS() >= 7 && !PG_ARGISNULL(6))
+		private = PG_GETARG_BOOL(6);
+
 	user_type = get_fn_expr_argtype(fcinfo->flinfo, 3);
 	chat_emit((ChatEvent) event, PG_GETARG_INT64(1),
 			  PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2),
 			  PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3), PG_ARGISNULL(3),
-			  OidIsValid(user_type) ? user_type : TEXTOID, fields);
+			  OidIsValid(user_type) ? user_type : TEXTOID, fields, private, recipients);
 	PG_RETURN_VOID();
 }
 

@@ -28,7 +28,9 @@
 static const char *const event_names[CHAT_EVENT_COUNT] = {
 	"message_sent", "message_edited", "message_deleted", "thread_created",
 	"member_added", "member_removed", "reaction_added", "reaction_removed",
-	"thread_read", "typing"
+	"thread_read", "typing", "member_updated", "thread_renamed", "thread_dropped",
+	"thread_delivered", "thread_unread", "thread_muted", "thread_unmuted",
+	"thread_archived", "thread_unarchived", "thread_deleted", "thread_restored"
 };
 
 static const char *const model_names[CHAT_MODEL_COUNT] = {

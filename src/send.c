@@ -291,7 +291,7 @@ emit_reply_sent(FunctionCallInfo fcinfo, int64 thread_id, int64 message_id)
 		snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\", \"parent_id\": " INT64_FORMAT,
 				 PG_GETARG_INT64(3));
 	chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
-			  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), fields);
+			  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), fields, false, NULL);
 }
 
 /*

@@ -16,11 +16,16 @@ GRANT USAGE ON SCHEMA chat TO PUBLIC;
 
 GRANT SELECT ON chat.thread, chat.member, chat.message, chat.message_edit, chat.reaction,
     chat.attachment, chat.setting, chat.setting_default, chat.permission_default, chat.hook,
-    chat.model, chat.user_binding, chat.role_map,
+    chat.model, chat.user_binding, chat.role_map, chat.event_kind,
     chat.member_view, chat.message_view, chat.message_receipt, chat.settings, chat.public_thread
     TO PUBLIC;
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA chat FROM PUBLIC;
+
+-- api/changes.sql (chat.event itself is read through these only)
+GRANT EXECUTE ON FUNCTION chat.changes(chat.user_id, text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.feed(text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.prune_events() TO PUBLIC;
 
 -- api/settings.sql
 GRANT EXECUTE ON FUNCTION chat.get_setting(text) TO PUBLIC;

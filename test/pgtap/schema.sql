@@ -111,11 +111,12 @@ $$, 'every unique key of member, message, message_edit begins with thread_id');
 
 -- chat's own tables have no foreign keys between them (pg_restore -j loads
 -- them in parallel); the one key left points at the script's seed rows
-SELECT is((SELECT array_agg(c.conrelid::regclass::text || '->' || c.confrelid::regclass::text ORDER BY 1)
+SELECT is((SELECT array_agg(c.conrelid::regclass::text || '->' || c.confrelid::regclass::text
+                             ORDER BY c.conrelid::regclass::text)
              FROM pg_constraint c
             WHERE c.contype = 'f' AND c.connamespace = 'chat'::regnamespace),
-          ARRAY['chat.setting->chat.setting_default'],
-          'the only foreign key of chat''s tables is chat.setting.key -> chat.setting_default');
+          ARRAY['chat.hook->chat.event_kind', 'chat.setting->chat.setting_default'],
+          'the only foreign keys of chat''s tables point at the script''s seed rows (setting_default, event_kind)');
 SELECT fk_ok('chat', 'setting', 'key', 'chat', 'setting_default', 'key',
              'chat.setting.key references chat.setting_default');
 
@@ -281,9 +282,9 @@ SELECT ok((SELECT NOT extconfig @> ARRAY['chat.setting_default'::regclass]::oid[
 SELECT is_empty($$
     SELECT c.oid::regclass::text FROM pg_class c
      WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind = 'r'
-       AND c.relname NOT IN ('setting_default', 'permission_default')
+       AND c.relname NOT IN ('setting_default', 'permission_default', 'event_kind', 'event', 'event_pruned')
        AND NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'chat' AND c.oid = ANY (e.extconfig))
-$$, 'every table holding user rows is marked for pg_dump (the defaults tables belong to the extension)');
+$$, 'every table holding user rows is marked for pg_dump (the defaults tables belong to the extension; the event record is not dumped: after a restore clients reload)');
 SELECT is_empty($$
     SELECT c.oid::regclass::text FROM pg_class c
      WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind IN ('r', 'v', 'S')

@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(757);
+SELECT plan(773);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -205,7 +205,7 @@ SELECT p.proname::text AS fn, p.oid, p.prosecdef, p.proconfig, p.prosrc
 CREATE TEMP TABLE open_api (fn text PRIMARY KEY);
 INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name');
 
-SELECT is((SELECT count(*)::int FROM api), 58, 'schema chat has 58 public functions');
+SELECT is((SELECT count(*)::int FROM api), 61, 'schema chat has 61 public functions');
 SELECT is_empty($$SELECT fn FROM api WHERE NOT prosecdef AND fn NOT IN (SELECT fn FROM open_api)$$,
                 'every public function but the open ones is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM api WHERE prosecdef AND NOT 'search_path=pg_catalog, pg_temp' = ANY (proconfig)$$,
@@ -244,8 +244,14 @@ SELECT is_empty($$SELECT c.oid::regclass, x.priv FROM pg_class c,
                 'an end user may only read chat''s tables and views');
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
                    WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind IN ('r', 'p')
+                     AND c.relname NOT IN ('event', 'event_pruned', 'event_kind')
                      AND NOT (c.relrowsecurity AND has_table_privilege('regress_sec_mallory', c.oid, 'SELECT'))$$,
-                'every table is readable by all, under row-level security');
+                'every table but the event record is readable by all, under row-level security');
+SELECT ok(NOT has_table_privilege('regress_sec_mallory', 'chat.event', 'SELECT')
+          AND NOT has_table_privilege('regress_sec_mallory', 'chat.event_pruned', 'SELECT'),
+          'an end user cannot read chat.event: events reach a user through chat.changes, for that user only');
+SELECT ok(has_table_privilege('regress_sec_mallory', 'chat.event_kind', 'SELECT'),
+          'the list of events (chat.event_kind) is readable by all');
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
                    WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind = 'v' AND c.relname <> 'public_thread'
                      AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)$$,
@@ -402,6 +408,7 @@ SELECT pg_temp.as_other('mark_delivered', $$SELECT chat.mark_delivered(reader =>
 SELECT pg_temp.as_other(f, format($$SELECT chat.%s(%s, actor => 1)$$, f, :mg))
   FROM unnest('{delete_thread,restore_thread,archive_thread,unarchive_thread}'::text[]) f;
 SELECT pg_temp.as_other('edit_message', format($$SELECT chat.edit_message(%s, editor => 1, content => 'x')$$, :mgl));
+SELECT pg_temp.as_other('changes', $$SELECT chat.changes(viewer => 1)$$);
 SELECT pg_temp.as_other('delete_message', format($$SELECT chat.delete_message(%s, actor => 1)$$, :mgl));
 SELECT pg_temp.as_other('message_history', format($$SELECT * FROM chat.message_history(%s, viewer => 1)$$, :pm));
 SELECT pg_temp.as_other('typing', format($$SELECT chat.typing(%s, "user" => 1)$$, :mg));
@@ -490,6 +497,7 @@ SELECT pg_temp.nobody('remove_reaction', format($$SELECT chat.remove_reaction(%s
 SELECT pg_temp.nobody('toggle_reaction', format($$SELECT chat.toggle_reaction(%s, reaction => 'x')$$, :pm));
 SELECT pg_temp.nobody('reactions', format($$SELECT * FROM chat.reactions(%s)$$, :pm));
 SELECT pg_temp.nobody('forward_message', format($$SELECT chat.forward_message(%s, %s)$$, :pm, :g));
+SELECT pg_temp.nobody('changes', $$SELECT chat.changes()$$);
 
 -- what only server roles do, by Mallory and by nobody
 CREATE TEMP TABLE admin_call (fn text, sql text, what text);
@@ -504,7 +512,9 @@ INSERT INTO admin_call VALUES
     ('map_role', $$SELECT chat.map_role('regress_sec_mallory', 1)$$, 'map roles to users'),
     ('map_role', $$SELECT chat.map_role('regress_sec_web', 3)$$, 'map roles to users'),
     ('unmap_role', $$SELECT chat.unmap_role('regress_sec_mallory')$$, 'map roles to users'),
-    ('verify_unread', $$SELECT * FROM chat.verify_unread()$$, 'run chat.verify_unread()');
+    ('verify_unread', $$SELECT * FROM chat.verify_unread()$$, 'run chat.verify_unread()'),
+    ('feed', $$SELECT chat.feed()$$, 'read the feed'),
+    ('prune_events', $$SELECT chat.prune_events()$$, 'prune events');
 SELECT pg_temp.attack(fn, m, format('%s: %s, to %s', fn, CASE m WHEN 'admin' THEN 'Mallory' ELSE 'no identity' END, substr(sql, 8)),
                       sql, '42501', 'permission denied to ' || what)
   FROM admin_call, unnest('{admin,nobody}'::text[]) m;
@@ -558,13 +568,14 @@ SELECT pg_temp.gives(CASE mode WHEN 'open' THEN 'regress_sec_web' ELSE 'regress_
 CREATE TEMP TABLE visible (rel text, alice int, mallory int);
 INSERT INTO visible VALUES
     ('thread', 8, 2), ('public_thread', 1, 1), ('member', 16, 5), ('message', 17, 6), ('message_edit', 1, 0),
-    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 14, 14),
+    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 18, 18),
     ('permission_default', 12, 12), ('hook', 1, 1), ('model', 1, 1), ('user_binding', 1, 1),
     ('role_map', 1, 1), ('member_view', 16, 5), ('message_view', 17, 6), ('message_receipt', 6, 3),
-    ('settings', 14, 14);
+    ('settings', 18, 18), ('event_kind', 21, 21);
 SELECT set_eq($$SELECT rel FROM visible$$,
-              $$SELECT relname::text FROM pg_class WHERE relnamespace = 'chat'::regnamespace AND relkind IN ('r', 'p', 'v')$$,
-              'the counts cover every table and view of schema chat');
+              $$SELECT relname::text FROM pg_class WHERE relnamespace = 'chat'::regnamespace AND relkind IN ('r', 'p', 'v')
+                   AND relname NOT IN ('event', 'event_pruned')$$,
+              'the counts cover every table and view of schema chat (chat.event and chat.event_pruned are readable by none)');
 SELECT is(pg_temp.q(r, format('SELECT count(*) FROM chat.%I', v.rel)), n::text,
           format('%s sees %s rows of chat.%s', r, n, v.rel))
   FROM visible v, LATERAL (VALUES ('regress_sec_alice', v.alice), ('regress_sec_mallory', v.mallory)) x(r, n)

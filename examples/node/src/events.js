@@ -1,5 +1,7 @@
 'use strict';
-// chat's realtime events (NOTIFY on channel "chat") and ids inside JSON.
+// chat's realtime events and ids inside JSON.  NOTIFY on channel "chat" is only a doorbell
+// ({"seq": n}: any role may LISTEN, so it carries nothing private); the events themselves are read
+// with chat.feed(cursor), which only server roles may call and which says who receives each one.
 //
 // In columns node-postgres gives bigint ids as strings ("42"); inside jsonb (messages().reactions)
 // and in event payloads they are JSON numbers, which JSON.parse turns into doubles: exact up to
@@ -31,21 +33,37 @@ function reactionSummary(reactions) {
   return (reactions ?? []).map((r) => ({ ...r, users: r.users.map(jsonId) }));
 }
 
-// A dedicated connection that LISTENs (a pooled one would go back to the pool and stop hearing).
-// Events arrive after their transaction commits, never for one that rolled back. Whatever happens
-// while disconnected is lost: catch up with chat.messages(thread_id, viewer, after => last_id).
+// A dedicated connection that LISTENs (a pooled one would go back to the pool and stop hearing) and,
+// at each doorbell, reads what committed since its cursor with chat.feed: one query per doorbell, not
+// per event.  Events arrive after their transaction commits, never for one that rolled back, once
+// each.  onEvent gets each event (ids as strings) and the users who receive it.  The connection's role
+// must be a server role.  Events are read as JSON text, so parseEvent sees exact numbers.
 async function listen(config, onEvent, onError = () => {}) {
   const client = new Client(config);
   await client.connect();
-  client.on('notification', (msg) => {
-    try {
-      onEvent(parseEvent(msg.payload));
-    } catch (err) {
-      onError(err, msg.payload);
-    }
+  let cursor = (await client.query("SELECT chat.feed() ->> 'cursor' AS cursor")).rows[0].cursor;
+  let pulling = Promise.resolve();
+  const pull = async () => {
+    const { rows: [feed] } = await client.query(
+      `SELECT f ->> 'cursor' AS cursor, f ->> 'reload' AS reload,
+              ARRAY(SELECT (e -> 'event')::text FROM jsonb_array_elements(f -> 'events') e) AS events,
+              ARRAY(SELECT (e -> 'recipients')::text FROM jsonb_array_elements(f -> 'events') e) AS recipients
+         FROM chat.feed($1) f`, [cursor]);
+    cursor = feed.cursor;
+    if (feed.reload === 'true') onError(new Error('the feed says reload: too much was missed'), null);
+    feed.events.forEach((payload, i) => {
+      try {
+        onEvent(parseEvent(payload), JSON.parse(feed.recipients[i]).map(jsonId));
+      } catch (err) {
+        onError(err, payload);
+      }
+    });
+  };
+  client.on('notification', () => {
+    pulling = pulling.then(pull, pull).catch((err) => onError(err, null));
   });
   await client.query('LISTEN chat');
-  return client; // client.end() stops listening
+  return { end: async () => { await pulling.catch(() => {}); await client.end(); } };
 }
 
 module.exports = { jsonId, parseEvent, reactionSummary, listen };

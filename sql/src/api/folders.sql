@@ -18,6 +18,7 @@ BEGIN
       FROM chat.thread t
      WHERE t.id = delete_thread.thread_id
        AND mb.thread_id = t.id AND mb.user_id = actor;
+    PERFORM chat._emit('thread_deleted', delete_thread.thread_id, NULL, actor, NULL, ARRAY[actor], true);
 END
 $$;
 COMMENT ON FUNCTION chat.delete_thread(bigint, chat.user_id) IS
@@ -35,6 +36,7 @@ BEGIN
     PERFORM chat._member_row(restore_thread.thread_id, actor, true);
     UPDATE chat.member mb SET hidden_id = NULL
      WHERE mb.thread_id = restore_thread.thread_id AND mb.user_id = actor;
+    PERFORM chat._emit('thread_restored', restore_thread.thread_id, NULL, actor, NULL, ARRAY[actor], true);
 END
 $$;
 COMMENT ON FUNCTION chat.restore_thread(bigint, chat.user_id) IS 'Bring a deleted thread back to the actor''s inbox';
@@ -51,6 +53,7 @@ BEGIN
     PERFORM chat._member_row(archive_thread.thread_id, actor, true);
     UPDATE chat.member mb SET archived = true
      WHERE mb.thread_id = archive_thread.thread_id AND mb.user_id = actor;
+    PERFORM chat._emit('thread_archived', archive_thread.thread_id, NULL, actor, NULL, ARRAY[actor], true);
 END
 $$;
 COMMENT ON FUNCTION chat.archive_thread(bigint, chat.user_id) IS
@@ -68,6 +71,7 @@ BEGIN
     PERFORM chat._member_row(unarchive_thread.thread_id, actor, true);
     UPDATE chat.member mb SET archived = false
      WHERE mb.thread_id = unarchive_thread.thread_id AND mb.user_id = actor;
+    PERFORM chat._emit('thread_unarchived', unarchive_thread.thread_id, NULL, actor, NULL, ARRAY[actor], true);
 END
 $$;
 COMMENT ON FUNCTION chat.unarchive_thread(bigint, chat.user_id) IS 'Move an archived thread back to the actor''s inbox';

@@ -38,12 +38,13 @@ BEGIN
     added := chat._insert_members(t, users, r);
     PERFORM chat._within(t.id, chat._held(t.id, actor), added);
     IF cardinality(added) > 0 THEN
-        PERFORM chat._system_message(t.id, actor,
-            format('%s added %s', chat._label(actor),
-                   (SELECT string_agg(chat._label(x), ', ' ORDER BY x) FROM unnest(added) AS x)));
+        /* members before the message that announces them, as clients apply them */
         FOREACH u IN ARRAY added LOOP
             PERFORM chat._emit('member_added', t.id, NULL, u, jsonb_build_object('by', actor, 'role', r));
         END LOOP;
+        PERFORM chat._system_message(t.id, actor,
+            format('%s added %s', chat._label(actor),
+                   (SELECT string_agg(chat._label(x), ', ' ORDER BY x) FROM unnest(added) AS x)));
     END IF;
     RETURN cardinality(added);
 END
@@ -71,8 +72,9 @@ BEGIN
                   HINT = 'A member with the permission "add_members" can add you.';
     END IF;
     PERFORM chat._insert_members(t, ARRAY[join_thread."user"], 'member');
+    PERFORM chat._emit('member_added', t.id, NULL, join_thread."user",
+                       jsonb_build_object('by', join_thread."user", 'role', 'member'));
     PERFORM chat._system_message(t.id, join_thread."user", format('%s joined', chat._label(join_thread."user")));
-    PERFORM chat._emit('member_added', t.id, NULL, join_thread."user", jsonb_build_object('joined', true));
 END
 $$;
 COMMENT ON FUNCTION chat.join_thread(bigint, chat.user_id) IS

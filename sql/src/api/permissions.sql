@@ -47,6 +47,9 @@ BEGIN
       FROM chat.permission_default d
      WHERE mb.thread_id = t.id AND mb.user_id = member AND d.kind = t.kind AND d.role = r;
     PERFORM chat._within(t.id, held, ARRAY[member]);
+    PERFORM chat._emit('member_updated', t.id, NULL, member,
+                       (SELECT jsonb_build_object('by', actor, 'role', mb.role, 'permissions', mb.permissions)
+                          FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = member));
 END
 $$;
 COMMENT ON FUNCTION chat.set_role(bigint, chat.user_id, chat.user_id, text) IS

@@ -75,6 +75,7 @@ BEGIN
        SET read_id = pos.target, read_count = pos.read_count,
            seen_id = greatest(mb.seen_id, mb.read_id)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
+    PERFORM chat._emit('thread_unread', tid, pos.target, reader, NULL, ARRAY[reader], true);
     RETURN greatest(m.read_count - pos.read_count, 0);
 END
 $$;
@@ -107,12 +108,18 @@ BEGIN
           WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id
           ORDER BY t.id
           FOR SHARE OF t;
-        UPDATE chat.member mb
-           SET delivered_id = t.last_message_id, delivered_at = clock_timestamp()
-          FROM chat.thread t
-         WHERE mb.user_id = reader AND t.id = mb.thread_id
-           AND t.last_message_id > mb.delivered_id;
-        GET DIAGNOSTICS moved = ROW_COUNT;
+        moved := 0;
+        FOR tid, target IN
+            UPDATE chat.member mb
+               SET delivered_id = t.last_message_id, delivered_at = clock_timestamp()
+              FROM chat.thread t
+             WHERE mb.user_id = reader AND t.id = mb.thread_id
+               AND t.last_message_id > mb.delivered_id
+            RETURNING mb.thread_id, mb.delivered_id
+        LOOP
+            PERFORM chat._emit('thread_delivered', tid, target, reader);
+            moved := moved + 1;
+        END LOOP;
         RETURN moved;
     END IF;
 
@@ -126,6 +133,9 @@ BEGIN
        SET delivered_id = target, delivered_at = clock_timestamp()
      WHERE mb.thread_id = tid AND mb.user_id = reader AND mb.delivered_id < target;
     GET DIAGNOSTICS moved = ROW_COUNT;
+    IF moved > 0 THEN
+        PERFORM chat._emit('thread_delivered', tid, target, reader);
+    END IF;
     RETURN moved;
 END
 $$;

@@ -63,7 +63,7 @@ BEGIN
     PERFORM chat._fill_extra('thread', t.id, NULL, NULL, NULL);
     PERFORM chat._insert_members(t, ARRAY[lo, hi], 'member');
     PERFORM chat._emit('thread_created', t.id, NULL, user_a,
-                       jsonb_build_object('kind', 'direct', 'member_count', 2));
+                       jsonb_build_object('thread_kind', 'direct', 'member_count', 2));
     RETURN t.id;
 END
 $$;
@@ -155,6 +155,7 @@ BEGIN
     PERFORM chat._check_subject(title);
     PERFORM chat._require(chat._member_row(t.id, actor), 'edit_thread', 'rename');
     UPDATE chat.thread th SET subject = title WHERE th.id = t.id;
+    PERFORM chat._emit('thread_renamed', t.id, NULL, actor, jsonb_build_object('subject', title));
     PERFORM chat._system_message(t.id, actor,
         format('%s renamed the %s to "%s"', chat._label(actor), chat._kind_word(t.kind), title));
 END
@@ -174,6 +175,9 @@ BEGIN
     t := chat._lock_thread(drop_thread.thread_id);
     PERFORM chat._not_null(actor, 'actor');
     PERFORM chat._require(chat._member_row(t.id, actor), 'delete_thread', 'delete');
+    /* its members are gone with it: the event names them */
+    PERFORM chat._emit('thread_dropped', t.id, NULL, actor, NULL,
+                       ARRAY(SELECT mb.user_id FROM chat.member mb WHERE mb.thread_id = t.id ORDER BY 1), true);
     DELETE FROM chat.thread th WHERE th.id = t.id;
 END
 $$;
@@ -194,6 +198,8 @@ BEGIN
     PERFORM chat._member_row(mute.thread_id, mute."user", true);
     UPDATE chat.member mb SET muted = mute.muted
      WHERE mb.thread_id = mute.thread_id AND mb.user_id = mute."user";
+    PERFORM chat._emit(CASE WHEN mute.muted THEN 'thread_muted' ELSE 'thread_unmuted' END,
+                       mute.thread_id, NULL, mute."user", NULL, ARRAY[mute."user"], true);
 END
 $$;
 COMMENT ON FUNCTION chat.mute(bigint, chat.user_id, boolean) IS

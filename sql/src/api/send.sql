@@ -71,7 +71,7 @@ BEGIN
     PERFORM chat._fill_extra('message', tid, mid, NULL, extra);
 
     PERFORM chat._emit('thread_created', tid, NULL, sender,
-                       jsonb_build_object('kind', 'private',
+                       jsonb_build_object('thread_kind', 'private',
                                           'member_count', (SELECT t.member_count FROM chat.thread t WHERE t.id = tid)));
     PERFORM chat._emit('message_sent', tid, mid, sender,
                        jsonb_build_object('reply', false, 'kind', 'text'));

@@ -196,11 +196,12 @@ BEGIN
     PERFORM chat._insert_members(t, ARRAY[creator], 'owner');
     t := chat._lock_thread(t.id);
     PERFORM chat._insert_members(t, array_remove(members, creator), 'member');
+    /* the thread's creation before its first message, as clients apply them */
+    PERFORM chat._emit('thread_created', t.id, NULL, creator,
+                       jsonb_build_object('thread_kind', kind,
+                                          'member_count', (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id)));
     PERFORM chat._system_message(t.id, creator,
                                  format('%s created the %s', chat._label(creator), chat._kind_word(kind)));
-    PERFORM chat._emit('thread_created', t.id, NULL, creator,
-                       jsonb_build_object('kind', kind,
-                                          'member_count', (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id)));
     RETURN t.id;
 END
 $$;
@@ -229,7 +230,9 @@ CREATE FUNCTION chat._remove(t chat.thread, m chat.member, actor chat.user_id, c
 BEGIN
     PERFORM chat._system_message(t.id, actor, content);
     DELETE FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = m.user_id;
-    PERFORM chat._emit('member_removed', t.id, NULL, m.user_id, jsonb_build_object('by', actor));
+    /* the removed member is told too: it no longer receives the thread's events */
+    PERFORM chat._emit('member_removed', t.id, NULL, m.user_id, jsonb_build_object('by', actor),
+                       ARRAY[m.user_id]);
 END
 $$;
 

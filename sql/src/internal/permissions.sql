@@ -133,6 +133,9 @@ BEGIN
     UPDATE chat.member mb
        SET permissions = CASE WHEN add THEN array(SELECT DISTINCT p FROM unnest(mb.permissions || permission) AS p ORDER BY p)
                               ELSE array_remove(mb.permissions, permission) END
-     WHERE mb.thread_id = thread AND mb.user_id = member;
+     WHERE mb.thread_id = thread AND mb.user_id = member
+    RETURNING mb.* INTO m;
+    PERFORM chat._emit('member_updated', thread, NULL, member,
+                       jsonb_build_object('by', actor, 'role', m.role, 'permissions', m.permissions));
 END
 $$;

@@ -8,12 +8,64 @@
  * next call in every other.
  * ======================================================================== */
 
+/*
+ * Every event chat publishes, who receives it and the keys of its payload:
+ * the one list the hooks, chat.event, the README's event reference and the
+ * tests read.  Part of the extension, not dumped.
+ */
+CREATE TABLE chat.event_kind (
+    name        text PRIMARY KEY,
+    audience    text NOT NULL
+                CONSTRAINT event_kind_audience_check
+                CHECK (audience IN ('members', 'members and user', 'user', 'former members')),
+    keys        text[] NOT NULL,
+    hookable    boolean NOT NULL DEFAULT true,
+    description text NOT NULL
+);
+COMMENT ON TABLE chat.event_kind IS
+    'Every event chat publishes: who receives it and the keys of its payload (part of the extension, not dumped)';
+COMMENT ON COLUMN chat.event_kind.name IS 'the event''s name, the payload''s "event"';
+COMMENT ON COLUMN chat.event_kind.audience IS
+    'who receives it: members (of the thread, when it is read), members and user (the members and the member it removed), user (only the user it concerns: a per-user change), former members (the members the thread had: it is gone)';
+COMMENT ON COLUMN chat.event_kind.keys IS
+    'the payload''s keys besides event, seq, thread_id and user_name (present when a display-name function is bound); those marked ? only where they apply';
+COMMENT ON COLUMN chat.event_kind.hookable IS 'hooks may be registered for it (chat.add_hook)';
+COMMENT ON COLUMN chat.event_kind.description IS 'what happened';
+
+INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
+    ('thread_created', 'members', '{user_id,thread_kind,member_count}', true,
+     'a thread was created by user_id (before its first message)'),
+    ('message_sent', 'members', '{message_id,user_id,reply,kind,parent_id?,forwarded_from?}', true,
+     'user_id sent a message (kind text or system; reply false for the first message of new_message)'),
+    ('message_edited', 'members', '{message_id,user_id}', true, 'user_id edited a message'),
+    ('message_deleted', 'members', '{message_id,user_id}', true, 'user_id deleted a message (soft delete)'),
+    ('reaction_added', 'members', '{message_id,user_id,reaction}', true, 'user_id added a reaction'),
+    ('reaction_removed', 'members', '{message_id,user_id,reaction}', true, 'user_id removed a reaction'),
+    ('member_added', 'members', '{user_id,by,role}', true,
+     'user_id became a member, added by "by" (by = user_id when they joined)'),
+    ('member_removed', 'members and user', '{user_id,by}', true,
+     'user_id left or was removed by "by"; the removed user receives it too'),
+    ('member_updated', 'members', '{user_id,by,role,permissions}', true,
+     'user_id''s role or permissions were changed by "by" (set_role, grant, revoke)'),
+    ('thread_renamed', 'members', '{user_id,subject}', true, 'user_id changed the subject or title'),
+    ('thread_dropped', 'former members', '{user_id}', true,
+     'user_id deleted the thread for everyone (drop_thread): its rows are gone'),
+    ('thread_read', 'members', '{message_id,user_id,read}', true,
+     'user_id read up to message_id (read: how many messages that marked read)'),
+    ('thread_delivered', 'members', '{message_id,user_id}', true, 'messages up to message_id reached user_id''s device'),
+    ('thread_unread', 'user', '{message_id,user_id}', true,
+     'user_id marked the thread unread from message_id on'),
+    ('thread_muted', 'user', '{user_id}', true, 'user_id muted the thread'),
+    ('thread_unmuted', 'user', '{user_id}', true, 'user_id unmuted the thread'),
+    ('thread_archived', 'user', '{user_id}', true, 'user_id moved the thread to the archive'),
+    ('thread_unarchived', 'user', '{user_id}', true, 'user_id moved the thread out of the archive'),
+    ('thread_deleted', 'user', '{user_id}', true, 'user_id moved the thread to the deleted folder'),
+    ('thread_restored', 'user', '{user_id}', true, 'user_id restored the thread from the deleted folder'),
+    ('typing', 'members', '{user_id}', false,
+     'user_id is typing (not kept for chat.changes: it is only news while it happens)');
+
 CREATE TABLE chat.hook (
-    event    text NOT NULL
-             CONSTRAINT hook_event_check CHECK (event IN (
-                 'message_sent', 'message_edited', 'message_deleted', 'thread_created',
-                 'member_added', 'member_removed', 'reaction_added', 'reaction_removed',
-                 'thread_read')),
+    event    text NOT NULL REFERENCES chat.event_kind (name),
     function regprocedure NOT NULL,
     position integer NOT NULL,
     PRIMARY KEY (event, function),
@@ -22,7 +74,7 @@ CREATE TABLE chat.hook (
 COMMENT ON TABLE chat.hook IS
     'Functions fn(jsonb) run inside the transaction of every event, in position order (chat.add_hook)';
 COMMENT ON COLUMN chat.hook.event IS
-    'event the hook runs for: message_sent, message_edited, message_deleted, thread_created, member_added, member_removed, reaction_added, reaction_removed or thread_read';
+    'event the hook runs for: any hookable one of chat.event_kind';
 COMMENT ON COLUMN chat.hook.function IS
     'the hook fn(jsonb): called with the event''s payload inside the operation''s transaction, as the current role; an error aborts the operation; skipped once dropped';
 COMMENT ON COLUMN chat.hook.position IS

@@ -1,4 +1,8 @@
-"""chat's NOTIFY events reach a listener at commit, never from a rolled-back transaction."""
+"""chat's events reach a listener at commit, never from a rolled-back transaction.
+
+The NOTIFY payload is only a doorbell ({"seq": n}: any role may LISTEN); the listener reads the
+events with chat.feed(cursor), as a relay does (the app's role is a server role).
+"""
 import json
 import select
 import time
@@ -17,7 +21,10 @@ class EventTests(ChatTransactionTestCase):
         # A dedicated connection, in autocommit, as a listener process would hold.
         self.listener = psycopg2.connect(**connection.get_connection_params())
         self.listener.autocommit = True
-        self.listener.cursor().execute('LISTEN chat')
+        cur = self.listener.cursor()
+        cur.execute('LISTEN chat')
+        cur.execute("SELECT chat.feed() ->> 'cursor'")
+        self.cursor = cur.fetchone()[0]
         self.alice, self.bob = make_users('alice', 'bob')
 
     def tearDown(self):
@@ -28,9 +35,16 @@ class EventTests(ChatTransactionTestCase):
         while time.monotonic() < deadline:
             if select.select([self.listener], [], [], 0.1)[0]:
                 self.listener.poll()
-        received = [json.loads(n.payload) for n in self.listener.notifies]
+        rang = [json.loads(n.payload) for n in self.listener.notifies]
         self.listener.notifies.clear()
-        return received
+        if not rang:
+            return []
+        self.assertEqual(set(rang[0]), {'seq'})                # a doorbell, nothing private
+        cur = self.listener.cursor()
+        cur.execute('SELECT chat.feed(%s)', [self.cursor])
+        feed = cur.fetchone()[0]                                # jsonb: a dict
+        self.cursor = feed['cursor']
+        return [e['event'] for e in feed['events']]
 
     def test_a_reply_is_announced_after_commit(self):
         thread, _ = chat.new_thread(self.alice, [self.bob], 'Lunch', 'Pizza?')

@@ -1,0 +1,202 @@
+
+/* ========================================================================
+ * api/changes.sql: catch-up (changes), the relay's feed, pruning
+ *
+ * A cursor names a database and a snapshot: "<system id>.<database oid>.
+ * <pg_current_snapshot()>".  The events new to it are those whose
+ * transaction it did not see; the call's own snapshot is the next cursor.
+ * So every event reaches a client once whatever order transactions commit
+ * in, and a cursor of another database (a restore, another cluster) or
+ * older than what chat.prune_events removed says "reload".
+ *
+ * An event of a thread reaches its members as they are when it is read (a
+ * reply's cost does not grow with the room: nothing is written per member),
+ * and the users it names as recipients: a removed member gets its
+ * member_removed and nothing later of the thread, the former members of a
+ * dropped thread its thread_dropped, a user alone its per-user changes.
+ * ======================================================================== */
+
+/* The cursor of the current snapshot. */
+CREATE FUNCTION chat._cursor() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT format('%s.%s.%s', (SELECT c.system_identifier FROM pg_control_system() c),
+                  (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()),
+                  pg_current_snapshot())
+$$;
+
+/*
+ * The snapshot of a cursor, or NULL when it names another database; 22023
+ * when it is no cursor.
+ */
+CREATE FUNCTION chat._cursor_snapshot(cursor text) RETURNS pg_snapshot
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    part text[] := regexp_match(cursor, '^([0-9]+)\.([0-9]+)\.([0-9]+:[0-9]+:[0-9,]*)$');
+    snap pg_snapshot;
+BEGIN
+    IF part IS NULL THEN
+        RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
+            USING ERRCODE = '22023', COLUMN = 'since',
+                  HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+    END IF;
+    BEGIN
+        snap := part[3]::pg_snapshot;
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
+            USING ERRCODE = '22023', COLUMN = 'since',
+                  HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+    END;
+    IF part[1] <> (SELECT c.system_identifier::text FROM pg_control_system() c)
+       OR part[2] <> (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()) THEN
+        RETURN NULL;
+    END IF;
+    RETURN snap;
+END
+$$;
+
+/* 55000 when chat.event is not kept (the setting events is off). */
+CREATE FUNCTION chat._require_events() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF NOT chat._setting_value('events')::boolean THEN
+        RAISE EXCEPTION 'events are not kept'
+            USING ERRCODE = '55000',
+                  HINT = 'The setting "events" is off: chat.changes and chat.feed need it on.';
+    END IF;
+END
+$$;
+
+/* Must a client holding this snapshot reload (pruned events it has not seen)? */
+CREATE FUNCTION chat._cursor_expired(snap pg_snapshot) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT snap IS NULL
+        OR pg_snapshot_xmax(snap) > pg_snapshot_xmax(pg_current_snapshot())
+        OR EXISTS (SELECT FROM chat.event_pruned p WHERE p.xid >= pg_snapshot_xmin(snap))
+$$;
+
+CREATE FUNCTION chat.changes(viewer chat.user_id DEFAULT chat.current_user_id(), since text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    snap pg_snapshot;
+    lim bigint;
+    n bigint;
+    found_events jsonb;
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(viewer, 'viewer');
+    PERFORM chat._require_events();
+    IF since IS NULL THEN
+        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', false, 'events', '[]'::jsonb);
+    END IF;
+    snap := chat._cursor_snapshot(since);
+    IF chat._cursor_expired(snap) THEN
+        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', true, 'events', '[]'::jsonb);
+    END IF;
+    lim := chat._setting_value('changes_limit')::bigint;
+    /*
+     * The events of the viewer's threads and those addressed to the viewer,
+     * each thread found by its key (the cost follows the viewer's threads
+     * and their events, not their members).  typing is news only live.
+     */
+    SELECT count(*), jsonb_agg(e.payload ORDER BY e.seq)
+      INTO n, found_events
+      FROM (SELECT e.seq, e.payload
+              FROM chat.member mb
+              JOIN chat.event e ON e.thread_id = mb.thread_id AND e.xid >= pg_snapshot_xmin(snap)
+             WHERE mb.user_id = viewer AND NOT e.private AND e.event <> 'typing'
+               AND NOT pg_visible_in_snapshot(e.xid, snap)
+            UNION
+            SELECT e.seq, e.payload
+              FROM chat.event e
+             WHERE e.recipients @> ARRAY[viewer] AND e.xid >= pg_snapshot_xmin(snap)
+               AND e.event <> 'typing' AND NOT pg_visible_in_snapshot(e.xid, snap)
+             ORDER BY 1
+             LIMIT lim + 1) e;
+    IF n > lim THEN
+        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', true, 'events', '[]'::jsonb);
+    END IF;
+    RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', false,
+                              'events', coalesce(found_events, '[]'::jsonb));
+END
+$$;
+COMMENT ON FUNCTION chat.changes(chat.user_id, text) IS
+    'What changed for the viewer since the cursor of an earlier call (NULL: start now): {"cursor", "reload", "events": [payloads in seq order]}; reload true when the cursor is older than the kept events, names another database, or has more than changes_limit to catch up';
+
+CREATE FUNCTION chat.feed(since text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    snap pg_snapshot;
+    lim bigint;
+    n bigint;
+    found_events jsonb;
+BEGIN
+    PERFORM chat._require_server('read the feed');
+    PERFORM chat._require_events();
+    IF since IS NULL THEN
+        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', false, 'events', '[]'::jsonb);
+    END IF;
+    snap := chat._cursor_snapshot(since);
+    IF chat._cursor_expired(snap) THEN
+        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', true, 'events', '[]'::jsonb);
+    END IF;
+    lim := chat._setting_value('changes_limit')::bigint;
+    SELECT count(*),
+           jsonb_agg(jsonb_build_object('recipients', e.recipients, 'event', e.payload) ORDER BY e.seq)
+      INTO n, found_events
+      FROM (SELECT e.seq, e.payload,
+                   CASE WHEN e.private THEN e.recipients
+                        ELSE ARRAY(SELECT mb.user_id FROM chat.member mb WHERE mb.thread_id = e.thread_id
+                                   UNION SELECT unnest(e.recipients) ORDER BY 1)
+                   END AS recipients
+              FROM chat.event e
+             WHERE e.xid >= pg_snapshot_xmin(snap) AND NOT pg_visible_in_snapshot(e.xid, snap)
+             ORDER BY e.seq
+             LIMIT lim + 1) e;
+    IF n > lim THEN
+        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', true, 'events', '[]'::jsonb);
+    END IF;
+    RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', false,
+                              'events', coalesce(found_events, '[]'::jsonb));
+END
+$$;
+COMMENT ON FUNCTION chat.feed(text) IS
+    'Server roles: every event since the cursor of an earlier call (NULL: start now), each with the users who receive it: {"cursor", "reload", "events": [{"recipients", "event"}]}; one call per poll, not per event';
+
+CREATE FUNCTION chat.prune_events() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n bigint;
+    newest xid8;
+BEGIN
+    PERFORM chat._require_server('prune events');
+    WITH gone AS (
+        DELETE FROM chat.event e
+         WHERE e.at < clock_timestamp() - make_interval(days => chat._setting_value('event_retention_days')::integer)
+        RETURNING e.xid
+    )
+    SELECT count(*), max(g.xid) INTO n, newest FROM gone g;
+    IF newest IS NOT NULL THEN
+        INSERT INTO chat.event_pruned AS p (one, xid) VALUES (true, newest)
+        ON CONFLICT (one) DO UPDATE SET xid = greatest(p.xid, excluded.xid);
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION chat.prune_events() IS
+    'Server roles: delete the events older than event_retention_days (run it daily, e.g. with pg_cron); returns how many';
