@@ -65,6 +65,8 @@ for id in $IDS; do
 done
 # the bare INSERT is the reference of every write workload's ratio
 ! want P1 P2 P2chan P8 || want LIMIT || SELECTED=" LIMIT$SELECTED"
+# P8 compares with P1's chat run (events kept, NOTIFY off)
+! want P8 || want P1 || SELECTED+="P1 "
 [[ $VERIFY_P2 == bench || $VERIFY_P2 == chat ]] || { echo "run.sh: BENCH_VERIFY_P2 must be bench or chat" >&2; exit 1; }
 
 echo "== chat benchmark ($(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -n), $NPROC cores)"

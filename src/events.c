@@ -24,6 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "chat.h"
 
@@ -227,6 +228,55 @@ render_payload(const ChatRegistry *reg, ChatEvent event, Jsonb *payload)
 }
 
 /*
+ * The doorbell is rung at most once per notify_interval_ms by a backend:
+ * NOTIFY takes a cluster-wide lock at commit, so ringing it for every write
+ * serialises the writers (bench P8).  A backend remembers when a transaction
+ * of its that rang committed; events of its later transactions within the
+ * interval ring nothing, and a relay finds them with its next chat.feed,
+ * which it runs at least that often.  A quiet system rings at once.
+ */
+static TimestampTz doorbell_committed_at = 0;
+static bool doorbell_in_xact = false;
+static bool doorbell_callback = false;
+
+static void
+doorbell_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT && doorbell_in_xact)
+		doorbell_committed_at = GetCurrentTimestamp();
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		doorbell_in_xact = false;
+}
+
+/* Ring the doorbell {"seq": n} unless this backend rang it lately. */
+static void
+ring_doorbell(int64 seq)
+{
+	Jsonb	   *interval_setting = chat_setting_optional("notify_interval_ms");
+	int64		interval = 0;
+	JsonbValue	scalar;
+
+	if (doorbell_in_xact)
+		return;					/* once per transaction is enough */
+	if (interval_setting != NULL && JsonbExtractScalar(&interval_setting->root, &scalar) &&
+		scalar.type == jbvNumeric)
+		interval = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(scalar.val.numeric)));
+	if (interval > 0 && doorbell_committed_at != 0 &&
+		!TimestampDifferenceExceeds(doorbell_committed_at, GetCurrentTimestamp(), (int) interval))
+		return;
+	if (!doorbell_callback)
+	{
+		RegisterXactCallback(doorbell_xact_callback, NULL);
+		doorbell_callback = true;
+	}
+	Async_Notify(setting_string("notify_channel", "chat"),
+				 psprintf("{\"seq\": " INT64_FORMAT "}", seq));
+	doorbell_in_xact = true;
+}
+
+/*
  * Queue the NOTIFY of an event: its payload when notify_full_payload is on
  * (or chat's own description when a renderer's payload is over NOTIFY's
  * limit; nothing when both are), else the doorbell {"seq": n}.  Catalogs
@@ -239,13 +289,13 @@ notify_event(Jsonb *payload, const char *description, int64 seq)
 	const char *text;
 
 	if (seq > 0 && !setting_bool("notify_full_payload", true))
-		text = psprintf("{\"seq\": " INT64_FORMAT "}", seq);
-	else
 	{
-		text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
-		if (strlen(text) >= CHAT_NOTIFY_MAX)
-			text = description;
+		ring_doorbell(seq);
+		return;
 	}
+	text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
+	if (strlen(text) >= CHAT_NOTIFY_MAX)
+		text = description;
 	if (strlen(text) < CHAT_NOTIFY_MAX)
 		Async_Notify(setting_string("notify_channel", "chat"), text);
 }

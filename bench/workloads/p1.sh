@@ -3,7 +3,10 @@
 #   P1  by one of the thread's two members, N clients, in the write rounds:
 #       chat, the seed port (seed.new_reply), and chat.new_reply declared
 #       without SECURITY DEFINER and its search_path (bench/sql/invoker.sql)
-#   P8  P1 with chat's notify setting on (every other workload runs with it off)
+#   P8  the cost of events: P1 with chat's events setting off (no chat.event,
+#       no NOTIFY: the reference), and P1 with events and the NOTIFY doorbell
+#       on; P1 itself runs with events on and notify off (a relay polls
+#       chat.feed), as every other workload
 IDS+=" P1 P8"
 P1_THREADS=${BENCH_P1_THREADS:-2000}
 
@@ -11,6 +14,12 @@ P1_THREADS=${BENCH_P1_THREADS:-2000}
 notify() {
     DB=bench sql "SELECT chat.set_setting('notify', '$1')" >/dev/null
     DB=bench_p2 sql "SELECT chat.set_setting('notify', '$1')" >/dev/null
+}
+
+# events true|false: chat's events setting (chat.event kept) in both databases
+events() {
+    DB=bench sql "SELECT chat.set_setting('events', '$1')" >/dev/null
+    DB=bench_p2 sql "SELECT chat.set_setting('events', '$1')" >/dev/null
 }
 
 p1_load() {
@@ -30,9 +39,13 @@ p1_slice() {
         # row versions to the same threads, and later slices are slower
         if (($1 % 2 == 0)); then ROUND=$1 run P1 '' invoker p1_invoker.pgbench "$CLIENTS" -T "$SLICE"; fi
         ROUND=$1 run P1 '' chat p1_chat.pgbench "$CLIENTS" -T "$SLICE"
+        if want P8; then also_record P8 polled chat '\N'; fi
         if (($1 % 2 == 1)); then ROUND=$1 run P1 '' invoker p1_invoker.pgbench "$CLIENTS" -T "$SLICE"; fi
     fi
     if want P8; then
+        events false
+        ROUND=$1 run P8 events_off chat p1_chat.pgbench "$CLIENTS" -T "$SLICE"
+        events true
         notify true
         ROUND=$1 run P8 '' chat p1_chat.pgbench "$CLIENTS" -T "$SLICE"
         notify false

@@ -34,8 +34,9 @@ function reactionSummary(reactions) {
 }
 
 // A dedicated connection that LISTENs (a pooled one would go back to the pool and stop hearing) and,
-// at each doorbell, reads what committed since its cursor with chat.feed: one query per doorbell, not
-// per event.  Events arrive after their transaction commits, never for one that rolled back, once
+// at each doorbell and at least every notify_interval_ms (a session rings at most that often, so a
+// busy one's later events are found by this poll), reads what committed since its cursor with
+// chat.feed: one query per doorbell or tick, not per event.  Events arrive after their transaction commits, never for one that rolled back, once
 // each.  onEvent gets each event (ids as strings) and the users who receive it.  The connection's role
 // must be a server role.  Events are read as JSON text, so parseEvent sees exact numbers.
 async function listen(config, onEvent, onError = () => {}) {
@@ -59,11 +60,20 @@ async function listen(config, onEvent, onError = () => {}) {
       }
     });
   };
-  client.on('notification', () => {
+  const ring = () => {
     pulling = pulling.then(pull, pull).catch((err) => onError(err, null));
-  });
+  };
+  client.on('notification', ring);
   await client.query('LISTEN chat');
-  return { end: async () => { await pulling.catch(() => {}); await client.end(); } };
+  const { rows: [{ ms }] } = await client.query("SELECT chat.get_setting('notify_interval_ms')::int AS ms");
+  const timer = setInterval(ring, Math.max(ms, 20));
+  return {
+    end: async () => {
+      clearInterval(timer);
+      await pulling.catch(() => {});
+      await client.end();
+    },
+  };
 }
 
 module.exports = { jsonId, parseEvent, reactionSummary, listen };

@@ -41,6 +41,8 @@ INSERT INTO chat.setting_default (key, value, type, min_value, max_value, descri
      'Publish every event with NOTIFY at commit (costs throughput: NOTIFY serialises commits)'),
     ('notify_channel', '"chat"', 'text', 1, 63,
      'The NOTIFY channel events are published on'),
+    ('notify_interval_ms', '100', 'integer', 0, 60000,
+     'A session rings the NOTIFY doorbell at most once per this many milliseconds (0: for every transaction with events): NOTIFY serialises commits; a relay polls chat.feed at least this often'),
     ('notify_full_payload', 'false', 'boolean', NULL, NULL,
      'NOTIFY carries each event''s whole payload, which every role that may LISTEN can read; off: only {"seq": n}, a doorbell for a relay that reads chat.feed'),
     ('events', 'true', 'boolean', NULL, NULL,
