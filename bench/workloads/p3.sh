@@ -7,7 +7,12 @@
 #   P4       unread_count of the P3 user
 #   P3mixed  first inbox page of a user in 10,000 rooms of every kind
 #   P4mixed  unread_count of the P3mixed user
-IDS+=" P3 P4 P3mixed P4mixed"
+#   C1       chat.changes of the P3 user with 100 events to catch up (replies
+#            in 100 of its threads since its cursor)
+#   C1mixed  the same for the P3mixed user, whose rooms include groups and
+#            channels of thousands of members: the cost follows the user's
+#            rooms and the events, not their members
+IDS+=" P3 P4 P3mixed P4mixed C1 C1mixed"
 P3_THREADS=${BENCH_P3_THREADS:-10000}
 P3MIXED_ROOMS=${BENCH_P3MIXED_ROOMS:-10000}
 SEED_P3_DURATION=${BENCH_SEED_P3_DURATION:-10}
@@ -74,4 +79,22 @@ p3_run() {
     if want P4; then run P4 '' chat p4_chat.pgbench 1 -t "$LAT_TXNS"; fi
     if want P3mixed; then run P3mixed '' chat p3mixed_chat.pgbench 1 -t "$LAT_TXNS"; fi
     if want P4mixed; then run P4mixed '' chat p4mixed_chat.pgbench 1 -t "$LAT_TXNS"; fi
+    if want C1 C1mixed; then
+        # each user's cursor, then a reply by another member in 100 of its rooms
+        psql_q -d bench -c "CREATE TABLE IF NOT EXISTS bench.change_cursor (viewer bigint PRIMARY KEY, cursor text)" \
+            -c "INSERT INTO bench.change_cursor VALUES ($P3_VIEWER, chat.changes($P3_VIEWER) ->> 'cursor'),
+                    ($P3MIXED_VIEWER, chat.changes($P3MIXED_VIEWER) ->> 'cursor')
+                ON CONFLICT (viewer) DO UPDATE SET cursor = excluded.cursor" >/dev/null
+        for v in $P3_VIEWER $P3MIXED_VIEWER; do
+            sql "SELECT count(chat.new_reply(t.thread_id, t.other, 'catch this'))
+                   FROM (SELECT mb.thread_id,
+                                (SELECT o.user_id FROM chat.member o
+                                  WHERE o.thread_id = mb.thread_id AND o.user_id <> $v
+                                    AND 'post' = ANY (o.permissions) LIMIT 1) AS other
+                           FROM chat.member mb WHERE mb.user_id = $v ORDER BY mb.thread_id LIMIT 300) t
+                  WHERE t.other IS NOT NULL LIMIT 100" >/dev/null
+        done
+    fi
+    if want C1; then DEFS="c1_viewer=$P3_VIEWER" run C1 '' chat c1_chat.pgbench 1 -t "$LAT_TXNS"; fi
+    if want C1mixed; then DEFS="c1_viewer=$P3MIXED_VIEWER" run C1mixed '' chat c1_chat.pgbench 1 -t "$LAT_TXNS"; fi
 }
