@@ -84,6 +84,7 @@ typedef enum ChatModel
 	CHAT_MODEL_MEMBER,
 	CHAT_MODEL_REACTION,
 	CHAT_MODEL_ATTACHMENT,
+	CHAT_MODEL_NOTIFICATION,	/* chat 0.9 on; no event renders with it */
 	CHAT_MODEL_COUNT
 } ChatModel;
 

@@ -34,7 +34,7 @@ static const char *const event_names[CHAT_EVENT_COUNT] = {
 };
 
 static const char *const model_names[CHAT_MODEL_COUNT] = {
-	"message", "thread", "member", "reaction", "attachment"
+	"message", "thread", "member", "reaction", "attachment", "notification"
 };
 
 static MemoryContext registry_cxt = NULL;
@@ -144,7 +144,11 @@ load_hooks(void)
 	}
 }
 
-/* chat.model (chat 0.2 on): each swapped model's table and renderer. */
+/*
+ * chat.model (chat 0.2 on): each swapped model's table and renderer.  A
+ * catalog older than a model knows no row of it (its CHECK refuses the name),
+ * and a row naming a model this library does not know is skipped.
+ */
 static void
 load_models(void)
 {

@@ -20,15 +20,17 @@ BEGIN
             keys := '{thread_id}'; target := 'chat.thread'; target_keys := '{id}';
         WHEN 'member' THEN
             keys := '{thread_id,user_id}'; target := 'chat.member'; target_keys := '{thread_id,user_id}';
+        WHEN 'notification' THEN
+            keys := '{notification_id}'; target := 'chat.notification'; target_keys := '{id}';
         WHEN 'reaction', 'attachment' THEN
             RAISE EXCEPTION 'model "%" is not available in chat 0.2', model
                 USING ERRCODE = '0A000',
                       DETAIL = format('chat 0.2 has no %s table to extend; a later version adds it.', model),
-                      HINT = 'The models of chat 0.2 are "message", "thread" and "member".';
+                      HINT = 'The models are "message", "thread", "member" and "notification".';
         ELSE
             RAISE EXCEPTION 'unknown model "%"', chat._shown(model)
                 USING ERRCODE = '22023',
-                      HINT = 'The models of chat 0.2 are "message", "thread" and "member".';
+                      HINT = 'The models are "message", "thread", "member" and "notification".';
     END CASE;
 END
 $$;
