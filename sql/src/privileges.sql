@@ -27,6 +27,13 @@ GRANT EXECUTE ON FUNCTION chat.changes(chat.user_id, text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.feed(text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.prune_events() TO PUBLIC;
 
+-- api/notifications.sql (chat.notification itself is read through these only)
+GRANT EXECUTE ON FUNCTION chat.claim_notifications(text, integer, integer) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.ack_notification(bigint, jsonb) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.fail_notification(bigint, text, integer, jsonb) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.notification_digest(integer) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.prune_notifications() TO PUBLIC;
+
 -- api/settings.sql
 GRANT EXECUTE ON FUNCTION chat.get_setting(text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.set_setting(text, jsonb) TO PUBLIC;
