@@ -45,3 +45,12 @@ EXTRA_CLEAN = build test/results
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# "make" builds everything: without this the first rule above, the built
+# script, would be the default goal, and "make COPT=-Werror" compiled nothing
+# (the objects were then built by "make install", without COPT)
+.DEFAULT_GOAL := all
+
+# every object depends on the shared header (ChatRegistry's layout...):
+# without this, changing src/chat.h left stale objects behind
+$(OBJS): src/chat.h
