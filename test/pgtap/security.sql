@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(773);
+SELECT plan(794);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -205,7 +205,7 @@ SELECT p.proname::text AS fn, p.oid, p.prosecdef, p.proconfig, p.prosrc
 CREATE TEMP TABLE open_api (fn text PRIMARY KEY);
 INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name');
 
-SELECT is((SELECT count(*)::int FROM api), 61, 'schema chat has 61 public functions');
+SELECT is((SELECT count(*)::int FROM api), 66, 'schema chat has 66 public functions');
 SELECT is_empty($$SELECT fn FROM api WHERE NOT prosecdef AND fn NOT IN (SELECT fn FROM open_api)$$,
                 'every public function but the open ones is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM api WHERE prosecdef AND NOT 'search_path=pg_catalog, pg_temp' = ANY (proconfig)$$,
@@ -244,12 +244,15 @@ SELECT is_empty($$SELECT c.oid::regclass, x.priv FROM pg_class c,
                 'an end user may only read chat''s tables and views');
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
                    WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind IN ('r', 'p')
-                     AND c.relname NOT IN ('event', 'event_pruned', 'event_kind')
+                     AND c.relname NOT IN ('event', 'event_pruned', 'event_kind', 'notification', 'notifier')
                      AND NOT (c.relrowsecurity AND has_table_privilege('regress_sec_mallory', c.oid, 'SELECT'))$$,
-                'every table but the event record is readable by all, under row-level security');
+                'every table but the event record and the notification queue is readable by all, under row-level security');
 SELECT ok(NOT has_table_privilege('regress_sec_mallory', 'chat.event', 'SELECT')
           AND NOT has_table_privilege('regress_sec_mallory', 'chat.event_pruned', 'SELECT'),
           'an end user cannot read chat.event: events reach a user through chat.changes, for that user only');
+SELECT ok(NOT has_table_privilege('regress_sec_mallory', 'chat.notification', 'SELECT')
+          AND NOT has_table_privilege('regress_sec_mallory', 'chat.notifier', 'SELECT'),
+          'an end user cannot read chat.notification, not even its own: workers read it through chat.claim_notifications');
 SELECT ok(has_table_privilege('regress_sec_mallory', 'chat.event_kind', 'SELECT'),
           'the list of events (chat.event_kind) is readable by all');
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
@@ -514,7 +517,12 @@ INSERT INTO admin_call VALUES
     ('unmap_role', $$SELECT chat.unmap_role('regress_sec_mallory')$$, 'map roles to users'),
     ('verify_unread', $$SELECT * FROM chat.verify_unread()$$, 'run chat.verify_unread()'),
     ('feed', $$SELECT chat.feed()$$, 'read the feed'),
-    ('prune_events', $$SELECT chat.prune_events()$$, 'prune events');
+    ('prune_events', $$SELECT chat.prune_events()$$, 'prune events'),
+    ('claim_notifications', $$SELECT * FROM chat.claim_notifications('mallory')$$, 'claim notifications'),
+    ('ack_notification', $$SELECT chat.ack_notification(1, '{}')$$, 'acknowledge notifications'),
+    ('fail_notification', $$SELECT chat.fail_notification(1, 'x')$$, 'report failed notifications'),
+    ('notification_digest', $$SELECT * FROM chat.notification_digest(0)$$, 'read notification digests'),
+    ('prune_notifications', $$SELECT chat.prune_notifications()$$, 'prune notifications');
 SELECT pg_temp.attack(fn, m, format('%s: %s, to %s', fn, CASE m WHEN 'admin' THEN 'Mallory' ELSE 'no identity' END, substr(sql, 8)),
                       sql, '42501', 'permission denied to ' || what)
   FROM admin_call, unnest('{admin,nobody}'::text[]) m;
@@ -568,14 +576,14 @@ SELECT pg_temp.gives(CASE mode WHEN 'open' THEN 'regress_sec_web' ELSE 'regress_
 CREATE TEMP TABLE visible (rel text, alice int, mallory int);
 INSERT INTO visible VALUES
     ('thread', 8, 2), ('public_thread', 1, 1), ('member', 16, 5), ('message', 17, 6), ('message_edit', 1, 0),
-    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 19, 19),
+    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 24, 24),
     ('permission_default', 12, 12), ('hook', 1, 1), ('model', 1, 1), ('user_binding', 1, 1),
     ('role_map', 1, 1), ('member_view', 16, 5), ('message_view', 17, 6), ('message_receipt', 6, 3),
-    ('settings', 19, 19), ('event_kind', 21, 21);
+    ('settings', 24, 24), ('event_kind', 21, 21);
 SELECT set_eq($$SELECT rel FROM visible$$,
               $$SELECT relname::text FROM pg_class WHERE relnamespace = 'chat'::regnamespace AND relkind IN ('r', 'p', 'v')
-                   AND relname NOT IN ('event', 'event_pruned')$$,
-              'the counts cover every table and view of schema chat (chat.event and chat.event_pruned are readable by none)');
+                   AND relname NOT IN ('event', 'event_pruned', 'notification', 'notifier')$$,
+              'the counts cover every table and view of schema chat (chat.event, chat.event_pruned and the notification queue are readable by none)');
 SELECT is(pg_temp.q(r, format('SELECT count(*) FROM chat.%I', v.rel)), n::text,
           format('%s sees %s rows of chat.%s', r, n, v.rel))
   FROM visible v, LATERAL (VALUES ('regress_sec_alice', v.alice), ('regress_sec_mallory', v.mallory)) x(r, n)
