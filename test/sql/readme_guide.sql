@@ -149,6 +149,20 @@ SELECT chat.swap_renderer('message', 'myapp.render_message(jsonb)');
 SELECT extra ->> 'is_expired' AS is_expired FROM chat.messages(:launch_thread, 2);
 -- README.md: end
 
+-- Notifications for push and e-mail
+-- README.md: begin
+SELECT chat.new_reply(4, 1, 'Standup moved to 9:30') AS standup \gset
+-- a worker claims a batch: here only the new message's part of it is shown
+SELECT user_id, sender_id, subject, preview, attempts
+  FROM chat.claim_notifications('worker-1', batch => 100) WHERE message_id = :standup ORDER BY user_id;
+SELECT min(id) AS first, max(id) AS last FROM chat.notification WHERE message_id = :standup \gset
+SELECT chat.ack_notification(:first);                                    -- delivered
+SELECT chat.fail_notification(:last, 'APNs said 503', retry_seconds => 60);  -- again in a minute
+SELECT user_id, state, attempts, last_error FROM chat.notification WHERE message_id = :standup ORDER BY id;
+SELECT user_id, thread_id, unread FROM chat.notification_digest(minutes => 0)
+ WHERE thread_id = 4 ORDER BY user_id;                         -- for an e-mail digest
+-- README.md: end
+
 -- Security: PostgREST
 -- README.md: begin
 CREATE ROLE authenticated;                    -- PostgREST's role for signed-in requests
