@@ -5,7 +5,8 @@
 --             app (field: the column), keyed by the row's primary key (tables
 --             without one: by the whole row and its occurrence); not chat's
 --             event record (chat.event, chat.event_pruned), which is not
---             dumped: after a restore clients reload, as their cursors say
+--             dumped: after a restore clients reload, as their cursors say;
+--             nor the notifier's cursor (chat.notifier) over those events
 --   setting   every setting's effective value (chat.get_setting), and the
 --             extension's version
 --   registry  hooks, swapped models, the user binding, role mappings, and the
@@ -36,7 +37,7 @@ SELECT format($q$SELECT 'row', %L, r.k, f.key, f.value::text
        WHERE i.indrelid = c.oid AND i.indisprimary
          AND a.attrelid = c.oid AND a.attnum = x.attnum) k ON true
  WHERE n.nspname IN ('chat', 'app') AND c.relkind IN ('r', 'p')
-   AND c.oid NOT IN ('chat.event'::regclass, 'chat.event_pruned'::regclass)
+   AND c.oid NOT IN ('chat.event'::regclass, 'chat.event_pruned'::regclass, 'chat.notifier'::regclass)
  ORDER BY 1
 \gexec
 

@@ -172,3 +172,14 @@ SELECT chat.mute(:town, 9);
 DO $$ BEGIN PERFORM chat.new_reply((SELECT id FROM chat.thread WHERE subject = 'Keys'), 5, 'x');
 EXCEPTION WHEN insufficient_privilege THEN NULL; END $$;
 SELECT chat.new_reply(:lunch, 1, 'last word in Lunch');
+
+-- notifications for push and e-mail: a swapped model referencing chat.notification (a key a
+-- parallel restore adds in its second step), a claimed batch, one delivered with extra, one failed
+CREATE TABLE app.notification_meta (
+    notification_id bigint PRIMARY KEY REFERENCES chat.notification (id) ON DELETE CASCADE,
+    channel         text NOT NULL DEFAULT 'push',
+    provider_id     text);
+SELECT chat.swap_model('notification', 'app.notification_meta');
+SELECT count(*) > 0 AS claimed FROM chat.claim_notifications('restore-worker', 20);
+SELECT chat.ack_notification(min(id), '{"provider_id": "apns-1"}') FROM chat.notification WHERE attempts > 0;
+SELECT chat.fail_notification(max(id), 'bounced') FROM chat.notification WHERE attempts > 0;
