@@ -9,6 +9,9 @@
  *   changes_limit.
  * - Every state change emits an event with a seq; thread_created says
  *   thread_kind; member_added says by and role.
+ * - chat.notification, a work queue of push and e-mail notifications
+ *   expanded from message_sent events by chat.claim_notifications;
+ *   chat.notifier, where expansion stands; 'notification' is a model.
  */
 
 \echo Use "ALTER EXTENSION chat UPDATE TO '0.9'" to load this file. \quit
@@ -130,8 +133,104 @@ INSERT INTO chat.setting_default (key, value, type, min_value, max_value, descri
     ('event_retention_days', '7', 'integer', 1, 3650,
      'Days chat.prune_events keeps events; a client whose cursor is older reloads'),
     ('changes_limit', '10000', 'integer', 1, 1000000,
-     'Most events one chat.changes call returns; a client with more to catch up reloads');
+     'Most events one chat.changes call returns; a client with more to catch up reloads'),
+    ('notification_max_attempts', '5', 'integer', 1, 1000,
+     'Claims of a notification before it is dead-lettered: chat.fail_notification, or a claim not acknowledged in time, on the last attempt makes it dead'),
+    ('notification_visibility_seconds', '60', 'integer', 1, 86400,
+     'Seconds a claimed notification stays invisible to other workers; not acknowledged by then, it is claimed again (chat.claim_notifications may pass its own)'),
+    ('notification_retry_seconds', '30', 'integer', 0, 86400,
+     'Backoff after a failed attempt: this many seconds, doubled with each further attempt, at most a day (chat.fail_notification may pass its own)'),
+    ('notification_expand_limit', '10000', 'integer', 1, 10000000,
+     'Most notifications one chat.claim_notifications call expands from new messages (at least one message''s); the rest wait for the next call'),
+    ('notification_retention_days', '7', 'integer', 1, 3650,
+     'Days chat.prune_notifications keeps delivered and dead notifications');
 
+
+ALTER TABLE chat.model DROP CONSTRAINT model_model_check;
+ALTER TABLE chat.model ADD CONSTRAINT model_model_check
+    CHECK (model IN ('message', 'thread', 'member', 'reaction', 'attachment', 'notification'));
+COMMENT ON COLUMN chat.model.model IS
+    'the chat model extended or rendered: message, thread, member or notification (reaction and attachment not available yet)';
+
+CREATE SEQUENCE chat.notification_id_seq;
+COMMENT ON SEQUENCE chat.notification_id_seq IS 'ids of chat.notification';
+
+CREATE TABLE chat.notification (
+    id          bigint PRIMARY KEY DEFAULT nextval('chat.notification_id_seq'),
+    user_id     chat.user_id NOT NULL,
+    thread_id   bigint NOT NULL,
+    message_id  bigint NOT NULL,
+    seq         bigint NOT NULL,
+    state       text NOT NULL DEFAULT 'pending'
+                CONSTRAINT notification_state_check CHECK (state IN ('pending', 'delivered', 'dead', 'withdrawn')),
+    attempts    integer NOT NULL DEFAULT 0,
+    visible_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    claimed_at  timestamptz,
+    claimed_by  text,
+    done_at     timestamptz,
+    last_error  text,
+    CONSTRAINT notification_message_user_key UNIQUE (thread_id, message_id, user_id)
+);
+ALTER SEQUENCE chat.notification_id_seq OWNED BY chat.notification.id;
+/* the queue: pending rows in the order they fall due */
+CREATE INDEX notification_due_idx ON chat.notification (visible_at, id) WHERE state = 'pending';
+/* what chat.prune_notifications removes, and the dead letters */
+CREATE INDEX notification_done_idx ON chat.notification (state, done_at) WHERE state <> 'pending';
+CREATE INDEX notification_user_idx ON chat.notification (user_id);
+
+COMMENT ON TABLE chat.notification IS
+    'Push and e-mail notifications: one per message and member to notify, expanded from message_sent events by chat.claim_notifications; a queue for workers (readable by server roles through the functions only)';
+COMMENT ON COLUMN chat.notification.id IS 'notification id, from chat.notification_id_seq; the key of the swapped notification model';
+COMMENT ON COLUMN chat.notification.user_id IS 'the member to notify';
+COMMENT ON COLUMN chat.notification.thread_id IS 'the thread of the message';
+COMMENT ON COLUMN chat.notification.message_id IS 'the message to notify of';
+COMMENT ON COLUMN chat.notification.seq IS 'seq of the message_sent event it was expanded from';
+COMMENT ON COLUMN chat.notification.state IS
+    'pending (waiting, or claimed until visible_at), delivered (chat.ack_notification), dead (its last allowed attempt failed or timed out) or withdrawn (when it fell due, its message was deleted, or its user had left, muted the thread or read the message)';
+COMMENT ON COLUMN chat.notification.attempts IS 'how many times it was claimed';
+COMMENT ON COLUMN chat.notification.visible_at IS
+    'pending: when it may be claimed (again): after the visibility timeout of a claim, or the backoff of a failure';
+COMMENT ON COLUMN chat.notification.created_at IS 'when it was expanded';
+COMMENT ON COLUMN chat.notification.claimed_at IS 'when it was last claimed';
+COMMENT ON COLUMN chat.notification.claimed_by IS 'the worker that last claimed it, as it named itself';
+COMMENT ON COLUMN chat.notification.done_at IS 'when it was delivered, became dead or was withdrawn; chat.prune_notifications counts from it';
+COMMENT ON COLUMN chat.notification.last_error IS 'the error of the last failed attempt (chat.fail_notification)';
+SELECT pg_catalog.pg_extension_config_dump('chat.notification', '');
+SELECT pg_catalog.pg_extension_config_dump('chat.notification_id_seq', '');
+
+/*
+ * Where expansion stands.  "cursor" is a snapshot cursor (api/changes.sql):
+ * every message_sent event committed before it is expanded.  An expansion
+ * is bounded (notification_expand_limit): a window from "cursor" to
+ * "window_end" that one call could not finish is resumed after its last
+ * expanded event (done_xid, done_seq), in (xid, seq) order.  Not dumped: a
+ * restored database starts from its CREATE EXTENSION, its events being gone.
+ */
+CREATE TABLE chat.notifier (
+    one        boolean PRIMARY KEY DEFAULT true CONSTRAINT notifier_one_check CHECK (one),
+    cursor     text NOT NULL,
+    window_end text,
+    done_xid   xid8,
+    done_seq   bigint,
+    CONSTRAINT notifier_window_check
+        CHECK ((window_end IS NULL AND done_xid IS NULL AND done_seq IS NULL)
+               OR (window_end IS NOT NULL AND (done_xid IS NULL) = (done_seq IS NULL)))
+);
+COMMENT ON TABLE chat.notifier IS
+    'One row: how far chat.claim_notifications has expanded message_sent events into notifications (not dumped)';
+COMMENT ON COLUMN chat.notifier.one IS 'always true: the table has one row';
+COMMENT ON COLUMN chat.notifier.cursor IS
+    'snapshot cursor (as chat.changes''): every event committed before it is expanded';
+COMMENT ON COLUMN chat.notifier.window_end IS
+    'the cursor an unfinished expansion goes to; NULL when none is unfinished';
+COMMENT ON COLUMN chat.notifier.done_xid IS 'unfinished expansion: transaction id of its last expanded event';
+COMMENT ON COLUMN chat.notifier.done_seq IS 'unfinished expansion: seq of its last expanded event';
+/* notifications are for the messages sent from now on */
+INSERT INTO chat.notifier (cursor)
+SELECT format('%s.%s.%s', c.system_identifier, d.oid, pg_current_snapshot())
+  FROM pg_control_system() c, pg_database d
+ WHERE d.datname = current_database();
 /* Functions whose result type changes are dropped and created again. */
 DROP FUNCTION chat._emit(text,bigint,bigint,chat.user_id,jsonb);
 
@@ -468,6 +567,342 @@ BEGIN
     PERFORM chat._system_message(t.id, join_thread."user", format('%s joined', chat._label(join_thread."user")));
 END
 $$;
+
+/* ---- sql/src/api/models.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.swap_model(model text, tbl regclass) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    k record;
+    rel pg_class;
+    keylist text;
+    missing text;
+BEGIN
+    PERFORM chat._require_server('swap models');
+    PERFORM chat._require_table_rights(tbl, 'SELECT, INSERT, UPDATE, DELETE');
+    k := chat._model_key(model);
+    keylist := array_to_string(k.keys, ', ');
+    PERFORM chat._check_model_admin();
+    IF tbl IS NULL THEN
+        UPDATE chat.model md SET tbl = NULL WHERE md.model = swap_model.model AND md.renderer IS NOT NULL;
+        DELETE FROM chat.model md WHERE md.model = swap_model.model AND md.renderer IS NULL;
+        RETURN;
+    END IF;
+
+    SELECT * INTO rel FROM pg_class c WHERE c.oid = tbl;
+    IF rel.relkind IS NULL OR rel.relkind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = format('A model is extended by a table keyed by (%s).', keylist);
+    END IF;
+    IF rel.relpersistence = 't' THEN
+        RAISE EXCEPTION 'table "%" is temporary', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'The registration outlives the session; a temporary table does not.';
+    END IF;
+
+    SELECT kc INTO missing
+      FROM unnest(k.keys) WITH ORDINALITY AS u(kc, i)
+     WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+                        WHERE a.attrelid = tbl AND a.attname = u.kc AND a.attnum > 0 AND NOT a.attisdropped)
+     ORDER BY u.i
+     LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'table "%" has no column "%"', tbl, missing
+            USING ERRCODE = '42703',
+                  DETAIL = format('A table extending model "%s" is keyed by (%s).', model, keylist);
+    END IF;
+
+    /* one row per record: a unique index (not partial) on key columns only */
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_index i
+         WHERE i.indrelid = tbl AND i.indisunique AND i.indisvalid AND i.indpred IS NULL
+           AND (i.indkey::int2[])[0:i.indnkeyatts - 1] <@
+               ARRAY(SELECT a.attnum FROM pg_attribute a
+                      WHERE a.attrelid = tbl AND a.attname = ANY (k.keys))) THEN
+        RAISE EXCEPTION 'table "%" has no unique key on (%)', tbl, keylist
+            USING ERRCODE = '42P10',
+                  DETAIL = format('A table extending model "%s" holds one row per %s.', model, model),
+                  HINT = format('Add one: ALTER TABLE %s ADD PRIMARY KEY (%s).', tbl, keylist);
+    END IF;
+
+    /* a foreign key from exactly the key columns to chat's key */
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_constraint c
+         WHERE c.conrelid = tbl AND c.contype = 'f' AND c.confrelid = k.target
+           AND ARRAY(SELECT a.attname || '=' || r.attname
+                       FROM unnest(c.conkey, c.confkey) AS p(col, ref)
+                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = p.col
+                       JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = p.ref
+                      ORDER BY 1)
+             = ARRAY(SELECT u.kc || '=' || u.rc FROM unnest(k.keys, k.target_keys) AS u(kc, rc) ORDER BY 1)) THEN
+        RAISE EXCEPTION 'table "%" has no foreign key to %', tbl, k.target
+            USING ERRCODE = '42830',
+                  DETAIL = format('A table extending model "%s" references %s (%s) by (%s).',
+                                  model, k.target, array_to_string(k.target_keys, ', '), keylist),
+                  HINT = format('Add it: ALTER TABLE %s ADD FOREIGN KEY (%s) REFERENCES %s (%s) ON DELETE CASCADE.',
+                                tbl, keylist, k.target, array_to_string(k.target_keys, ', '));
+    END IF;
+
+    /*
+     * Every record gets its row from the keys and the caller's extra, so a
+     * column outside the key must take NULL or have a default: otherwise
+     * every later call that creates a record without it would fail.
+     */
+    SELECT a.attname INTO missing FROM pg_attribute a
+     WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
+       AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
+       AND NOT a.attname = ANY (k.keys)
+     ORDER BY a.attnum
+     LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'column "%" of table "%" is NOT NULL without a default', missing, tbl
+            USING ERRCODE = '42P16', COLUMN = 'tbl',
+                  DETAIL = 'A record created without that field in its extra would be refused.',
+                  HINT = 'Give the column a default, or let it take NULL.';
+    END IF;
+
+    INSERT INTO chat.model AS md (model, tbl) VALUES (model, tbl)
+        ON CONFLICT ON CONSTRAINT model_pkey DO UPDATE SET tbl = excluded.tbl;
+END
+$$;
+
+/* ---- sql/src/api/notifications.sql ---- */
+
+CREATE FUNCTION chat.ack_notification(id bigint, extra jsonb DEFAULT NULL) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    st text;
+BEGIN
+    PERFORM chat._require_server('acknowledge notifications');
+    PERFORM chat._not_null(id, 'id');
+    SELECT n.state INTO st FROM chat.notification n WHERE n.id = ack_notification.id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'notification % does not exist', id
+            USING ERRCODE = '42704', HINT = 'Delivered, dead and withdrawn notifications are removed by chat.prune_notifications.';
+    END IF;
+    IF extra IS NOT NULL THEN
+        PERFORM chat._set_notification_extra(id, extra);
+    END IF;
+    IF st = 'delivered' THEN
+        RETURN false;
+    END IF;
+    UPDATE chat.notification n SET state = 'delivered', done_at = clock_timestamp()
+     WHERE n.id = ack_notification.id;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION chat.ack_notification(bigint, jsonb) IS
+    'Server roles: the notification was delivered (kept as delivered until chat.prune_notifications); extra fills the swapped notification model''s row (a provider''s message id...). False when it was delivered already';
+REVOKE EXECUTE ON FUNCTION chat.ack_notification(bigint, jsonb) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.ack_notification(bigint, jsonb) TO PUBLIC;
+
+CREATE FUNCTION chat.claim_notifications(worker text, batch integer DEFAULT 10,
+                                         visibility_seconds integer DEFAULT NULL)
+    RETURNS TABLE (id bigint, user_id chat.user_id, thread_id bigint, message_id bigint, attempts integer,
+                   sender_id chat.user_id, sender_name text, thread_kind text, subject text,
+                   preview text, sent_at timestamptz, extra jsonb)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    vt integer;
+    max_attempts integer;
+    ids bigint[];
+    extras jsonb;
+BEGIN
+    PERFORM chat._require_server('claim notifications');
+    PERFORM chat._not_null(worker, 'worker');
+    PERFORM chat._not_null(batch, 'batch');
+    IF chat._is_blank(worker) THEN
+        RAISE EXCEPTION 'worker must not be blank' USING ERRCODE = '22023', COLUMN = 'worker',
+            HINT = 'Name the worker, e.g. its host and process id: it is kept with each claim.';
+    END IF;
+    IF char_length(worker) > 255 THEN
+        RAISE EXCEPTION 'worker is too long'
+            USING ERRCODE = '22001', COLUMN = 'worker',
+                  DETAIL = format('The worker''s name has %s characters; the limit is 255.', char_length(worker));
+    END IF;
+    PERFORM chat._check_range(batch, 1, 1000, 'batch');
+    PERFORM chat._check_range(visibility_seconds, 1, 86400, 'visibility_seconds');
+    PERFORM chat._require_events();
+    vt := coalesce(visibility_seconds, chat._setting_value('notification_visibility_seconds')::integer);
+    max_attempts := chat._setting_value('notification_max_attempts')::integer;
+
+    PERFORM chat._expand_notifications();
+
+    /*
+     * The due rows no other worker holds, oldest first.  A row whose message
+     * was deleted, or whose user left, muted the thread or read the message
+     * meanwhile, is withdrawn; one whose last allowed claim timed out is
+     * dead; the others are claimed: invisible for vt seconds, one more
+     * attempt.
+     */
+    WITH due AS (
+        SELECT n.id, n.attempts,
+               (m.id IS NOT NULL AND m.deleted_at IS NULL AND mb.user_id IS NOT NULL
+                AND NOT mb.muted AND mb.read_id < n.message_id) AS live
+          FROM chat.notification n
+          LEFT JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
+          LEFT JOIN chat.member mb ON mb.thread_id = n.thread_id AND mb.user_id = n.user_id
+         WHERE n.state = 'pending' AND n.visible_at <= clock_timestamp()
+         ORDER BY n.visible_at, n.id
+         LIMIT batch
+           FOR UPDATE OF n SKIP LOCKED
+    ), withdrawn AS (
+        UPDATE chat.notification n SET state = 'withdrawn', done_at = clock_timestamp()
+          FROM due d WHERE n.id = d.id AND NOT d.live
+        RETURNING n.id
+    ), timed_out AS (
+        UPDATE chat.notification n
+           SET state = 'dead', done_at = clock_timestamp(),
+               last_error = coalesce(n.last_error, 'not acknowledged within the visibility timeout')
+          FROM due d WHERE n.id = d.id AND d.live AND d.attempts >= max_attempts
+        RETURNING n.id
+    ), claimed AS (
+        UPDATE chat.notification n
+           SET attempts = n.attempts + 1, claimed_at = clock_timestamp(), claimed_by = worker,
+               visible_at = clock_timestamp() + make_interval(secs => vt)
+          FROM due d WHERE n.id = d.id AND d.live AND d.attempts < max_attempts
+        RETURNING n.id
+    )
+    SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') INTO ids FROM claimed c;
+
+    IF cardinality(ids) = 0 THEN
+        RETURN;
+    END IF;
+    extras := chat._notification_extras(ids);
+    RETURN QUERY
+    SELECT n.id, n.user_id, n.thread_id, n.message_id, n.attempts, m.sender_id,
+           CASE WHEN m.sender_id IS NOT NULL THEN chat.display_name(m.sender_id) END,
+           t.kind::text, t.subject, left(m.content, 100), m.sent_at, extras -> n.id::text
+      FROM chat.notification n
+      JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
+      JOIN chat.thread t ON t.id = n.thread_id
+     WHERE n.id = ANY (ids)
+     ORDER BY n.id;
+END
+$$;
+COMMENT ON FUNCTION chat.claim_notifications(text, integer, integer) IS
+    'Server roles: expand the messages sent since the last call into notifications, then claim up to batch due ones for the worker (FOR UPDATE SKIP LOCKED), invisible to other workers for visibility_seconds (default notification_visibility_seconds); returns what a push needs: ids, attempts, sender, thread, preview and the swapped model''s extra';
+REVOKE EXECUTE ON FUNCTION chat.claim_notifications(text, integer, integer) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.claim_notifications(text, integer, integer) TO PUBLIC;
+
+CREATE FUNCTION chat.fail_notification(id bigint, error text, retry_seconds integer DEFAULT NULL,
+                                       extra jsonb DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    nt chat.notification;
+    delay numeric;
+BEGIN
+    PERFORM chat._require_server('report failed notifications');
+    PERFORM chat._not_null(id, 'id');
+    PERFORM chat._not_null(error, 'error');
+    PERFORM chat._check_range(retry_seconds, 0, 86400, 'retry_seconds');
+    SELECT * INTO nt FROM chat.notification n WHERE n.id = fail_notification.id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'notification % does not exist', id
+            USING ERRCODE = '42704', HINT = 'Delivered, dead and withdrawn notifications are removed by chat.prune_notifications.';
+    END IF;
+    IF extra IS NOT NULL THEN
+        PERFORM chat._set_notification_extra(id, extra);
+    END IF;
+    IF nt.state <> 'pending' THEN
+        RETURN nt.state;        /* delivered by another claim, dead or withdrawn: so it stays */
+    END IF;
+    IF nt.attempts >= chat._setting_value('notification_max_attempts')::integer THEN
+        UPDATE chat.notification n SET state = 'dead', done_at = clock_timestamp(), last_error = left(error, 1000)
+         WHERE n.id = fail_notification.id;
+        RETURN 'dead';
+    END IF;
+    delay := coalesce(retry_seconds,
+                      least(chat._setting_value('notification_retry_seconds')::numeric
+                            * power(2::numeric, greatest(nt.attempts - 1, 0)), 86400));
+    UPDATE chat.notification n
+       SET visible_at = clock_timestamp() + make_interval(secs => delay::double precision),
+           last_error = left(error, 1000)
+     WHERE n.id = fail_notification.id;
+    RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION chat.fail_notification(bigint, text, integer, jsonb) IS
+    'Server roles: an attempt to deliver the notification failed: dead once it had notification_max_attempts attempts, else claimable again after retry_seconds (default notification_retry_seconds, doubled per earlier attempt, at most a day). Returns its state: pending, dead, or delivered / withdrawn (unchanged)';
+REVOKE EXECUTE ON FUNCTION chat.fail_notification(bigint, text, integer, jsonb) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.fail_notification(bigint, text, integer, jsonb) TO PUBLIC;
+
+CREATE FUNCTION chat.notification_digest(minutes integer)
+    RETURNS TABLE (user_id chat.user_id, thread_id bigint, unread bigint, oldest_unread_at timestamptz,
+                   last_message_id bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM chat._require_server('read notification digests');
+    PERFORM chat._not_null(minutes, 'minutes');
+    PERFORM chat._check_range(minutes, 0, 5256000, 'minutes');
+    /*
+     * The badge's threads (unread_count: inbox folder, muted and archived
+     * ones out) whose oldest unread message is older than the given minutes.
+     */
+    RETURN QUERY
+    SELECT u.user_id, u.thread_id, u.unread, o.sent_at, u.last_id
+      FROM (SELECT mb.user_id, mb.thread_id, mb.read_id, mb.message_count - mb.read_count AS unread,
+                   mb.activity_id AS last_id
+              FROM chat.member mb
+             WHERE NOT mb.large AND mb.message_count > mb.read_count AND NOT mb.muted AND NOT mb.archived
+               AND (mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id)
+            UNION ALL
+            SELECT mb.user_id, mb.thread_id, mb.read_id, t.message_count - mb.read_count, t.last_message_id
+              FROM chat.member mb
+              JOIN chat.thread t ON t.id = mb.thread_id
+             WHERE mb.large AND t.message_count > mb.read_count AND NOT mb.muted AND NOT mb.archived
+               AND (mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0))) u
+     CROSS JOIN LATERAL (SELECT m.sent_at FROM chat.message m
+                          WHERE m.thread_id = u.thread_id AND m.id > u.read_id
+                            AND m.sender_id IS DISTINCT FROM u.user_id
+                          ORDER BY m.id
+                          LIMIT 1) o
+     WHERE o.sent_at < clock_timestamp() - make_interval(mins => minutes)
+     ORDER BY u.user_id, u.thread_id;
+END
+$$;
+COMMENT ON FUNCTION chat.notification_digest(integer) IS
+    'Server roles: for e-mail digests, per user the threads with messages unread for more than the given minutes (the unread badge''s threads: muted and archived ones left out), with the unread count, when the oldest unread message was sent and the newest message''s id';
+REVOKE EXECUTE ON FUNCTION chat.notification_digest(integer) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.notification_digest(integer) TO PUBLIC;
+
+CREATE FUNCTION chat.prune_notifications() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n bigint;
+BEGIN
+    PERFORM chat._require_server('prune notifications');
+    DELETE FROM chat.notification nt
+     WHERE nt.state <> 'pending'
+       AND nt.done_at < clock_timestamp()
+                        - make_interval(days => chat._setting_value('notification_retention_days')::integer);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION chat.prune_notifications() IS
+    'Server roles: delete the delivered, dead and withdrawn notifications older than notification_retention_days (run it daily); returns how many';
+REVOKE EXECUTE ON FUNCTION chat.prune_notifications() FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.prune_notifications() TO PUBLIC;
 
 /* ---- sql/src/api/permissions.sql ---- */
 
@@ -860,6 +1295,259 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/internal/models.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._model_key(model text, OUT keys text[], OUT target regclass, OUT target_keys text[])
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._not_null(model, 'model');
+    CASE model
+        WHEN 'message' THEN
+            keys := '{thread_id,message_id}'; target := 'chat.message'; target_keys := '{thread_id,id}';
+        WHEN 'thread' THEN
+            keys := '{thread_id}'; target := 'chat.thread'; target_keys := '{id}';
+        WHEN 'member' THEN
+            keys := '{thread_id,user_id}'; target := 'chat.member'; target_keys := '{thread_id,user_id}';
+        WHEN 'notification' THEN
+            keys := '{notification_id}'; target := 'chat.notification'; target_keys := '{id}';
+        WHEN 'reaction', 'attachment' THEN
+            RAISE EXCEPTION 'model "%" is not available in chat 0.2', model
+                USING ERRCODE = '0A000',
+                      DETAIL = format('chat 0.2 has no %s table to extend; a later version adds it.', model),
+                      HINT = 'The models are "message", "thread", "member" and "notification".';
+        ELSE
+            RAISE EXCEPTION 'unknown model "%"', chat._shown(model)
+                USING ERRCODE = '22023',
+                      HINT = 'The models are "message", "thread", "member" and "notification".';
+    END CASE;
+END
+$$;
+
+/* ---- sql/src/internal/notifications.sql ---- */
+
+CREATE FUNCTION chat._check_range(value integer, lo integer, hi integer, name text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF value < lo OR value > hi THEN
+        RAISE EXCEPTION '% must be between % and %', name, lo, hi
+            USING ERRCODE = '22023', COLUMN = name,
+                  DETAIL = format('The %s given was %s.', name, value);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._check_range(integer, integer, integer, text) IS
+    'Raise 22023 naming the argument unless the value is within lo .. hi (NULL passes)';
+REVOKE EXECUTE ON FUNCTION chat._check_range(integer,integer,integer,text) FROM PUBLIC;
+
+CREATE FUNCTION chat._expand_notifications() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    nf chat.notifier;
+    s_from pg_snapshot;
+    s_to pg_snapshot;
+    budget bigint;
+    n_cand bigint;
+    n_taken bigint;
+    last_xid xid8;
+    last_seq bigint;
+    ids bigint[];
+    md chat.model;
+BEGIN
+    SELECT * INTO nf FROM chat.notifier FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        /* another worker is expanding; or the row is missing, then from now on */
+        INSERT INTO chat.notifier (cursor) SELECT chat._cursor()
+         WHERE NOT EXISTS (SELECT FROM chat.notifier)
+        ON CONFLICT ON CONSTRAINT notifier_pkey DO NOTHING;
+        RETURN 0;
+    END IF;
+    s_from := chat._cursor_snapshot(nf.cursor);
+    IF nf.window_end IS NOT NULL THEN
+        s_to := chat._cursor_snapshot(nf.window_end);
+    END IF;
+    IF s_from IS NULL OR (nf.window_end IS NOT NULL AND s_to IS NULL) THEN
+        /* a cursor of another database (made from a template): from now on */
+        UPDATE chat.notifier SET cursor = chat._cursor(), window_end = NULL, done_xid = NULL, done_seq = NULL;
+        RETURN 0;
+    END IF;
+    IF chat._cursor_expired(s_from) THEN
+        RAISE WARNING 'messages sent before % were not all notified', now()
+            USING DETAIL = 'Events were pruned, or the cursor is of another cluster, before chat.claim_notifications expanded them.',
+                  HINT = 'Claim notifications more often than event_retention_days.';
+        UPDATE chat.notifier SET cursor = chat._cursor(), window_end = NULL, done_xid = NULL, done_seq = NULL;
+        RETURN 0;
+    END IF;
+    IF s_to IS NULL THEN
+        nf.window_end := chat._cursor();
+        s_to := chat._cursor_snapshot(nf.window_end);
+    END IF;
+    budget := chat._setting_value('notification_expand_limit')::bigint;
+
+    WITH cand AS (
+        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id, m.sender_id,
+               greatest(coalesce(t.member_count, 0), 1)::bigint AS weight
+          FROM chat.event e
+          JOIN chat.message m ON m.thread_id = e.thread_id AND m.id = (e.payload ->> 'message_id')::bigint
+          LEFT JOIN chat.thread t ON t.id = e.thread_id
+         WHERE e.xid >= pg_snapshot_xmin(s_from) AND e.xid < pg_snapshot_xmax(s_to)
+           AND (nf.done_xid IS NULL OR (e.xid, e.seq) > (nf.done_xid, nf.done_seq))
+           AND e.event = 'message_sent' AND e.payload ->> 'kind' = 'text'
+           AND NOT pg_visible_in_snapshot(e.xid, s_from) AND pg_visible_in_snapshot(e.xid, s_to)
+           AND m.kind = 'text' AND m.deleted_at IS NULL
+         ORDER BY e.xid, e.seq
+         LIMIT budget + 1
+    ), run AS (
+        SELECT c.*, sum(c.weight) OVER (ORDER BY c.xid, c.seq) - c.weight AS before FROM cand c
+    ), taken AS (
+        SELECT r.* FROM run r WHERE r.before < budget
+    ), ins AS (
+        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
+        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
+          FROM taken t
+          JOIN chat.member mb ON mb.thread_id = t.thread_id
+         WHERE mb.user_id IS DISTINCT FROM t.sender_id AND NOT mb.muted AND mb.read_id < t.message_id
+         ORDER BY t.xid, t.seq, mb.user_id
+        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
+        RETURNING id
+    )
+    SELECT (SELECT count(*) FROM cand), (SELECT count(*) FROM taken),
+           (SELECT t.xid FROM taken t ORDER BY t.xid DESC, t.seq DESC LIMIT 1),
+           (SELECT t.seq FROM taken t ORDER BY t.xid DESC, t.seq DESC LIMIT 1),
+           ARRAY(SELECT i.id FROM ins i)
+      INTO n_cand, n_taken, last_xid, last_seq, ids;
+
+    IF n_taken = n_cand AND n_cand <= budget THEN
+        /* the window is done: the next one starts where it ended */
+        UPDATE chat.notifier SET cursor = nf.window_end, window_end = NULL, done_xid = NULL, done_seq = NULL;
+    ELSE
+        UPDATE chat.notifier SET window_end = nf.window_end, done_xid = last_xid, done_seq = last_seq;
+    END IF;
+
+    /* the swapped model: a row of defaults per new notification, as for other records */
+    IF cardinality(ids) > 0 AND EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'notification' AND m.tbl IS NOT NULL) THEN
+        md := chat._swapped('notification');
+        EXECUTE format('INSERT INTO %s (notification_id) SELECT pg_catalog.unnest($1)', md.tbl) USING ids;
+    END IF;
+    RETURN cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION chat._expand_notifications() IS
+    'Expand the messages committed since the notifier''s cursor into notifications, at most about notification_expand_limit per call; nothing when another worker holds the cursor';
+REVOKE EXECUTE ON FUNCTION chat._expand_notifications() FROM PUBLIC;
+
+CREATE FUNCTION chat._notification_extras(ids bigint[]) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    md chat.model := chat._swapped('notification');
+    render text := 'to_jsonb(x) - ''notification_id''';
+    result jsonb;
+BEGIN
+    IF md IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF md.renderer IS NOT NULL THEN
+        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
+    END IF;
+    EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
+                      FROM (SELECT x.notification_id::text AS id, %s AS extra
+                              FROM %s x WHERE x.notification_id = ANY ($1)) e',
+                   render, md.tbl)
+        INTO result USING ids;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION chat._notification_extras(bigint[]) IS
+    'The rendered extra of the given notifications, keyed by id (one query for a claimed batch)';
+REVOKE EXECUTE ON FUNCTION chat._notification_extras(bigint[]) FROM PUBLIC;
+
+CREATE FUNCTION chat._set_notification_extra(notification_id bigint, extra jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    md chat.model;
+    field text;
+    att pg_attribute;
+    coldef text;
+    cols text := '';
+    vals text := '';
+    sets text := '';
+    coldefs text := '';
+BEGIN
+    md := chat._swapped('notification');
+    IF md IS NULL THEN
+        RAISE EXCEPTION 'extra needs a swapped model'
+            USING ERRCODE = '22023', COLUMN = 'extra',
+                  DETAIL = 'No table extends model "notification", so its extra fields have nowhere to go.',
+                  HINT = 'Register a table extending model "notification" with chat.swap_model(''notification'', table).';
+    END IF;
+    IF jsonb_typeof(extra) <> 'object' THEN
+        RAISE EXCEPTION 'extra must be a JSON object'
+            USING ERRCODE = '22023', COLUMN = 'extra',
+                  DETAIL = format('The value given is a JSON %s.', jsonb_typeof(extra)),
+                  HINT = 'Pass the fields by name: ''{"provider_id": "abc"}''.';
+    END IF;
+    FOR field IN SELECT e.key FROM jsonb_object_keys(extra) AS e(key) ORDER BY e.key LOOP
+        SELECT * INTO att FROM pg_attribute a
+         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown field "%" for model "notification"', chat._shown(field)
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      HINT = format('The fields of model "notification" are the columns of %s: %s.', md.tbl,
+                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
+                                       FROM pg_attribute a
+                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
+                                        AND a.attname <> 'notification_id'));
+        END IF;
+        IF field = 'notification_id' THEN
+            RAISE EXCEPTION 'field "%" of model "notification" cannot be set', field
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = '(notification_id) is the key, which chat fills from the notification.';
+        END IF;
+        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
+            RAISE EXCEPTION 'field "%" of model "notification" cannot be set', field
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
+        END IF;
+        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
+        BEGIN
+            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
+                USING jsonb_build_object(field, extra -> field);
+        EXCEPTION WHEN others THEN
+            RAISE EXCEPTION 'invalid value for field "%": "%"', field, chat._shown(extra ->> field)
+                USING ERRCODE = '22P02', COLUMN = 'extra',
+                      DETAIL = format('Field "%s" of model "notification" has the type %s.', field,
+                                      format_type(att.atttypid, att.atttypmod));
+        END;
+        cols := cols || format(', %I', att.attname);
+        vals := vals || format(', r.%I', att.attname);
+        sets := sets || format(', %I = excluded.%I', att.attname, att.attname);
+        coldefs := coldefs || format(', %s', coldef);
+    END LOOP;
+    IF coldefs = '' THEN
+        EXECUTE format('INSERT INTO %s (notification_id) VALUES ($1) ON CONFLICT (notification_id) DO NOTHING', md.tbl)
+            USING notification_id;
+    ELSE
+        EXECUTE format('INSERT INTO %s (notification_id%s) SELECT $1%s FROM pg_catalog.jsonb_to_record($2) AS r(%s)
+                        ON CONFLICT (notification_id) DO UPDATE SET %s',
+                       md.tbl, cols, vals, substr(coldefs, 3), substr(sets, 3))
+            USING notification_id, extra;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._set_notification_extra(bigint, jsonb) IS
+    'Write the fields of extra into the swapped notification model''s row of a notification (22023 without a swapped model)';
+REVOKE EXECUTE ON FUNCTION chat._set_notification_extra(bigint,jsonb) FROM PUBLIC;
+
 /* ---- sql/src/internal/permissions.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat._change_permission(thread bigint, actor chat.user_id, member chat.user_id,
@@ -901,3 +1589,5 @@ $$;
 
 
 GRANT SELECT ON chat.event_kind TO PUBLIC;
+COMMENT ON FUNCTION chat.swap_model(text, regclass) IS
+    'Extend a chat model (message, thread, member, notification) with the application''s table, keyed by chat''s key and referencing it: new records get a row, filled from the extra argument, and the reading functions return it as extra. NULL unregisters the table';
