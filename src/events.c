@@ -237,6 +237,7 @@ render_payload(const ChatRegistry *reg, ChatEvent event, Jsonb *payload)
  */
 static TimestampTz doorbell_committed_at = 0;
 static bool doorbell_in_xact = false;
+static SubTransactionId doorbell_subxact = InvalidSubTransactionId;	/* where it rang */
 static bool doorbell_callback = false;
 
 static void
@@ -248,6 +249,22 @@ doorbell_xact_callback(XactEvent event, void *arg)
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_PREPARE)
 		doorbell_in_xact = false;
+}
+
+/*
+ * A rolled-back savepoint drops the NOTIFY queued in it: the doorbell has not
+ * rung then, and the next event of the transaction rings it.
+ */
+static void
+doorbell_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	if (!doorbell_in_xact || mySubid != doorbell_subxact)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		doorbell_in_xact = false;
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		doorbell_subxact = parentSubid;
 }
 
 /* Ring the doorbell {"seq": n} unless this backend rang it lately. */
@@ -269,11 +286,13 @@ ring_doorbell(int64 seq)
 	if (!doorbell_callback)
 	{
 		RegisterXactCallback(doorbell_xact_callback, NULL);
+		RegisterSubXactCallback(doorbell_subxact_callback, NULL);
 		doorbell_callback = true;
 	}
 	Async_Notify(setting_string("notify_channel", "chat"),
 				 psprintf("{\"seq\": " INT64_FORMAT "}", seq));
 	doorbell_in_xact = true;
+	doorbell_subxact = GetCurrentSubTransactionId();
 }
 
 /*
