@@ -2,7 +2,7 @@
 # Installs what building, testing and running chat needs: PostgreSQL 15 (server,
 # dev files, contrib), pgTAP and pg_prove, make, gcc, IPC::Run (PostgreSQL's
 # TAP framework, for the crash test), and what the example
-# applications need (Django, psycopg2, Node.js). Silent when all is there.
+# applications need (Django, psycopg2, Node.js, Chromium). Silent when all is there.
 #
 # Run it, or source it (". scripts/deps.sh") to also get PG_CONFIG exported and
 # PostgreSQL 15's bin directory first on PATH. Idempotent.
@@ -49,6 +49,9 @@ DEPS_PACKAGES+=(python3-django python3-psycopg2)
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     DEPS_PACKAGES+=(nodejs npm)
 fi
+# The realtime example's tests drive Debian's Chromium headless (puppeteer-core, from npm, brings
+# no browser of its own).
+DEPS_PACKAGES+=(chromium)
 
 # Building the Debian package (scripts/lib/package.sh): the test command
 # installs chat from it.

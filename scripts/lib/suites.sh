@@ -80,9 +80,10 @@ run_pgtap() {
     done
 }
 
-# The example applications' own test suites (examples/*/run-tests.sh): each
-# makes its databases and roles as the cluster's superuser, runs its tests as
-# a role that is not one, and ends with "N passed, M failed".
+# The example applications' own test suites (examples/*/run-tests.sh: django,
+# node, realtime, each labelled "<name> example"): each makes its databases and
+# roles as the cluster's superuser, runs its tests as a role that is not one,
+# and ends with "N passed, M failed".
 run_examples() {
     section "examples"
     local runner name
