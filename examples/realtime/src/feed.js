@@ -1,6 +1,10 @@
 'use strict';
-// The relay's one dedicated connection to chat: LISTEN on the doorbell channel and read
-// chat.feed(cursor) at each ring and every pollMs (so it also works with the setting notify off).
+// The relay's one dedicated connection to chat: LISTEN on the doorbell channel (chat's setting
+// notify_channel, "chat" by default) and read chat.feed(cursor) at each ring and on a timer. The
+// timer is needed: a session rings at most once per notify_interval_ms (chat's setting, 100 by
+// default: its later events within that interval ring nothing), and with the setting notify off
+// nothing rings at all. So the relay also reads the feed every notify_interval_ms (every 1000 ms
+// when that is 0, as then every transaction rings).
 //
 // The doorbell's payload is only {"seq": n} (any role may LISTEN); what happened is read with
 // chat.feed, which only server roles may call: each event since the cursor with the users who
@@ -22,10 +26,13 @@ SELECT f ->> 'cursor' AS cursor, (f ->> 'reload')::boolean AS reload,
 // Starts reading the feed. onBatch(cursor, [{event: json text, recipients: [id text]}]) gets each
 // non-empty batch; onReload(cursor) is called when chat says the cursor can no longer be caught up
 // (more than changes_limit events, pruned events): every client must reload its state.
-// Resolves once listening, with { stop(), pull() }; rejects when the first connection fails. A
-// connection lost later is made again every second, from the same cursor.
-async function startFeed({ connection = {}, channel = 'chat', pollMs = 1000, onBatch, onReload, log = () => {} }) {
+// pollMs (optional) overrides the timer's period. Resolves once listening, with { stop(), pull() };
+// rejects when the first connection fails. A connection lost later is made again every second,
+// from the same cursor.
+async function startFeed({ connection = {}, pollMs = null, onBatch, onReload, log = () => {} }) {
   let client = null;
+  let period = pollMs ?? 1000;
+  let timer = null;
   let cursor = null;
   let stopped = false;
   let pulling = null; // the running pull, if any
@@ -38,10 +45,14 @@ async function startFeed({ connection = {}, channel = 'chat', pollMs = 1000, onB
     c.on('end', () => lost(c, new Error('connection ended')));
     try {
       await c.connect();
-      await c.query(`LISTEN ${c.escapeIdentifier(channel)}`);
+      const { rows: [setting] } = await c.query(`
+        SELECT chat.get_setting('notify_channel') #>> '{}' AS channel,
+               chat.get_setting('notify_interval_ms')::int AS ms`);
+      await c.query(`LISTEN ${c.escapeIdentifier(setting.channel)}`);
       if (cursor === null) {
         cursor = (await c.query("SELECT chat.feed() ->> 'cursor' AS cursor")).rows[0].cursor;
       }
+      if (pollMs === null) period = setting.ms > 0 ? setting.ms : 1000;
     } catch (err) {
       c.end().catch(() => {});
       throw err;
@@ -103,12 +114,17 @@ async function startFeed({ connection = {}, channel = 'chat', pollMs = 1000, onB
   }
 
   await connect();
-  const timer = setInterval(pull, pollMs);
+  const tick = () => {
+    pull();
+    timer = setTimeout(tick, period);
+  };
+  timer = setTimeout(tick, period);
+  log(`reading chat.feed at each doorbell and every ${period} ms`);
   return {
     pull,
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
       await pulling;
       const c = client;
       client = null;

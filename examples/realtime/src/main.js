@@ -1,8 +1,8 @@
 'use strict';
 // Starts the relay. The database comes from the usual PG* environment variables (PGHOST, PGPORT,
 // PGDATABASE, PGUSER, PGPASSWORD), as a role that is a server role and not a superuser.
-// PORT (default 3000; 0 picks a free one), HOST (default 127.0.0.1), POLL_MS (default 1000: how
-// often the feed is read without a doorbell), CHAT_CHANNEL (default chat: chat's notify_channel).
+// PORT (default 3000; 0 picks a free one), HOST (default 127.0.0.1), POLL_MS (how often the feed is
+// read without a doorbell; default: chat's setting notify_interval_ms, or 1000 when that is 0).
 const { Pool } = require('pg');
 const { startFeed } = require('./feed');
 const { createHub } = require('./sse');
@@ -15,8 +15,7 @@ async function main() {
   pool.on('error', (err) => log(`idle pool connection: ${err.message}`));
   const hub = createHub();
   const feed = await startFeed({
-    channel: process.env.CHAT_CHANNEL || 'chat',
-    pollMs: Number(process.env.POLL_MS || 1000),
+    pollMs: process.env.POLL_MS ? Number(process.env.POLL_MS) : null,
     onBatch: hub.deliver,
     onReload: hub.reloadAll,
     log,

@@ -213,7 +213,7 @@ step('after the restart live events flow again; each event is applied once', asy
     ['Pizza at one?', 'Sure', 'While you', 'were away', 'three messages', 'Back online']);
 });
 
-step('with the setting notify off, the relay still delivers (it reads the feed every second)', async () => {
+step('with the setting notify off, the relay still delivers (it reads the feed on a timer too)', async () => {
   await sql.query("SELECT chat.set_setting('notify', 'false')");
   try {
     await sql.query('LISTEN chat');

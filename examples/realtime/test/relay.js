@@ -13,7 +13,7 @@ process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); }
 // -> { url, port, kill(), stop() } once the relay listens (port 0: a free one).
 function startRelay(port = 0) {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', POLL_MS: '1000' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
