@@ -237,7 +237,7 @@ function connect() {
     catchUp(state.generation);
   };
   es.addEventListener('batch', (m) => onBatch(JSON.parse(m.data)));
-  es.addEventListener('reload', () => reload());
+  es.addEventListener('reload', () => reload().catch((err) => console.warn('reload failed', err)));
   es.onerror = () => {
     setStatus('reconnecting');
     state.synced = false;
