@@ -101,9 +101,9 @@ GRANT EXECUTE ON FUNCTION chat.revoke(bigint, chat.user_id, chat.user_id, text) 
 GRANT EXECUTE ON FUNCTION chat.has_permission(bigint, chat.user_id, text) TO PUBLIC;
 
 -- api/reactions.sql
-GRANT EXECUTE ON FUNCTION chat.add_reaction(bigint, chat.user_id, text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.add_reaction(bigint, chat.user_id, text, jsonb) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.remove_reaction(bigint, chat.user_id, text) TO PUBLIC;
-GRANT EXECUTE ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.reactions(bigint, chat.user_id) TO PUBLIC;
 
 -- api/users.sql

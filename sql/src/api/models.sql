@@ -103,7 +103,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.swap_model(text, regclass) IS
-    'Extend a chat model (message, thread, member, notification) with the application''s table, keyed by chat''s key and referencing it: new records get a row, filled from the extra argument, and the reading functions return it as extra. NULL unregisters the table';
+    'Extend a chat model (message, thread, member, reaction, attachment, notification) with the application''s table, keyed by chat''s key and referencing it: new records get a row, filled from the extra argument, and the reading functions return it as extra. NULL unregisters the table';
 
 CREATE FUNCTION chat.swap_renderer(model text, fn regprocedure) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER

@@ -5,7 +5,8 @@
 
 CREATE FUNCTION chat.add_reaction(message_id bigint,
                                   "user" chat.user_id DEFAULT chat.current_user_id(),
-                                  reaction text DEFAULT NULL)
+                                  reaction text DEFAULT NULL,
+                                  extra jsonb DEFAULT NULL)
     RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -20,15 +21,19 @@ BEGIN
     VALUES (m.thread_id, m.id, add_reaction."user", add_reaction.reaction)
     ON CONFLICT ON CONSTRAINT reaction_pkey DO NOTHING;
     IF NOT FOUND THEN
+        /* the reaction and its row stay as they are; extra is still checked */
+        PERFORM chat._fill_model('reaction', NULL, add_reaction.extra, true);
         RETURN false;
     END IF;
+    PERFORM chat._fill_model('reaction', chat._reaction_key(m, add_reaction."user", add_reaction.reaction),
+                             add_reaction.extra);
     PERFORM chat._emit('reaction_added', m.thread_id, m.id, add_reaction."user",
                        jsonb_build_object('reaction', add_reaction.reaction));
     RETURN true;
 END
 $$;
-COMMENT ON FUNCTION chat.add_reaction(bigint, chat.user_id, text) IS
-    'React to a message of a thread the user belongs to (the setting "reactions" says what is allowed); returns false when the user had that reaction already';
+COMMENT ON FUNCTION chat.add_reaction(bigint, chat.user_id, text, jsonb) IS
+    'React to a message of a thread the user belongs to (the setting "reactions" says what is allowed), extra filling the swapped reaction model''s row; returns false when the user had that reaction already (its row unchanged)';
 
 CREATE FUNCTION chat.remove_reaction(message_id bigint,
                                      "user" chat.user_id DEFAULT chat.current_user_id(),
@@ -66,7 +71,8 @@ COMMENT ON FUNCTION chat.remove_reaction(bigint, chat.user_id, text) IS
 
 CREATE FUNCTION chat.toggle_reaction(message_id bigint,
                                      "user" chat.user_id DEFAULT chat.current_user_id(),
-                                     reaction text DEFAULT NULL)
+                                     reaction text DEFAULT NULL,
+                                     extra jsonb DEFAULT NULL)
     RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -77,6 +83,8 @@ BEGIN
     PERFORM chat._act("user");
     m := chat._reactable(toggle_reaction.message_id, toggle_reaction."user");
     PERFORM chat._not_null(toggle_reaction.reaction, 'reaction');
+    /* checked whichever way the toggle goes, before anything is written */
+    PERFORM chat._fill_model('reaction', NULL, toggle_reaction.extra, true);
     LOOP
         DELETE FROM chat.reaction r
          WHERE r.thread_id = m.thread_id AND r.message_id = m.id
@@ -91,6 +99,9 @@ BEGIN
         VALUES (m.thread_id, m.id, toggle_reaction."user", toggle_reaction.reaction)
         ON CONFLICT ON CONSTRAINT reaction_pkey DO NOTHING;
         IF FOUND THEN
+            PERFORM chat._fill_model('reaction',
+                                     chat._reaction_key(m, toggle_reaction."user", toggle_reaction.reaction),
+                                     toggle_reaction.extra);
             PERFORM chat._emit('reaction_added', m.thread_id, m.id, toggle_reaction."user",
                                jsonb_build_object('reaction', toggle_reaction.reaction));
             RETURN true;
@@ -98,8 +109,8 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text) IS
-    'Remove the user''s reaction if present, else add it; returns true when it is now present';
+COMMENT ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) IS
+    'Remove the user''s reaction if present (its swapped-model row goes with it), else add it with extra filling that row; returns true when it is now present';
 
 CREATE FUNCTION chat.reactions(message_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
     RETURNS TABLE (reaction text, count bigint, users chat.user_ids, reacted_by_viewer boolean)

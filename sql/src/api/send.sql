@@ -134,6 +134,7 @@ BEGIN
     SELECT to_thread_id, mid, a.position, a.key, a.name, a.mime, a.size, a.meta
       FROM chat.attachment a
      WHERE a.thread_id = m.thread_id AND a.message_id = m.id;
+    PERFORM chat._copy_attachment_rows(m.thread_id, m.id, to_thread_id, mid);
     PERFORM chat._fill_extra('message', to_thread_id, mid, NULL, NULL);
     PERFORM chat._emit('message_sent', to_thread_id, mid, actor,
                        jsonb_build_object('reply', true, 'kind', 'text', 'forwarded_from', m.id));
@@ -145,4 +146,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.forward_message(bigint, bigint, chat.user_id, text) IS
-    'Copy a message (content and attachments) into another thread the actor may post in, with forwarded_from set; a comment follows it as a message of its own. Returns the copy''s id';
+    'Copy a message (content and attachments, with their swapped-model rows) into another thread the actor may post in, with forwarded_from set; a comment follows it as a message of its own. Returns the copy''s id';

@@ -36,6 +36,16 @@ BEGIN
 END
 $$;
 
+/* The key of a reaction's row in the swapped reaction model, for chat._fill_model. */
+CREATE FUNCTION chat._reaction_key(m chat.message, who chat.user_id, reaction text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT jsonb_build_object('thread_id', m.thread_id, 'message_id', m.id, 'user_id', who, 'reaction', reaction)
+$$;
+COMMENT ON FUNCTION chat._reaction_key(chat.message, chat.user_id, text) IS
+    'The key of a reaction''s row in the swapped reaction model, as chat._fill_model takes it';
+
 /* A reaction allowed by the settings "reactions" and "max_reaction_length". */
 CREATE FUNCTION chat._check_reaction(reaction text) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -70,24 +80,79 @@ BEGIN
 END
 $$;
 
-/* The reactions column of chat.messages: [{"reaction", "count", "users"}] by first use. */
+/*
+ * The rendered rows of a message's reactions or attachments in the swapped
+ * model's table: {"reaction": {"user id": extra}} for reactions,
+ * {"position": extra} for attachments; NULL when the model is not swapped.
+ */
+CREATE FUNCTION chat._part_extras(model text, thread bigint, message bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    md chat.model;
+    k record;
+    render text := 'to_jsonb(x) - $3';
+    result jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM chat.model m WHERE m.model = _part_extras.model AND m.tbl IS NOT NULL) THEN
+        RETURN NULL;
+    END IF;
+    md := chat._swapped(model);
+    k := chat._model_key(model);
+    IF md.renderer IS NOT NULL THEN
+        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
+    END IF;
+    IF model = 'reaction' THEN
+        EXECUTE format('SELECT coalesce(jsonb_object_agg(e.reaction, e.extras), ''{}'')
+                          FROM (SELECT x.reaction::text AS reaction,
+                                       jsonb_object_agg(x.user_id::text, %s) AS extras
+                                  FROM %s x
+                                 WHERE x.thread_id = $1 AND x.message_id = $2
+                                 GROUP BY x.reaction::text) e',
+                       render, md.tbl)
+            INTO result USING thread, message, k.keys;
+    ELSIF model = 'attachment' THEN
+        EXECUTE format('SELECT coalesce(jsonb_object_agg(x.position::text, %s), ''{}'')
+                          FROM %s x
+                         WHERE x.thread_id = $1 AND x.message_id = $2',
+                       render, md.tbl)
+            INTO result USING thread, message, k.keys;
+    ELSE
+        RAISE EXCEPTION 'chat._part_extras does not read model "%"', model;
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION chat._part_extras(text, bigint, bigint) IS
+    'The rendered swapped-model rows of a message''s reactions (by reaction and user) or attachments (by position); NULL when the model is not swapped';
+
+/*
+ * The reactions column of chat.messages: [{"reaction", "count", "users"}] by
+ * first use, with "extra": {"user id": extra} when the reaction model is swapped.
+ */
 CREATE FUNCTION chat._reaction_summary(thread bigint, message bigint) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object('reaction', s.reaction, 'count', s.n, 'users', s.users)
+                              || CASE WHEN x.extras IS NOT NULL
+                                      THEN jsonb_build_object('extra', coalesce(x.extras -> s.reaction, '{}'))
+                                      ELSE '{}' END
                               ORDER BY s.first, s.reaction), '[]')
       FROM (SELECT r.reaction, count(*) AS n, jsonb_agg(r.user_id ORDER BY r.created_at, r.user_id) AS users,
                    min(r.created_at) AS first
               FROM chat.reaction r
              WHERE r.thread_id = thread AND r.message_id = message
-             GROUP BY r.reaction) s
+             GROUP BY r.reaction) s,
+           (SELECT chat._part_extras('reaction', thread, message) AS extras) x
 $$;
 
 /*
  * Check the attachments argument of new_message and new_reply: a JSON array
  * of at most max_attachments objects with a "key" and optionally "name",
- * "mime", "size" and "meta"; the type and size limits of the settings.
+ * "mime", "size", "meta" and "extra" (the swapped attachment model's fields,
+ * checked when stored); the type and size limits of the settings.
  */
 CREATE FUNCTION chat._check_attachments(attachments jsonb) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -105,7 +170,7 @@ BEGIN
     IF jsonb_typeof(attachments) <> 'array' THEN
         RAISE EXCEPTION 'attachments must be a JSON array'
             USING ERRCODE = '22023', COLUMN = 'attachments',
-                  HINT = 'Give [{"key": "...", "name": "...", "mime": "...", "size": 123, "meta": {}}, ...].';
+                  HINT = 'Give [{"key": "...", "name": "...", "mime": "...", "size": 123, "meta": {}, "extra": {}}, ...].';
     END IF;
     IF jsonb_array_length(attachments) > lim THEN
         RAISE EXCEPTION 'too many attachments'
@@ -118,11 +183,11 @@ BEGIN
             RAISE EXCEPTION 'attachment % must be a JSON object', i USING ERRCODE = '22023', COLUMN = 'attachments';
         END IF;
         SELECT k INTO f FROM jsonb_object_keys(a) k
-         WHERE k NOT IN ('key', 'name', 'mime', 'size', 'meta') ORDER BY k LIMIT 1;
+         WHERE k NOT IN ('key', 'name', 'mime', 'size', 'meta', 'extra') ORDER BY k LIMIT 1;
         IF FOUND THEN
             RAISE EXCEPTION 'attachment %: unknown field "%"', i, f
                 USING ERRCODE = '22023', COLUMN = 'attachments',
-                      HINT = 'The fields are "key", "name", "mime", "size" and "meta".';
+                      HINT = 'The fields are "key", "name", "mime", "size", "meta" and "extra".';
         END IF;
         IF jsonb_typeof(a -> 'key') IS DISTINCT FROM 'string' OR chat._is_blank(a ->> 'key') THEN
             RAISE EXCEPTION 'attachment %: "key" must be a non-blank string', i USING ERRCODE = '22023', COLUMN = 'attachments';
@@ -146,6 +211,11 @@ BEGIN
         END IF;
         IF jsonb_typeof(a -> 'meta') NOT IN ('object', 'null') THEN
             RAISE EXCEPTION 'attachment %: "meta" must be a JSON object', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF jsonb_typeof(a -> 'extra') NOT IN ('object', 'null') THEN
+            RAISE EXCEPTION 'attachment %: "extra" must be a JSON object', i
+                USING ERRCODE = '22023', COLUMN = 'attachments',
+                      HINT = 'Its fields fill the swapped attachment model''s table (chat.swap_model).';
         END IF;
         IF types IS NOT NULL AND (a ->> 'mime') IS NULL THEN
             RAISE EXCEPTION 'attachment %: "mime" is required', i
@@ -181,7 +251,8 @@ COMMENT ON FUNCTION chat._check_attachments(jsonb) IS
 
 /*
  * Check and store the attachments of a message just inserted, in order
- * (called by new_message, new_reply in C, forward_message never: it copies).
+ * (called by new_message, new_reply in C, forward_message never: it copies),
+ * and their rows of the swapped attachment model, filled from each one's "extra".
  * A message without content needs at least one attachment (22004).
  */
 CREATE FUNCTION chat._add_attachments(thread_id bigint, message_id bigint, attachments jsonb)
@@ -202,19 +273,38 @@ BEGIN
            e.value ->> 'key', e.value ->> 'name', e.value ->> 'mime',
            (e.value ->> 'size')::bigint, nullif(e.value -> 'meta', 'null')
       FROM jsonb_array_elements(attachments) WITH ORDINALITY e;
+    /* the swapped model's rows, each from its attachment's "extra" (JSON null: none given) */
+    IF EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'attachment' AND m.tbl IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(attachments) e WHERE jsonb_typeof(e.value -> 'extra') = 'object') THEN
+        PERFORM chat._fill_model('attachment',
+                                 jsonb_build_object('thread_id', _add_attachments.thread_id,
+                                                    'message_id', _add_attachments.message_id,
+                                                    'position', e.ordinality),
+                                 nullif(e.value -> 'extra', 'null'))
+           FROM jsonb_array_elements(attachments) WITH ORDINALITY e
+          ORDER BY e.ordinality;
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION chat._add_attachments(bigint, bigint, jsonb) IS
-    'Check the attachments argument and store it as the message''s ordered attachment rows';
+    'Check the attachments argument and store it as the message''s ordered attachment rows, with their swapped-model rows filled from each one''s extra';
 
-/* The attachments column of chat.messages, in position order. */
+/*
+ * The attachments column of chat.messages, in position order; each with its
+ * "extra" (the swapped model's row, NULL for one without) when the attachment
+ * model is swapped.
+ */
 CREATE FUNCTION chat._attachment_list(thread bigint, message bigint) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object('position', a.position, 'key', a.key, 'name', a.name,
                                                  'mime', a.mime, 'size', a.size, 'meta', a.meta)
+                              || CASE WHEN x.extras IS NOT NULL
+                                      THEN jsonb_build_object('extra', x.extras -> a.position::text)
+                                      ELSE '{}' END
                               ORDER BY a.position), '[]')
-      FROM chat.attachment a
+      FROM chat.attachment a,
+           (SELECT chat._part_extras('attachment', thread, message) AS extras) x
      WHERE a.thread_id = thread AND a.message_id = message
 $$;

@@ -5,7 +5,7 @@
 
 /*
  * The key of a model's extension table and the columns of chat's table it
- * references; an error for a model chat does not have (yet).
+ * references; an error for a model chat does not have.
  */
 CREATE FUNCTION chat._model_key(model text, OUT keys text[], OUT target regclass, OUT target_keys text[])
     LANGUAGE plpgsql STABLE
@@ -22,15 +22,16 @@ BEGIN
             keys := '{thread_id,user_id}'; target := 'chat.member'; target_keys := '{thread_id,user_id}';
         WHEN 'notification' THEN
             keys := '{notification_id}'; target := 'chat.notification'; target_keys := '{id}';
-        WHEN 'reaction', 'attachment' THEN
-            RAISE EXCEPTION 'model "%" is not available in chat 0.2', model
-                USING ERRCODE = '0A000',
-                      DETAIL = format('chat 0.2 has no %s table to extend; a later version adds it.', model),
-                      HINT = 'The models are "message", "thread", "member" and "notification".';
+        WHEN 'reaction' THEN
+            keys := '{thread_id,message_id,user_id,reaction}'; target := 'chat.reaction';
+            target_keys := '{thread_id,message_id,user_id,reaction}';
+        WHEN 'attachment' THEN
+            keys := '{thread_id,message_id,position}'; target := 'chat.attachment';
+            target_keys := '{thread_id,message_id,position}';
         ELSE
             RAISE EXCEPTION 'unknown model "%"', chat._shown(model)
                 USING ERRCODE = '22023',
-                      HINT = 'The models are "message", "thread", "member" and "notification".';
+                      HINT = 'The models are "message", "thread", "member", "reaction", "attachment" and "notification".';
     END CASE;
 END
 $$;
@@ -118,6 +119,10 @@ BEGIN
         RETURN;
     END IF;
     k := chat._model_key(model);
+    IF model NOT IN ('message', 'thread', 'member') THEN
+        /* reactions and attachments: chat._fill_model; notifications: chat._expand_notifications */
+        RAISE EXCEPTION 'chat._fill_extra does not fill model "%"', model;
+    END IF;
     md := chat._swapped(model);
     IF md IS NULL THEN
         RAISE EXCEPTION 'extra needs a swapped model'
@@ -197,6 +202,148 @@ END
 $$;
 COMMENT ON FUNCTION chat._fill_extra(text, bigint, bigint, chat.user_id, jsonb) IS
     'Insert the swapped table''s row of a record just created, its fields from extra (22023 for extra without a swapped model)';
+
+/*
+ * The same for the models keyed by more than chat's ids (reaction: thread_id,
+ * message_id, user_id, reaction; attachment: thread_id, message_id,
+ * position): key is a JSON object holding the key columns by name, converted
+ * to the types of the application's key columns.  With check_only the fields
+ * are checked and nothing is written (add_reaction's extra for a reaction the
+ * user had already).
+ */
+CREATE FUNCTION chat._fill_model(model text, key jsonb, extra jsonb, check_only boolean DEFAULT false)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    md chat.model;
+    k record;
+    field text;
+    att pg_attribute;
+    coldef text;
+    cols text := '';
+    vals text := '';
+    coldefs text := '';
+BEGIN
+    IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
+                                      WHERE m.model = _fill_model.model AND m.tbl IS NOT NULL) THEN
+        RETURN;
+    END IF;
+    k := chat._model_key(model);
+    md := chat._swapped(model);
+    IF md IS NULL THEN
+        RAISE EXCEPTION 'extra needs a swapped model'
+            USING ERRCODE = '22023', COLUMN = 'extra',
+                  DETAIL = format('No table extends model "%s", so its extra fields have nowhere to go.', model),
+                  HINT = format('Register a table extending model "%s" with chat.swap_model(''%s'', table).',
+                                model, model);
+    END IF;
+    IF extra IS NOT NULL AND jsonb_typeof(extra) <> 'object' THEN
+        RAISE EXCEPTION 'extra must be a JSON object'
+            USING ERRCODE = '22023', COLUMN = 'extra',
+                  DETAIL = format('The value given is a JSON %s.', jsonb_typeof(extra)),
+                  HINT = 'Pass the fields by name: ''{"weight": 2}''.';
+    END IF;
+
+    /* as in chat._fill_extra: catalog names only, each value converted alone first */
+    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
+        SELECT * INTO att FROM pg_attribute a
+         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown field "%" for model "%"', chat._shown(field), model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, md.tbl,
+                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
+                                       FROM pg_attribute a
+                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
+                                        AND a.attname <> ALL (k.keys)));
+        END IF;
+        IF field = ANY (k.keys) THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
+                                      array_to_string(k.keys, ', '), model);
+        END IF;
+        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
+        END IF;
+        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
+        BEGIN
+            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
+                USING jsonb_build_object(field, extra -> field);
+        EXCEPTION WHEN others THEN
+            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
+                USING ERRCODE = '22P02', COLUMN = 'extra',
+                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
+                                      format_type(att.atttypid, att.atttypmod));
+        END;
+        cols := cols || format(', %I', att.attname);
+        coldefs := coldefs || format(', %s', coldef);
+    END LOOP;
+    IF check_only THEN
+        RETURN;
+    END IF;
+
+    /* the key columns with the types of the application's table, then the fields */
+    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY u.i),
+           string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY u.i)
+      INTO vals, coldef
+      FROM unnest(k.keys) WITH ORDINALITY AS u(kc, i)
+      JOIN pg_attribute a ON a.attrelid = md.tbl AND a.attname = u.kc AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s FROM pg_catalog.jsonb_to_record($1) AS r(%s%s)',
+                   md.tbl, vals, cols, vals, cols, coldef, coldefs)
+        USING coalesce(extra, '{}') || key;
+END
+$$;
+COMMENT ON FUNCTION chat._fill_model(text, jsonb, jsonb, boolean) IS
+    'Insert the swapped table''s row of a reaction or attachment just created, its key from key and its fields from extra (22023 for extra without a swapped model)';
+
+/*
+ * forward_message's copies of attachments: each copy gets the application's
+ * row of the attachment it copies (the same file, so the same fields), or a
+ * row of defaults when the original has none.
+ */
+CREATE FUNCTION chat._copy_attachment_rows(from_thread bigint, from_message bigint,
+                                           to_thread bigint, to_message bigint)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    md chat.model := chat._swapped('attachment');
+    cols text;
+    xcols text;
+BEGIN
+    IF md IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT string_agg(format(', %I', a.attname), '' ORDER BY a.attnum),
+           string_agg(format(', x.%I', a.attname), '' ORDER BY a.attnum) INTO cols, xcols
+      FROM pg_attribute a
+     WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attgenerated = '' AND a.attidentity <> 'a'
+       AND a.attname NOT IN ('thread_id', 'message_id', 'position');
+    EXECUTE format('INSERT INTO %1$s (thread_id, message_id, position%2$s)
+                    SELECT $3, $4, x.position%3$s FROM %1$s x
+                     WHERE x.thread_id = $1 AND x.message_id = $2',
+                   md.tbl, coalesce(cols, ''), coalesce(xcols, ''))
+        USING from_thread, from_message, to_thread, to_message;
+    EXECUTE format('INSERT INTO %s (thread_id, message_id, position)
+                    SELECT a.thread_id, a.message_id, a.position FROM chat.attachment a
+                     WHERE a.thread_id = $1 AND a.message_id = $2
+                       AND NOT EXISTS (SELECT FROM %s x
+                                        WHERE x.thread_id = a.thread_id AND x.message_id = a.message_id
+                                          AND x.position = a.position)',
+                   md.tbl, md.tbl)
+        USING to_thread, to_message;
+END
+$$;
+COMMENT ON FUNCTION chat._copy_attachment_rows(bigint, bigint, bigint, bigint) IS
+    'Give a forwarded message''s attachments the swapped table''s rows of the originals (defaults when an original has none)';
 
 /* The swapped-model extra of messages or threads, rendered through chat._render. */
 CREATE FUNCTION chat._extras(model text, thread_ids bigint[], message_ids bigint[] DEFAULT NULL)

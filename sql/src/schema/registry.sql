@@ -91,7 +91,7 @@ CREATE TABLE chat.model (
 COMMENT ON TABLE chat.model IS
     'Swapped models: the application''s table extending a chat record (chat.swap_model) and its renderer (chat.swap_renderer)';
 COMMENT ON COLUMN chat.model.model IS
-    'the chat model extended or rendered: message, thread, member or notification (reaction and attachment not available yet)';
+    'the chat model extended or rendered: message, thread, member, reaction, attachment or notification';
 COMMENT ON COLUMN chat.model.tbl IS
     'the application''s table extending the model, keyed by chat''s key (chat.swap_model); its row is the record''s extra; NULL: only a renderer is registered';
 COMMENT ON COLUMN chat.model.renderer IS
