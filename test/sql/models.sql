@@ -117,6 +117,7 @@ CREATE VIEW myapp.meta_view AS SELECT * FROM myapp.message_meta;
 SELECT chat.swap_model('messages', 'myapp.message_meta');
 SELECT chat.swap_model(NULL, 'myapp.message_meta');
 SELECT chat.swap_model('reaction', 'myapp.message_meta');
+SELECT chat.swap_model('attachment', 'myapp.thread_meta');
 SELECT chat.swap_model('message', 'myapp.meta_view');
 SELECT chat.swap_model('message', 'myapp.thread_meta');
 SELECT chat.swap_model('message', 'myapp.no_unique');
@@ -148,6 +149,71 @@ SELECT count(*) FILTER (WHERE extra IS NOT NULL) AS with_extra FROM chat.message
 DROP TABLE myapp.thread_meta;
 SELECT model, tbl, renderer FROM chat.model ORDER BY model;
 SELECT thread_id, extra FROM chat.inbox(1) ORDER BY thread_id;
+
+-- Reactions: the application's table keyed by chat.reaction's key; extra goes
+-- in through add_reaction and toggle_reaction, and comes out in messages'
+-- reactions as "extra", an object by user id
+CREATE TABLE myapp.reaction_meta (
+    thread_id  bigint,
+    message_id bigint,
+    user_id    bigint,
+    reaction   text,
+    weight     integer NOT NULL DEFAULT 1 CHECK (weight BETWEEN 1 AND 5),
+    note       text,
+    PRIMARY KEY (thread_id, message_id, user_id, reaction),
+    FOREIGN KEY (thread_id, message_id, user_id, reaction) REFERENCES chat.reaction ON DELETE CASCADE
+);
+SELECT chat.swap_model('reaction', 'myapp.reaction_meta');
+SELECT chat.add_reaction(:m1, 2, 'up', extra => '{"weight": 3, "note": "agreed"}');
+SELECT chat.add_reaction(:m1, 1, 'up');
+SELECT chat.toggle_reaction(:m1, 2, 'down', extra => '{"note": "but"}');
+SELECT reaction, user_id, weight, note FROM myapp.reaction_meta ORDER BY reaction, user_id;
+SELECT jsonb_pretty(reactions) AS reactions FROM chat.messages(:t1, 1) WHERE id = :m1;
+-- refused, nothing written: an unknown field, a bad value, the key
+SELECT chat.add_reaction(:m1, 1, 'down', extra => '{"color": "red"}');
+SELECT chat.add_reaction(:m1, 1, 'down', extra => '{"weight": "heavy"}');
+SELECT chat.add_reaction(:m1, 1, 'down', extra => '{"reaction": "x"}');
+SELECT chat.add_reaction(:m1, 1, 'down', extra => '{"weight": 9}');
+SELECT count(*) AS reactions_of_m1 FROM chat.reaction WHERE message_id = :m1;
+-- a reaction taken back takes its row with it (the application's ON DELETE CASCADE)
+SELECT chat.toggle_reaction(:m1, 2, 'down');
+SELECT chat.remove_reaction(:m1, 1, 'up');
+SELECT reaction, user_id, weight, note FROM myapp.reaction_meta ORDER BY reaction, user_id;
+
+-- Attachments: each attachment's "extra" fills its row; messages' attachments
+-- carry it as "extra" (NULL for an attachment without a row)
+CREATE TABLE myapp.attachment_meta (
+    thread_id  bigint,
+    message_id bigint,
+    position   integer,
+    scanned    boolean NOT NULL DEFAULT false,
+    thumbnail  text,
+    PRIMARY KEY (thread_id, message_id, position),
+    FOREIGN KEY (thread_id, message_id, position) REFERENCES chat.attachment ON DELETE CASCADE
+);
+SELECT chat.swap_model('attachment', 'myapp.attachment_meta');
+SELECT chat.new_reply(:t1, 1, 'Slides', attachments => '[{"key": "s/1.pdf", "mime": "application/pdf"},
+    {"key": "s/2.png", "extra": {"scanned": true, "thumbnail": "s/2-small.png"}}]') AS m8 \gset
+SELECT position, scanned, thumbnail FROM myapp.attachment_meta WHERE message_id = :m8 ORDER BY position;
+SELECT jsonb_pretty(attachments) AS attachments FROM chat.messages(:t1, 1) WHERE id = :m8;
+-- a renderer applies as for the other models
+CREATE FUNCTION myapp.render_attachment(extra jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT extra - 'thumbnail' || jsonb_build_object('preview', extra -> 'thumbnail')
+$$;
+SELECT chat.swap_renderer('attachment', 'myapp.render_attachment(jsonb)');
+SELECT a ->> 'key' AS key, a -> 'extra' AS extra
+  FROM chat.messages(:t1, 1) m, jsonb_array_elements(m.attachments) a WHERE m.id = :m8;
+-- refused, nothing written: an unknown field, extra that is not an object
+SELECT chat.new_reply(:t1, 1, 'x', attachments => '[{"key": "k", "extra": {"virus": false}}]');
+SELECT chat.new_reply(:t1, 1, 'x', attachments => '[{"key": "k", "extra": "scanned"}]');
+SELECT count(*) AS messages_of_t1 FROM chat.message WHERE thread_id = :t1;
+-- a forwarded message's attachments keep their rows
+SELECT chat.forward_message(:m8, :t2, 1) AS m9 \gset
+SELECT position, scanned, thumbnail FROM myapp.attachment_meta WHERE message_id = :m9 ORDER BY position;
+-- unswapped, extra has nowhere to go
+SELECT chat.swap_model('attachment', NULL);
+SELECT chat.new_reply(:t1, 1, 'x', attachments => '[{"key": "k", "extra": {"scanned": true}}]');
+SELECT model, tbl, renderer FROM chat.model ORDER BY model;
 
 -- counters are still exact
 SELECT count(*) AS drift FROM chat.verify_unread();
