@@ -1,4 +1,5 @@
--- Swappable models (SPEC.md §7): the catalog shape, every SQLSTATE of
+-- Swappable models (SPEC.md §7): message, thread, member, reaction and
+-- attachment (notification: notifications.sql); the catalog shape, every SQLSTATE of
 -- registering and filling with "nothing changed", the fill and read rules,
 -- and injection attempts through extra's keys and values and through the
 -- application's table and column names.
@@ -11,7 +12,7 @@ SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 SET LOCAL TimeZone = 'UTC';
 
-SELECT plan(226);
+SELECT plan(282);
 
 /* ---- fixture ---------------------------------------------------------------- */
 
@@ -201,8 +202,8 @@ SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 1, 'c', extra => '{"prio
                      'extra needs a swapped model', 'new_reply: extra without a swapped model');
 SELECT pg_temp.fails($$SELECT chat.new_message(1, '{2}', 's', 'c', extra => 'null')$$, '22023',
                      'extra needs a swapped model', 'new_message: JSON null extra without a swapped model');
-SELECT pg_temp.fails(format($$SELECT chat._fill_extra('reaction', %s, %s, NULL, '{}')$$, :t1, :m1), '0A000',
-                     'model "reaction" is not available in chat 0.2', '_fill_extra: model reaction');
+SELECT pg_temp.fails(format($$SELECT chat._fill_extra('reaction', %s, %s, NULL, '{}')$$, :t1, :m1), 'P0001',
+                     'chat._fill_extra does not fill model "reaction"', '_fill_extra: model reaction (chat._fill_model fills it)');
 SELECT pg_temp.fails(format($$SELECT chat._fill_extra('nonsense', %s, %s, NULL, '{}')$$, :t1, :m1), '22023',
                      'unknown model "nonsense"', '_fill_extra: unknown model');
 
@@ -214,10 +215,10 @@ SELECT pg_temp.fails($$SELECT chat.swap_model('messages', 'myapp.message_meta')$
                      'unknown model "messages"', 'swap_model: unknown model');
 SELECT pg_temp.fails($$SELECT chat.swap_model('Message', 'myapp.message_meta')$$, '22023',
                      'unknown model "Message"', 'swap_model: model names are lower case');
-SELECT pg_temp.fails($$SELECT chat.swap_model('reaction', 'myapp.message_meta')$$, '0A000',
-                     'model "reaction" is not available in chat 0.2', 'swap_model: reaction');
-SELECT pg_temp.fails($$SELECT chat.swap_model('attachment', 'myapp.message_meta')$$, '0A000',
-                     'model "attachment" is not available in chat 0.2', 'swap_model: attachment');
+SELECT pg_temp.fails($$SELECT chat.swap_model('reaction', 'myapp.message_meta')$$, '42703',
+                     'table "myapp.message_meta" has no column "user_id"', 'swap_model: a message table for reactions');
+SELECT pg_temp.fails($$SELECT chat.swap_model('attachment', 'myapp.message_meta')$$, '42703',
+                     'table "myapp.message_meta" has no column "position"', 'swap_model: a message table for attachments');
 SELECT pg_temp.fails($$SELECT chat.swap_model('message', 'myapp.meta_view')$$, '42809',
                      '"myapp.meta_view" is not a table', 'swap_model: a view');
 SELECT pg_temp.fails($$SELECT chat.swap_model('message', 'temp_meta')$$, '42809',
@@ -246,8 +247,8 @@ SELECT pg_temp.fails($$SELECT chat.swap_renderer(NULL, 'myapp.render(jsonb)')$$,
                      'argument "model" must not be null', 'swap_renderer: NULL model');
 SELECT pg_temp.fails($$SELECT chat.swap_renderer('msg', 'myapp.render(jsonb)')$$, '22023',
                      'unknown model "msg"', 'swap_renderer: unknown model');
-SELECT pg_temp.fails($$SELECT chat.swap_renderer('attachment', 'myapp.render(jsonb)')$$, '0A000',
-                     'model "attachment" is not available in chat 0.2', 'swap_renderer: attachment');
+SELECT pg_temp.fails($$SELECT chat.swap_renderer('attachment', 'myapp.render_two(jsonb, jsonb)')$$, '42883',
+                     'function myapp.render_two(jsonb,jsonb) cannot render model "attachment"', 'swap_renderer: attachment, two arguments');
 SELECT pg_temp.fails($$SELECT chat.swap_renderer('message', 'myapp.render_text(text)')$$, '42883',
                      'function myapp.render_text(text) cannot render model "message"', 'swap_renderer: takes text');
 SELECT pg_temp.fails($$SELECT chat.swap_renderer('message', 'myapp.render_to_text(jsonb)')$$, '42883',
@@ -541,6 +542,145 @@ SELECT is(pg_temp.calls_of_extras(), :extras_before::bigint, 'without calling th
 SELECT lives_ok($$SELECT chat.swap_model('message', 'myapp.message_meta')$$, 'with a model swapped');
 SELECT is((SELECT count(*)::int FROM chat.messages(:t2, 1)) > 1, true, 'a page of several messages');
 SELECT is(pg_temp.calls_of_extras(), :extras_before::bigint + 1, 'is rendered with one call');
+
+/* ---- reactions and attachments --------------------------------------------------- */
+
+CREATE TABLE myapp.reaction_meta (
+    thread_id  bigint,
+    message_id bigint,
+    user_id    chat.user_id,
+    reaction   text,
+    weight     integer NOT NULL DEFAULT 1 CHECK (weight BETWEEN 1 AND 5),
+    note       text,
+    PRIMARY KEY (thread_id, message_id, user_id, reaction),
+    FOREIGN KEY (thread_id, message_id, user_id, reaction) REFERENCES chat.reaction ON DELETE CASCADE
+);
+CREATE TABLE myapp.attachment_meta (
+    thread_id  bigint,
+    message_id bigint,
+    position   integer,
+    scanned    boolean NOT NULL DEFAULT false,
+    thumbnail  text,
+    PRIMARY KEY (thread_id, message_id, position),
+    FOREIGN KEY (thread_id, message_id, position) REFERENCES chat.attachment ON DELETE CASCADE
+);
+CREATE FUNCTION myapp.render_part(extra jsonb) RETURNS jsonb
+    LANGUAGE sql AS $$ SELECT extra || '{"rendered": true}' $$;
+/* the state now covers reactions, attachments and their tables */
+CREATE OR REPLACE FUNCTION pg_temp.state() RETURNS text
+    LANGUAGE sql AS $$
+    SELECT md5(concat_ws('|',
+               (SELECT string_agg(m::text, ',' ORDER BY m.thread_id, m.id) FROM chat.message m),
+               (SELECT string_agg(m::text, ',' ORDER BY m.model) FROM chat.model m),
+               (SELECT string_agg(r::text, ',' ORDER BY r.thread_id, r.message_id, r.user_id, r.reaction) FROM chat.reaction r),
+               (SELECT string_agg(a::text, ',' ORDER BY a.thread_id, a.message_id, a.position) FROM chat.attachment a),
+               (SELECT string_agg(x::text, ',' ORDER BY x.thread_id, x.message_id, x.user_id, x.reaction) FROM myapp.reaction_meta x),
+               (SELECT string_agg(x::text, ',' ORDER BY x.thread_id, x.message_id, x.position) FROM myapp.attachment_meta x),
+               (SELECT count(*) FROM chat.event e)))
+$$;
+SELECT pg_temp.rebase();
+
+SELECT pg_temp.fails(format($$SELECT chat.add_reaction(%s, 1, 'up', '{"weight": 2}')$$, :m2), '22023',
+                     'extra needs a swapped model', 'add_reaction: extra without a swapped model');
+SELECT pg_temp.fails($$SELECT chat.new_message(1, '{2}', 's', 'c', attachments => '[{"key": "k", "extra": {}}]')$$, '22023',
+                     'extra needs a swapped model', 'new_message: an attachment''s extra without a swapped model');
+SELECT pg_temp.fails($$SET LOCAL ROLE chat_models_end_user; SELECT chat.swap_model('reaction', NULL)$$,
+                     '42501', 'permission denied to swap models', 'swap_model reaction: an end user');
+SELECT pg_temp.fails($$SET LOCAL ROLE chat_models_end_user; SELECT chat.swap_renderer('attachment', NULL)$$,
+                     '42501', 'permission denied to swap renderers', 'swap_renderer attachment: an end user');
+
+SELECT lives_ok($$SELECT chat.swap_model('reaction', 'myapp.reaction_meta')$$, 'swap_model registers the reaction table');
+SELECT lives_ok($$SELECT chat.swap_model('attachment', 'myapp.attachment_meta')$$, 'swap_model registers the attachment table');
+SELECT pg_temp.rebase();
+
+/* reactions: extra in */
+SELECT is(chat.add_reaction(:m2, 1, 'up', '{"weight": 3, "note": "yes"}'), true, 'add_reaction with extra');
+SELECT is(chat.add_reaction(:m2, 2, 'up'), true, 'add_reaction without extra');
+SELECT is(chat.toggle_reaction(:m2, 2, 'down', '{"note": "no"}'), true, 'toggle_reaction adds with extra');
+SELECT results_eq(format($$SELECT user_id::bigint, reaction, weight, note FROM myapp.reaction_meta
+                            WHERE thread_id = %s AND message_id = %s ORDER BY reaction, user_id$$, :t2, :m2),
+                  $$VALUES (2::bigint, 'down', 1, 'no'), (1, 'up', 3, 'yes'), (2, 'up', 1, NULL)$$,
+                  'each new reaction has its row: extra''s fields, defaults for the others');
+SELECT pg_temp.rebase();
+SELECT pg_temp.fails(format($$SELECT chat.add_reaction(%s, 3, 'up', '{"colour": "red"}')$$, :m2), '22023',
+                     'unknown field "colour" for model "reaction"', 'add_reaction: unknown field');
+SELECT pg_temp.fails(format($$SELECT chat.add_reaction(%s, 3, 'up', '{"weight": "heavy"}')$$, :m2), '22P02',
+                     'invalid value for field "weight": "heavy"', 'add_reaction: a value that does not convert');
+SELECT pg_temp.fails(format($$SELECT chat.add_reaction(%s, 3, 'up', '{"user_id": 1}')$$, :m2), '22023',
+                     'field "user_id" of model "reaction" cannot be set', 'add_reaction: a key field');
+SELECT pg_temp.fails(format($$SELECT chat.add_reaction(%s, 3, 'up', '[1]')$$, :m2), '22023',
+                     'extra must be a JSON object', 'add_reaction: extra not an object');
+SELECT pg_temp.fails(format($$SELECT chat.add_reaction(%s, 3, 'up', '{"weight": 9}')$$, :m2), '23514',
+                     'new row for relation "reaction_meta" violates check constraint "reaction_meta_weight_check"',
+                     'add_reaction: the application''s constraint');
+SELECT pg_temp.fails(format($$SELECT chat.add_reaction(%s, 1, 'up', '{"colour": "red"}')$$, :m2), '22023',
+                     'unknown field "colour" for model "reaction"', 'add_reaction: extra is checked for a reaction the user had');
+SELECT pg_temp.fails(format($$SELECT chat.toggle_reaction(%s, 1, 'up', '{"colour": "red"}')$$, :m2), '22023',
+                     'unknown field "colour" for model "reaction"', 'toggle_reaction: extra is checked before removing');
+SELECT is(chat.add_reaction(:m2, 1, 'up', '{"weight": 5}'), false, 'add_reaction of a reaction the user had');
+SELECT is((SELECT weight FROM myapp.reaction_meta WHERE message_id = :m2 AND user_id = 1 AND reaction = 'up'), 3,
+          'leaves its row as it was');
+
+/* reactions: extra out */
+SELECT is((SELECT reactions FROM chat.messages(:t2, 1) WHERE id = :m2),
+          '[{"reaction": "up", "count": 2, "users": [1, 2],
+             "extra": {"1": {"weight": 3, "note": "yes"}, "2": {"weight": 1, "note": null}}},
+            {"reaction": "down", "count": 1, "users": [2], "extra": {"2": {"weight": 1, "note": "no"}}}]'::jsonb,
+          'messages: each reaction''s extra, by user');
+SELECT lives_ok($$SELECT chat.swap_renderer('reaction', 'myapp.render_part(jsonb)')$$, 'a reaction renderer');
+SELECT is((SELECT reactions -> 1 -> 'extra' FROM chat.messages(:t2, 1) WHERE id = :m2),
+          '{"2": {"weight": 1, "note": "no", "rendered": true}}'::jsonb, 'messages: reactions'' extra rendered');
+
+/* reactions: removing one removes its row */
+SELECT is(chat.toggle_reaction(:m2, 2, 'down'), false, 'toggle_reaction removes');
+SELECT is(chat.remove_reaction(:m2, 1, 'up'), true, 'remove_reaction removes');
+SELECT results_eq(format($$SELECT user_id::bigint, reaction FROM myapp.reaction_meta WHERE message_id = %s$$, :m2),
+                  $$VALUES (2::bigint, 'up')$$, 'the removed reactions'' rows are gone (ON DELETE CASCADE)');
+
+/* attachments: extra in */
+SELECT chat.new_reply(:t2, 1, 'files', attachments => '[{"key": "a"}, {"key": "b", "extra": {"scanned": true, "thumbnail": "b.png"}},
+                                                        {"key": "c", "extra": null}]') AS ma \gset
+SELECT results_eq(format($$SELECT position, scanned, thumbnail FROM myapp.attachment_meta WHERE message_id = %s ORDER BY position$$, :ma),
+                  $$VALUES (1, false, NULL::text), (2, true, 'b.png'), (3, false, NULL)$$,
+                  'new_reply: each attachment has its row, from its extra (null: none given)');
+SELECT chat.new_message(1, '{2}', 'files', NULL, attachments => '[{"key": "d", "extra": {"thumbnail": "d.png"}}]') AS md \gset
+SELECT is((SELECT thumbnail FROM myapp.attachment_meta WHERE message_id = :md), 'd.png', 'new_message: the same');
+SELECT pg_temp.rebase();
+SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 1, 'x', attachments => '[{"key": "k"}, {"key": "l", "extra": {"virus": 1}}]')$$, :t2),
+                     '22023', 'unknown field "virus" for model "attachment"', 'new_reply: an attachment''s unknown field');
+SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 1, 'x', attachments => '[{"key": "k", "extra": {"scanned": "perhaps"}}]')$$, :t2),
+                     '22P02', 'invalid value for field "scanned": "perhaps"', 'new_reply: an attachment''s bad value');
+SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 1, 'x', attachments => '[{"key": "k", "extra": {"position": 2}}]')$$, :t2),
+                     '22023', 'field "position" of model "attachment" cannot be set', 'new_reply: an attachment''s key field');
+SELECT pg_temp.fails($$SELECT chat.new_message(1, '{2}', 's', 'x', attachments => '[{"key": "k", "extra": [true]}]')$$,
+                     '22023', 'attachment 1: "extra" must be a JSON object', 'new_message: an attachment''s extra not an object');
+
+/* attachments: extra out */
+SELECT is((SELECT jsonb_agg(a -> 'extra' ORDER BY (a ->> 'position')::int)
+             FROM chat.messages(:t2, 1) m, jsonb_array_elements(m.attachments) a WHERE m.id = :ma),
+          '[{"scanned": false, "thumbnail": null}, {"scanned": true, "thumbnail": "b.png"}, {"scanned": false, "thumbnail": null}]'::jsonb,
+          'messages: each attachment''s extra');
+SELECT lives_ok($$SELECT chat.swap_renderer('attachment', 'myapp.render_part(jsonb)')$$, 'an attachment renderer');
+SELECT is((SELECT m.attachments -> 1 -> 'extra' FROM chat.messages(:t2, 1) m WHERE m.id = :ma),
+          '{"scanned": true, "thumbnail": "b.png", "rendered": true}'::jsonb, 'messages: attachments'' extra rendered');
+DELETE FROM myapp.attachment_meta WHERE message_id = :ma AND position = 3;
+SELECT is((SELECT m.attachments -> 2 -> 'extra' FROM chat.messages(:t2, 1) m WHERE m.id = :ma), 'null'::jsonb,
+          'an attachment without a row has extra null');
+
+/* forwarding copies the rows */
+SELECT chat.forward_message(:ma, :t1, 1) AS mf \gset
+SELECT results_eq(format($$SELECT position, scanned, thumbnail FROM myapp.attachment_meta WHERE message_id = %s ORDER BY position$$, :mf),
+                  $$VALUES (1, false, NULL::text), (2, true, 'b.png'), (3, false, NULL)$$,
+                  'forward_message: the copies have the originals'' rows (defaults for one without)');
+
+/* unregistered: no extra out, none accepted */
+SELECT lives_ok($$SELECT chat.swap_model('reaction', NULL)$$, 'the reaction table unregistered');
+SELECT lives_ok($$SELECT chat.swap_model('attachment', NULL)$$, 'the attachment table unregistered');
+SELECT is((SELECT bool_or(r ? 'extra') FROM chat.messages(:t2, 1) m, jsonb_array_elements(m.reactions || m.attachments) r),
+          false, 'messages: no extra in reactions or attachments');
+SELECT pg_temp.rebase();
+SELECT pg_temp.fails(format($$SELECT chat.toggle_reaction(%s, 3, 'up', '{"weight": 2}')$$, :m2), '22023',
+                     'extra needs a swapped model', 'toggle_reaction: extra without a swapped model');
 
 /* the counters are untouched by the models */
 SELECT is((SELECT count(*)::int FROM chat.verify_unread()), 0, 'unread counters are exact after all of it');

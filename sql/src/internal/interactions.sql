@@ -145,7 +145,9 @@ CREATE FUNCTION chat._reaction_summary(thread bigint, message bigint) RETURNS js
               FROM chat.reaction r
              WHERE r.thread_id = thread AND r.message_id = message
              GROUP BY r.reaction) s,
-           (SELECT chat._part_extras('reaction', thread, message) AS extras) x
+           /* no call at all when nothing is swapped: messages reads a page of these */
+           (SELECT CASE WHEN EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'reaction' AND m.tbl IS NOT NULL)
+                        THEN chat._part_extras('reaction', thread, message) END AS extras) x
 $$;
 
 /*
@@ -305,6 +307,7 @@ CREATE FUNCTION chat._attachment_list(thread bigint, message bigint) RETURNS jso
                                       ELSE '{}' END
                               ORDER BY a.position), '[]')
       FROM chat.attachment a,
-           (SELECT chat._part_extras('attachment', thread, message) AS extras) x
+           (SELECT CASE WHEN EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'attachment' AND m.tbl IS NOT NULL)
+                        THEN chat._part_extras('attachment', thread, message) END AS extras) x
      WHERE a.thread_id = thread AND a.message_id = message
 $$;
