@@ -253,9 +253,9 @@ SELECT ok(ARRAY['chat.reaction'::regclass, 'chat.attachment'::regclass]::oid[]
           <@ (SELECT extconfig FROM pg_extension WHERE extname = 'chat'), 'reaction and attachment rows are dumped');
 SELECT has_function('chat', f, args, format('chat.%s(%s) exists', f, array_to_string(args, ', ')))
   FROM (VALUES ('receipts', ARRAY['bigint', 'chat.user_id']),
-               ('add_reaction', ARRAY['bigint', 'chat.user_id', 'text']),
+               ('add_reaction', ARRAY['bigint', 'chat.user_id', 'text', 'jsonb']),
                ('remove_reaction', ARRAY['bigint', 'chat.user_id', 'text']),
-               ('toggle_reaction', ARRAY['bigint', 'chat.user_id', 'text']),
+               ('toggle_reaction', ARRAY['bigint', 'chat.user_id', 'text', 'jsonb']),
                ('reactions', ARRAY['bigint', 'chat.user_id']),
                ('forward_message', ARRAY['bigint', 'bigint', 'chat.user_id', 'text']),
                ('_add_attachments', ARRAY['bigint', 'bigint', 'jsonb']),
@@ -274,8 +274,8 @@ SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p
               AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)),
           NULL, 'every new SQL function pins search_path');
 SELECT is((SELECT array_agg(o ORDER BY o) FROM unnest(ARRAY[
-              'chat.receipts(bigint,chat.user_id)', 'chat.add_reaction(bigint,chat.user_id,text)',
-              'chat.remove_reaction(bigint,chat.user_id,text)', 'chat.toggle_reaction(bigint,chat.user_id,text)',
+              'chat.receipts(bigint,chat.user_id)', 'chat.add_reaction(bigint,chat.user_id,text,jsonb)',
+              'chat.remove_reaction(bigint,chat.user_id,text)', 'chat.toggle_reaction(bigint,chat.user_id,text,jsonb)',
               'chat.reactions(bigint,chat.user_id)', 'chat.forward_message(bigint,bigint,chat.user_id,text)']) o
             WHERE obj_description(o::regprocedure, 'pg_proc') IS NULL),
           NULL, 'every public function has a comment');
