@@ -3,7 +3,7 @@
 -- superuser, after it created the roles regress_restore_erin (an end user,
 -- mapped here to user 5) and regress_restore_server (listed in server_roles).
 -- Every table of schema chat gets rows, and so do the application's own
--- tables (schema app): users, a hook's log, two swapped models.
+-- tables (schema app): users, a hook's log, the swapped models.
 SET client_min_messages = warning;
 CREATE EXTENSION chat;
 
@@ -46,6 +46,28 @@ CREATE TABLE app.thread_meta (
     thread_id bigint PRIMARY KEY REFERENCES chat.thread (id) ON DELETE CASCADE,
     topic     text NOT NULL DEFAULT 'general');
 SELECT chat.swap_model('thread', 'app.thread_meta');
+-- reactions with a weight (and a renderer), attachments with a scan result: keyed by
+-- chat.reaction's and chat.attachment's keys, which chat's own tables reference nothing by
+CREATE TABLE app.reaction_meta (
+    thread_id  bigint,
+    message_id bigint,
+    user_id    bigint,
+    reaction   text,
+    weight     integer NOT NULL DEFAULT 1,
+    PRIMARY KEY (thread_id, message_id, user_id, reaction),
+    FOREIGN KEY (thread_id, message_id, user_id, reaction) REFERENCES chat.reaction ON DELETE CASCADE);
+SELECT chat.swap_model('reaction', 'app.reaction_meta');
+CREATE FUNCTION app.render_reaction(extra jsonb) RETURNS jsonb LANGUAGE sql STABLE
+    AS $$ SELECT extra || jsonb_build_object('heavy', (extra ->> 'weight')::int > 1) $$;
+SELECT chat.swap_renderer('reaction', 'app.render_reaction(jsonb)');
+CREATE TABLE app.attachment_meta (
+    thread_id  bigint,
+    message_id bigint,
+    position   integer,
+    scanned    boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (thread_id, message_id, position),
+    FOREIGN KEY (thread_id, message_id, position) REFERENCES chat.attachment ON DELETE CASCADE);
+SELECT chat.swap_model('attachment', 'app.attachment_meta');
 
 -- roles: an end user mapped to Erin (5), a server role
 SELECT chat.map_role('regress_restore_erin', 5);
@@ -67,7 +89,8 @@ SELECT thread_id AS lunch FROM chat.message WHERE id = :lunch_m1 \gset
 SELECT chat.new_reply(:lunch, 2, 'Yes!', parent_id => :lunch_m1) AS lunch_m2 \gset
 SELECT chat.new_reply(:lunch, 3, 'Count me in', parent_id => :lunch_m2,
                       attachments => '[{"key": "s3://b/menu.pdf", "name": "menu.pdf", "mime": "application/pdf", "size": 48213},
-                                       {"key": "s3://b/map.png", "name": "map.png", "mime": "image/png", "size": 1200, "meta": {"width": 640}}]') AS lunch_m3 \gset
+                                       {"key": "s3://b/map.png", "name": "map.png", "mime": "image/png", "size": 1200, "meta": {"width": 640},
+                                        "extra": {"scanned": true}}]') AS lunch_m3 \gset
 SELECT chat.new_reply(:lunch, 5, 'Where?') AS lunch_m4 \gset
 SELECT chat.edit_message(:lunch_m1, 1, 'Pizza at noon? My treat.');
 SELECT chat.edit_message(:lunch_m1, 1, 'Pizza at 12:30? My treat.');
@@ -75,9 +98,9 @@ SELECT chat.edit_message(:lunch_m4, 5, 'Where? Which station?');
 SELECT chat.delete_message(:lunch_m2, 2);
 SELECT chat.add_reaction(:lunch_m1, 2, '👍');
 SELECT chat.add_reaction(:lunch_m1, 3, '👍');
-SELECT chat.add_reaction(:lunch_m1, 3, '🎉');
+SELECT chat.add_reaction(:lunch_m1, 3, '🎉', extra => '{"weight": 3}');
 SELECT chat.add_reaction(:lunch_m3, 5, 'ok');
-SELECT chat.toggle_reaction(:lunch_m3, 1, '❤️');
+SELECT chat.toggle_reaction(:lunch_m3, 1, '❤️', extra => '{"weight": 2}');
 SELECT chat.mark_read(:lunch, 2);
 SELECT chat.mark_read(:lunch, 3);
 SELECT chat.mark_unread(:lunch, 3, from_message => :lunch_m2);
