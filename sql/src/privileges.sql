@@ -105,6 +105,7 @@ GRANT EXECUTE ON FUNCTION chat.add_reaction(bigint, chat.user_id, text, jsonb) T
 GRANT EXECUTE ON FUNCTION chat.remove_reaction(bigint, chat.user_id, text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.reactions(bigint, chat.user_id) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.reaction_users(bigint, chat.user_id, text) TO PUBLIC;
 
 -- api/users.sql
 GRANT EXECUTE ON FUNCTION chat.use_user_table(regclass, name, text, regprocedure) TO PUBLIC;

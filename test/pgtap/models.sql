@@ -12,7 +12,7 @@ SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 SET LOCAL TimeZone = 'UTC';
 
-SELECT plan(282);
+SELECT plan(285);
 
 /* ---- fixture ---------------------------------------------------------------- */
 
@@ -627,9 +627,16 @@ SELECT is((SELECT reactions FROM chat.messages(:t2, 1) WHERE id = :m2),
              "extra": {"1": {"weight": 3, "note": "yes"}, "2": {"weight": 1, "note": null}}},
             {"reaction": "down", "count": 1, "users": [2], "extra": {"2": {"weight": 1, "note": "no"}}}]'::jsonb,
           'messages: each reaction''s extra, by user');
+SELECT results_eq(format($$SELECT reaction, user_id::bigint, extra FROM chat.reaction_users(%s, 1)$$, :m2),
+                  $$VALUES ('up', 1::bigint, '{"weight": 3, "note": "yes"}'::jsonb), ('up', 2, '{"weight": 1, "note": null}'),
+                           ('down', 2, '{"weight": 1, "note": "no"}')$$,
+                  'reaction_users: each user''s reaction with its extra, oldest first');
 SELECT lives_ok($$SELECT chat.swap_renderer('reaction', 'myapp.render_part(jsonb)')$$, 'a reaction renderer');
 SELECT is((SELECT reactions -> 1 -> 'extra' FROM chat.messages(:t2, 1) WHERE id = :m2),
           '{"2": {"weight": 1, "note": "no", "rendered": true}}'::jsonb, 'messages: reactions'' extra rendered');
+SELECT results_eq(format($$SELECT user_id::bigint, extra FROM chat.reaction_users(%s, 1, 'down')$$, :m2),
+                  $$VALUES (2::bigint, '{"weight": 1, "note": "no", "rendered": true}'::jsonb)$$,
+                  'reaction_users: one reaction''s, rendered');
 
 /* reactions: removing one removes its row */
 SELECT is(chat.toggle_reaction(:m2, 2, 'down'), false, 'toggle_reaction removes');
@@ -678,6 +685,7 @@ SELECT lives_ok($$SELECT chat.swap_model('reaction', NULL)$$, 'the reaction tabl
 SELECT lives_ok($$SELECT chat.swap_model('attachment', NULL)$$, 'the attachment table unregistered');
 SELECT is((SELECT bool_or(r ? 'extra') FROM chat.messages(:t2, 1) m, jsonb_array_elements(m.reactions || m.attachments) r),
           false, 'messages: no extra in reactions or attachments');
+SELECT is((SELECT count(*)::int FROM chat.reaction_users(:m2, 1) WHERE extra IS NOT NULL), 0, 'reaction_users: extra NULL');
 SELECT pg_temp.rebase();
 SELECT pg_temp.fails(format($$SELECT chat.toggle_reaction(%s, 3, 'up', '{"weight": 2}')$$, :m2), '22023',
                      'extra needs a swapped model', 'toggle_reaction: extra without a swapped model');

@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(794);
+SELECT plan(802);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -205,7 +205,7 @@ SELECT p.proname::text AS fn, p.oid, p.prosecdef, p.proconfig, p.prosrc
 CREATE TEMP TABLE open_api (fn text PRIMARY KEY);
 INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name');
 
-SELECT is((SELECT count(*)::int FROM api), 66, 'schema chat has 66 public functions');
+SELECT is((SELECT count(*)::int FROM api), 67, 'schema chat has 67 public functions');
 SELECT is_empty($$SELECT fn FROM api WHERE NOT prosecdef AND fn NOT IN (SELECT fn FROM open_api)$$,
                 'every public function but the open ones is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM api WHERE prosecdef AND NOT 'search_path=pg_catalog, pg_temp' = ANY (proconfig)$$,
@@ -366,6 +366,8 @@ SELECT pg_temp.outsider('remove_reaction', format($$SELECT chat.remove_reaction(
 SELECT pg_temp.outsider('toggle_reaction', format($$SELECT chat.toggle_reaction(%s, reaction => 'thumbs')$$, :pb), :p);
 SELECT pg_temp.outsider('reactions', format($$SELECT * FROM chat.reactions(%s)$$, m), t)
   FROM (VALUES (:pb, :p), (:pubm, :pub)) v(m, t);
+SELECT pg_temp.outsider('reaction_users', format($$SELECT * FROM chat.reaction_users(%s)$$, m), t)
+  FROM (VALUES (:pb, :p), (:pubm, :pub)) v(m, t);
 SELECT pg_temp.attack('forward_message', 'outsider', format('forward_message: Mallory forwards from thread %s', :p),
                       format($$SELECT chat.forward_message(%s, %s)$$, :pm, :mg),
                       '42501', format('user "3" is not a member of thread %s', :p));
@@ -438,6 +440,7 @@ SELECT pg_temp.as_other('add_reaction', format($$SELECT chat.add_reaction(%s, "u
 SELECT pg_temp.as_other('remove_reaction', format($$SELECT chat.remove_reaction(%s, "user" => 1, reaction => 'wave')$$, :mgm));
 SELECT pg_temp.as_other('toggle_reaction', format($$SELECT chat.toggle_reaction(%s, "user" => 1, reaction => 'wave')$$, :mgm));
 SELECT pg_temp.as_other('reactions', format($$SELECT * FROM chat.reactions(%s, viewer => 1)$$, :pb));
+SELECT pg_temp.as_other('reaction_users', format($$SELECT * FROM chat.reaction_users(%s, viewer => 1)$$, :pb));
 SELECT pg_temp.as_other('forward_message', format($$SELECT chat.forward_message(%s, %s, actor => 1)$$, :pm, :mg));
 
 -- a NULL acting user passes the identity check and is refused as a missing argument
@@ -499,6 +502,7 @@ SELECT pg_temp.nobody('add_reaction', format($$SELECT chat.add_reaction(%s, reac
 SELECT pg_temp.nobody('remove_reaction', format($$SELECT chat.remove_reaction(%s, reaction => 'thumbs')$$, :pb));
 SELECT pg_temp.nobody('toggle_reaction', format($$SELECT chat.toggle_reaction(%s, reaction => 'x')$$, :pm));
 SELECT pg_temp.nobody('reactions', format($$SELECT * FROM chat.reactions(%s)$$, :pm));
+SELECT pg_temp.nobody('reaction_users', format($$SELECT * FROM chat.reaction_users(%s)$$, :pm));
 SELECT pg_temp.nobody('forward_message', format($$SELECT chat.forward_message(%s, %s)$$, :pm, :g));
 SELECT pg_temp.nobody('changes', $$SELECT chat.changes()$$);
 

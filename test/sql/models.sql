@@ -169,6 +169,8 @@ SELECT chat.add_reaction(:m1, 1, 'up');
 SELECT chat.toggle_reaction(:m1, 2, 'down', extra => '{"note": "but"}');
 SELECT reaction, user_id, weight, note FROM myapp.reaction_meta ORDER BY reaction, user_id;
 SELECT jsonb_pretty(reactions) AS reactions FROM chat.messages(:t1, 1) WHERE id = :m1;
+-- and one row per user and reaction with its extra
+SELECT reaction, user_id, extra FROM chat.reaction_users(:m1, 3);
 -- refused, nothing written: an unknown field, a bad value, the key
 SELECT chat.add_reaction(:m1, 1, 'down', extra => '{"color": "red"}');
 SELECT chat.add_reaction(:m1, 1, 'down', extra => '{"weight": "heavy"}');

@@ -1,6 +1,6 @@
 
 /* ========================================================================
- * api/reactions.sql: add_reaction, remove_reaction, toggle_reaction, reactions
+ * api/reactions.sql: add_reaction, remove_reaction, toggle_reaction, reactions, reaction_users
  * ======================================================================== */
 
 CREATE FUNCTION chat.add_reaction(message_id bigint,
@@ -137,3 +137,41 @@ END
 $$;
 COMMENT ON FUNCTION chat.reactions(bigint, chat.user_id) IS
     'Reactions to a message for a member of its thread, by first use: each with its count, its users (oldest first) and whether the viewer is one; none for a deleted message';
+
+/*
+ * The rows behind chat.reactions, one per user and reaction, with the
+ * swapped reaction model's row as extra (rendered; NULL when the model is not
+ * swapped or the reaction has no row): what chat.reactions aggregates, for a
+ * "who reacted" list.
+ */
+CREATE FUNCTION chat.reaction_users(message_id bigint,
+                                    viewer chat.user_id DEFAULT chat.current_user_id(),
+                                    which text DEFAULT NULL)
+    RETURNS TABLE (reaction text, user_id chat.user_id, created_at timestamptz, extra jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    m chat.message;
+    extras jsonb;
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(reaction_users.message_id, 'message_id');
+    PERFORM chat._not_null(reaction_users.viewer, 'viewer');
+    m := chat._message_row(reaction_users.message_id);
+    PERFORM chat._member_row(m.thread_id, reaction_users.viewer);
+    IF m.deleted_at IS NOT NULL THEN
+        RETURN;
+    END IF;
+    extras := chat._part_extras('reaction', m.thread_id, m.id);
+    RETURN QUERY
+    SELECT r.reaction, r.user_id, r.created_at, extras -> r.reaction -> (r.user_id::text)
+      FROM chat.reaction r
+     WHERE r.thread_id = m.thread_id AND r.message_id = m.id
+       AND (reaction_users.which IS NULL OR r.reaction = reaction_users.which)
+     ORDER BY r.created_at, r.user_id, r.reaction;
+END
+$$;
+COMMENT ON FUNCTION chat.reaction_users(bigint, chat.user_id, text) IS
+    'Reactions to a message for a member of its thread, one row per user and reaction (only those of reaction "which" when given), oldest first, with the swapped reaction model''s row as extra; none for a deleted message';
