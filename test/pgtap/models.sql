@@ -12,7 +12,7 @@ SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 SET LOCAL TimeZone = 'UTC';
 
-SELECT plan(285);
+SELECT plan(286);
 
 /* ---- fixture ---------------------------------------------------------------- */
 
@@ -637,6 +637,14 @@ SELECT is((SELECT reactions -> 1 -> 'extra' FROM chat.messages(:t2, 1) WHERE id 
 SELECT results_eq(format($$SELECT user_id::bigint, extra FROM chat.reaction_users(%s, 1, 'down')$$, :m2),
                   $$VALUES (2::bigint, '{"weight": 1, "note": "no", "rendered": true}'::jsonb)$$,
                   'reaction_users: one reaction''s, rendered');
+CREATE TABLE myapp.seen (payload jsonb);
+CREATE FUNCTION myapp.keep(payload jsonb) RETURNS void
+    LANGUAGE sql AS $$ INSERT INTO myapp.seen VALUES (payload) $$;
+SELECT chat.add_hook('reaction_added', 'myapp.keep(jsonb)') \g /dev/null
+SELECT chat.add_reaction(:m1, 3, 'wow') \g /dev/null
+SELECT is((SELECT payload ->> 'rendered' FROM myapp.seen WHERE payload ->> 'reaction' = 'wow'), 'true',
+          'the reaction renderer renders reaction events too');
+SELECT chat.remove_hook('reaction_added', 'myapp.keep(jsonb)') \g /dev/null
 
 /* reactions: removing one removes its row */
 SELECT is(chat.toggle_reaction(:m2, 2, 'down'), false, 'toggle_reaction removes');
