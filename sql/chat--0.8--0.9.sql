@@ -233,6 +233,8 @@ SELECT format('%s.%s.%s', c.system_identifier, d.oid, pg_current_snapshot())
  WHERE d.datname = current_database();
 /* Functions whose result type changes are dropped and created again. */
 DROP FUNCTION chat._emit(text,bigint,bigint,chat.user_id,jsonb);
+DROP FUNCTION chat.add_reaction(bigint,chat.user_id,text);
+DROP FUNCTION chat.toggle_reaction(bigint,chat.user_id,text);
 
 /* ---- sql/src/api/changes.sql ---- */
 
@@ -956,6 +958,121 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/api/reactions.sql ---- */
+
+CREATE FUNCTION chat.add_reaction(message_id bigint,
+                                  "user" chat.user_id DEFAULT chat.current_user_id(),
+                                  reaction text DEFAULT NULL,
+                                  extra jsonb DEFAULT NULL)
+    RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m chat.message;
+BEGIN
+    PERFORM chat._act("user");
+    m := chat._reactable(add_reaction.message_id, add_reaction."user");
+    PERFORM chat._check_reaction(add_reaction.reaction);
+    INSERT INTO chat.reaction AS r (thread_id, message_id, user_id, reaction)
+    VALUES (m.thread_id, m.id, add_reaction."user", add_reaction.reaction)
+    ON CONFLICT ON CONSTRAINT reaction_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        /* the reaction and its row stay as they are; extra is still checked */
+        PERFORM chat._fill_model('reaction', NULL, add_reaction.extra, true);
+        RETURN false;
+    END IF;
+    PERFORM chat._fill_model('reaction', chat._reaction_key(m, add_reaction."user", add_reaction.reaction),
+                             add_reaction.extra);
+    PERFORM chat._emit('reaction_added', m.thread_id, m.id, add_reaction."user",
+                       jsonb_build_object('reaction', add_reaction.reaction));
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION chat.add_reaction(bigint, chat.user_id, text, jsonb) IS
+    'React to a message of a thread the user belongs to (the setting "reactions" says what is allowed), extra filling the swapped reaction model''s row; returns false when the user had that reaction already (its row unchanged)';
+REVOKE EXECUTE ON FUNCTION chat.add_reaction(bigint, chat.user_id, text, jsonb) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.add_reaction(bigint, chat.user_id, text, jsonb) TO PUBLIC;
+
+CREATE FUNCTION chat.reaction_users(message_id bigint,
+                                    viewer chat.user_id DEFAULT chat.current_user_id(),
+                                    which text DEFAULT NULL)
+    RETURNS TABLE (reaction text, user_id chat.user_id, created_at timestamptz, extra jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    m chat.message;
+    extras jsonb;
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(reaction_users.message_id, 'message_id');
+    PERFORM chat._not_null(reaction_users.viewer, 'viewer');
+    m := chat._message_row(reaction_users.message_id);
+    PERFORM chat._member_row(m.thread_id, reaction_users.viewer);
+    IF m.deleted_at IS NOT NULL THEN
+        RETURN;
+    END IF;
+    extras := chat._part_extras('reaction', m.thread_id, m.id);
+    RETURN QUERY
+    SELECT r.reaction, r.user_id, r.created_at, extras -> r.reaction -> (r.user_id::text)
+      FROM chat.reaction r
+     WHERE r.thread_id = m.thread_id AND r.message_id = m.id
+       AND (reaction_users.which IS NULL OR r.reaction = reaction_users.which)
+     ORDER BY r.created_at, r.user_id, r.reaction;
+END
+$$;
+COMMENT ON FUNCTION chat.reaction_users(bigint, chat.user_id, text) IS
+    'Reactions to a message for a member of its thread, one row per user and reaction (only those of reaction "which" when given), oldest first, with the swapped reaction model''s row as extra; none for a deleted message';
+REVOKE EXECUTE ON FUNCTION chat.reaction_users(bigint, chat.user_id, text) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.reaction_users(bigint, chat.user_id, text) TO PUBLIC;
+
+CREATE FUNCTION chat.toggle_reaction(message_id bigint,
+                                     "user" chat.user_id DEFAULT chat.current_user_id(),
+                                     reaction text DEFAULT NULL,
+                                     extra jsonb DEFAULT NULL)
+    RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m chat.message;
+BEGIN
+    PERFORM chat._act("user");
+    m := chat._reactable(toggle_reaction.message_id, toggle_reaction."user");
+    PERFORM chat._not_null(toggle_reaction.reaction, 'reaction');
+    /* checked whichever way the toggle goes, before anything is written */
+    PERFORM chat._fill_model('reaction', NULL, toggle_reaction.extra, true);
+    LOOP
+        DELETE FROM chat.reaction r
+         WHERE r.thread_id = m.thread_id AND r.message_id = m.id
+           AND r.user_id = toggle_reaction."user" AND r.reaction = toggle_reaction.reaction;
+        IF FOUND THEN
+            PERFORM chat._emit('reaction_removed', m.thread_id, m.id, toggle_reaction."user",
+                               jsonb_build_object('reaction', toggle_reaction.reaction));
+            RETURN false;
+        END IF;
+        PERFORM chat._check_reaction(toggle_reaction.reaction);
+        INSERT INTO chat.reaction AS r (thread_id, message_id, user_id, reaction)
+        VALUES (m.thread_id, m.id, toggle_reaction."user", toggle_reaction.reaction)
+        ON CONFLICT ON CONSTRAINT reaction_pkey DO NOTHING;
+        IF FOUND THEN
+            PERFORM chat._fill_model('reaction',
+                                     chat._reaction_key(m, toggle_reaction."user", toggle_reaction.reaction),
+                                     toggle_reaction.extra);
+            PERFORM chat._emit('reaction_added', m.thread_id, m.id, toggle_reaction."user",
+                               jsonb_build_object('reaction', toggle_reaction.reaction));
+            RETURN true;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) IS
+    'Remove the user''s reaction if present (its swapped-model row goes with it), else add it with extra filling that row; returns true when it is now present';
+REVOKE EXECUTE ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) TO PUBLIC;
+
 /* ---- sql/src/api/read_state.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat.mark_delivered(reader chat.user_id DEFAULT chat.current_user_id(),
@@ -1149,6 +1266,102 @@ $$;
 
 /* ---- sql/src/api/send.sql ---- */
 
+CREATE OR REPLACE FUNCTION chat.forward_message(message_id bigint,
+                                     to_thread_id bigint,
+                                     actor chat.user_id DEFAULT chat.current_user_id(),
+                                     comment text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m chat.message;
+    mid bigint;
+BEGIN
+    PERFORM chat._act(actor);
+    PERFORM chat._not_null(forward_message.message_id, 'message_id');
+    PERFORM chat._not_null(to_thread_id, 'to_thread_id');
+    PERFORM chat._not_null(actor, 'actor');
+    m := chat._message_row(forward_message.message_id);
+    PERFORM chat._member_row(m.thread_id, actor);
+    IF m.deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot forward deleted message %', m.id USING ERRCODE = '55000';
+    END IF;
+    IF m.kind = 'system' THEN
+        RAISE EXCEPTION 'cannot forward system message %', m.id USING ERRCODE = '55000';
+    END IF;
+    IF comment IS NOT NULL THEN
+        PERFORM chat._check_content(comment);
+    END IF;
+
+    /* the trigger refuses an unknown thread (42704) and a sender who may not post there (42501) */
+    INSERT INTO chat.message AS mg (thread_id, sender_id, content, forwarded_from)
+    VALUES (to_thread_id, actor, m.content, m.id)
+    RETURNING mg.id INTO mid;
+    INSERT INTO chat.attachment (thread_id, message_id, position, key, name, mime, size, meta)
+    SELECT to_thread_id, mid, a.position, a.key, a.name, a.mime, a.size, a.meta
+      FROM chat.attachment a
+     WHERE a.thread_id = m.thread_id AND a.message_id = m.id;
+    PERFORM chat._copy_attachment_rows(m.thread_id, m.id, to_thread_id, mid);
+    PERFORM chat._fill_extra('message', to_thread_id, mid, NULL, NULL);
+    PERFORM chat._emit('message_sent', to_thread_id, mid, actor,
+                       jsonb_build_object('reply', true, 'kind', 'text', 'forwarded_from', m.id));
+
+    IF comment IS NOT NULL THEN
+        PERFORM chat.new_reply(to_thread_id, actor, comment);
+    END IF;
+    RETURN mid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat.forward_message(message_id bigint,
+                                     to_thread_id bigint,
+                                     actor chat.user_id DEFAULT chat.current_user_id(),
+                                     comment text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m chat.message;
+    mid bigint;
+BEGIN
+    PERFORM chat._act(actor);
+    PERFORM chat._not_null(forward_message.message_id, 'message_id');
+    PERFORM chat._not_null(to_thread_id, 'to_thread_id');
+    PERFORM chat._not_null(actor, 'actor');
+    m := chat._message_row(forward_message.message_id);
+    PERFORM chat._member_row(m.thread_id, actor);
+    IF m.deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot forward deleted message %', m.id USING ERRCODE = '55000';
+    END IF;
+    IF m.kind = 'system' THEN
+        RAISE EXCEPTION 'cannot forward system message %', m.id USING ERRCODE = '55000';
+    END IF;
+    IF comment IS NOT NULL THEN
+        PERFORM chat._check_content(comment);
+    END IF;
+
+    /* the trigger refuses an unknown thread (42704) and a sender who may not post there (42501) */
+    INSERT INTO chat.message AS mg (thread_id, sender_id, content, forwarded_from)
+    VALUES (to_thread_id, actor, m.content, m.id)
+    RETURNING mg.id INTO mid;
+    INSERT INTO chat.attachment (thread_id, message_id, position, key, name, mime, size, meta)
+    SELECT to_thread_id, mid, a.position, a.key, a.name, a.mime, a.size, a.meta
+      FROM chat.attachment a
+     WHERE a.thread_id = m.thread_id AND a.message_id = m.id;
+    PERFORM chat._copy_attachment_rows(m.thread_id, m.id, to_thread_id, mid);
+    PERFORM chat._fill_extra('message', to_thread_id, mid, NULL, NULL);
+    PERFORM chat._emit('message_sent', to_thread_id, mid, actor,
+                       jsonb_build_object('reply', true, 'kind', 'text', 'forwarded_from', m.id));
+
+    IF comment IS NOT NULL THEN
+        PERFORM chat.new_reply(to_thread_id, actor, comment);
+    END IF;
+    RETURN mid;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION chat.new_message(sender chat.user_id DEFAULT chat.current_user_id(),
                                             recipients chat.user_id[] DEFAULT NULL,
                                             subject text DEFAULT NULL,
@@ -1252,6 +1465,253 @@ COMMENT ON FUNCTION chat._emit(text, bigint, bigint, chat.user_id, jsonb, chat.u
     'Describe an event as one jsonb object, keep it in chat.event for the thread''s members and recipients (private: the recipients only), run its hooks and queue its NOTIFY (src/events.c)';
 REVOKE EXECUTE ON FUNCTION chat._emit(text,bigint,bigint,chat.user_id,jsonb,chat.user_id[],boolean) FROM PUBLIC;
 
+/* ---- sql/src/internal/interactions.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._add_attachments(thread_id bigint, message_id bigint, attachments jsonb)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._check_attachments(attachments);
+    IF jsonb_array_length(attachments) = 0
+       AND (SELECT m.content IS NULL FROM chat.message m
+             WHERE m.thread_id = _add_attachments.thread_id AND m.id = _add_attachments.message_id) THEN
+        RAISE EXCEPTION 'argument "content" must not be null'
+            USING ERRCODE = '22004', COLUMN = 'content', DETAIL = 'A message without content needs at least one attachment.';
+    END IF;
+    INSERT INTO chat.attachment (thread_id, message_id, position, key, name, mime, size, meta)
+    SELECT _add_attachments.thread_id, _add_attachments.message_id, e.ordinality,
+           e.value ->> 'key', e.value ->> 'name', e.value ->> 'mime',
+           (e.value ->> 'size')::bigint, nullif(e.value -> 'meta', 'null')
+      FROM jsonb_array_elements(attachments) WITH ORDINALITY e;
+    /* the swapped model's rows, each from its attachment's "extra" (JSON null: none given) */
+    IF EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'attachment' AND m.tbl IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(attachments) e WHERE jsonb_typeof(e.value -> 'extra') = 'object') THEN
+        PERFORM chat._fill_model('attachment',
+                                 jsonb_build_object('thread_id', _add_attachments.thread_id,
+                                                    'message_id', _add_attachments.message_id,
+                                                    'position', e.ordinality),
+                                 nullif(e.value -> 'extra', 'null'))
+           FROM jsonb_array_elements(attachments) WITH ORDINALITY e
+          ORDER BY e.ordinality;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._add_attachments(thread_id bigint, message_id bigint, attachments jsonb)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._check_attachments(attachments);
+    IF jsonb_array_length(attachments) = 0
+       AND (SELECT m.content IS NULL FROM chat.message m
+             WHERE m.thread_id = _add_attachments.thread_id AND m.id = _add_attachments.message_id) THEN
+        RAISE EXCEPTION 'argument "content" must not be null'
+            USING ERRCODE = '22004', COLUMN = 'content', DETAIL = 'A message without content needs at least one attachment.';
+    END IF;
+    INSERT INTO chat.attachment (thread_id, message_id, position, key, name, mime, size, meta)
+    SELECT _add_attachments.thread_id, _add_attachments.message_id, e.ordinality,
+           e.value ->> 'key', e.value ->> 'name', e.value ->> 'mime',
+           (e.value ->> 'size')::bigint, nullif(e.value -> 'meta', 'null')
+      FROM jsonb_array_elements(attachments) WITH ORDINALITY e;
+    /* the swapped model's rows, each from its attachment's "extra" (JSON null: none given) */
+    IF EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'attachment' AND m.tbl IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(attachments) e WHERE jsonb_typeof(e.value -> 'extra') = 'object') THEN
+        PERFORM chat._fill_model('attachment',
+                                 jsonb_build_object('thread_id', _add_attachments.thread_id,
+                                                    'message_id', _add_attachments.message_id,
+                                                    'position', e.ordinality),
+                                 nullif(e.value -> 'extra', 'null'))
+           FROM jsonb_array_elements(attachments) WITH ORDINALITY e
+          ORDER BY e.ordinality;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._attachment_list(thread bigint, message bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('position', a.position, 'key', a.key, 'name', a.name,
+                                                 'mime', a.mime, 'size', a.size, 'meta', a.meta)
+                              || CASE WHEN x.extras IS NOT NULL
+                                      THEN jsonb_build_object('extra', x.extras -> a.position::text)
+                                      ELSE '{}' END
+                              ORDER BY a.position), '[]')
+      FROM chat.attachment a,
+           (SELECT CASE WHEN EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'attachment' AND m.tbl IS NOT NULL)
+                        THEN chat._part_extras('attachment', thread, message) END AS extras) x
+     WHERE a.thread_id = thread AND a.message_id = message
+$$;
+
+CREATE OR REPLACE FUNCTION chat._check_attachments(attachments jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    lim integer := chat._setting_value('max_attachments')::integer;
+    max_size bigint := (chat._setting_value('max_attachment_size') #>> '{}')::bigint;
+    types jsonb := nullif(chat._setting_value('attachment_mime_types'), 'null');
+    a jsonb;
+    i bigint;
+    f text;
+BEGIN
+    PERFORM chat._not_null(attachments, 'attachments');
+    IF jsonb_typeof(attachments) <> 'array' THEN
+        RAISE EXCEPTION 'attachments must be a JSON array'
+            USING ERRCODE = '22023', COLUMN = 'attachments',
+                  HINT = 'Give [{"key": "...", "name": "...", "mime": "...", "size": 123, "meta": {}, "extra": {}}, ...].';
+    END IF;
+    IF jsonb_array_length(attachments) > lim THEN
+        RAISE EXCEPTION 'too many attachments'
+            USING ERRCODE = '54000', COLUMN = 'attachments',
+                  DETAIL = format('The message has %s attachments; the limit is %s.', jsonb_array_length(attachments), lim),
+                  HINT = 'The limit is the setting "max_attachments".';
+    END IF;
+    FOR a, i IN SELECT e.value, e.ordinality FROM jsonb_array_elements(attachments) WITH ORDINALITY e LOOP
+        IF jsonb_typeof(a) <> 'object' THEN
+            RAISE EXCEPTION 'attachment % must be a JSON object', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        SELECT k INTO f FROM jsonb_object_keys(a) k
+         WHERE k NOT IN ('key', 'name', 'mime', 'size', 'meta', 'extra') ORDER BY k LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'attachment %: unknown field "%"', i, f
+                USING ERRCODE = '22023', COLUMN = 'attachments',
+                      HINT = 'The fields are "key", "name", "mime", "size", "meta" and "extra".';
+        END IF;
+        IF jsonb_typeof(a -> 'key') IS DISTINCT FROM 'string' OR chat._is_blank(a ->> 'key') THEN
+            RAISE EXCEPTION 'attachment %: "key" must be a non-blank string', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF jsonb_typeof(a -> 'name') NOT IN ('string', 'null') THEN
+            RAISE EXCEPTION 'attachment %: "name" must be a string', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF jsonb_typeof(a -> 'mime') NOT IN ('string', 'null')
+           OR (a ->> 'mime') !~ '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$' THEN
+            RAISE EXCEPTION 'attachment %: "mime" must be a MIME type such as "image/png"', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF jsonb_typeof(a -> 'size') NOT IN ('number', 'null') THEN
+            RAISE EXCEPTION 'attachment %: "size" must be a whole number', i
+                USING ERRCODE = '22023', COLUMN = 'attachments', DETAIL = 'The size is in bytes, 0 or more.';
+        ELSIF jsonb_typeof(a -> 'size') = 'number' THEN
+            IF (a ->> 'size')::numeric <> trunc((a ->> 'size')::numeric)
+               OR (a ->> 'size')::numeric NOT BETWEEN 0 AND 9223372036854775807 THEN
+                RAISE EXCEPTION 'attachment %: "size" must be a whole number', i
+                    USING ERRCODE = '22023', COLUMN = 'attachments', DETAIL = 'The size is in bytes, 0 or more.';
+            END IF;
+        END IF;
+        IF jsonb_typeof(a -> 'meta') NOT IN ('object', 'null') THEN
+            RAISE EXCEPTION 'attachment %: "meta" must be a JSON object', i USING ERRCODE = '22023', COLUMN = 'attachments';
+        END IF;
+        IF jsonb_typeof(a -> 'extra') NOT IN ('object', 'null') THEN
+            RAISE EXCEPTION 'attachment %: "extra" must be a JSON object', i
+                USING ERRCODE = '22023', COLUMN = 'attachments',
+                      HINT = 'Its fields fill the swapped attachment model''s table (chat.swap_model).';
+        END IF;
+        IF types IS NOT NULL AND (a ->> 'mime') IS NULL THEN
+            RAISE EXCEPTION 'attachment %: "mime" is required', i
+                USING ERRCODE = '22023', COLUMN = 'attachments',
+                      DETAIL = 'The setting "attachment_mime_types" limits the types, so each attachment must give one.';
+        END IF;
+        IF types IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM jsonb_array_elements_text(types) t
+                WHERE lower(t) IN (lower(a ->> 'mime'), lower(split_part(a ->> 'mime', '/', 1)) || '/*', '*/*')) THEN
+            RAISE EXCEPTION 'attachment %: MIME type "%" is not allowed', i, chat._shown(a ->> 'mime')
+                USING ERRCODE = '22023', COLUMN = 'attachments',
+                      HINT = format('Allowed types are %s (the setting "attachment_mime_types").',
+                                    (SELECT string_agg(format('"%s"', t), ', ') FROM jsonb_array_elements_text(types) t));
+        END IF;
+        IF max_size IS NOT NULL THEN
+            IF (a ->> 'size') IS NULL THEN
+                RAISE EXCEPTION 'attachment %: "size" is required', i
+                    USING ERRCODE = '22023', COLUMN = 'attachments',
+                          DETAIL = 'The setting "max_attachment_size" limits the size, so each attachment must give one.';
+            END IF;
+            IF (a ->> 'size')::numeric > max_size THEN
+                RAISE EXCEPTION 'attachment % is too large', i
+                    USING ERRCODE = '54000', COLUMN = 'attachments',
+                          DETAIL = format('Its size is %s bytes; the limit is %s.', a ->> 'size', max_size),
+                          HINT = 'The limit is the setting "max_attachment_size".';
+            END IF;
+        END IF;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION chat._part_extras(model text, thread bigint, message bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    md chat.model;
+    k record;
+    render text := 'to_jsonb(x) - $3';
+    result jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM chat.model m WHERE m.model = _part_extras.model AND m.tbl IS NOT NULL) THEN
+        RETURN NULL;
+    END IF;
+    md := chat._swapped(model);
+    k := chat._model_key(model);
+    IF md.renderer IS NOT NULL THEN
+        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
+    END IF;
+    IF model = 'reaction' THEN
+        EXECUTE format('SELECT coalesce(jsonb_object_agg(e.reaction, e.extras), ''{}'')
+                          FROM (SELECT x.reaction::text AS reaction,
+                                       jsonb_object_agg(x.user_id::text, %s) AS extras
+                                  FROM %s x
+                                 WHERE x.thread_id = $1 AND x.message_id = $2
+                                 GROUP BY x.reaction::text) e',
+                       render, md.tbl)
+            INTO result USING thread, message, k.keys;
+    ELSIF model = 'attachment' THEN
+        EXECUTE format('SELECT coalesce(jsonb_object_agg(x.position::text, %s), ''{}'')
+                          FROM %s x
+                         WHERE x.thread_id = $1 AND x.message_id = $2',
+                       render, md.tbl)
+            INTO result USING thread, message, k.keys;
+    ELSE
+        RAISE EXCEPTION 'chat._part_extras does not read model "%"', model;
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION chat._part_extras(text, bigint, bigint) IS
+    'The rendered swapped-model rows of a message''s reactions (by reaction and user) or attachments (by position); NULL when the model is not swapped';
+REVOKE EXECUTE ON FUNCTION chat._part_extras(text,bigint,bigint) FROM PUBLIC;
+
+CREATE FUNCTION chat._reaction_key(m chat.message, who chat.user_id, reaction text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT jsonb_build_object('thread_id', m.thread_id, 'message_id', m.id, 'user_id', who, 'reaction', reaction)
+$$;
+COMMENT ON FUNCTION chat._reaction_key(chat.message, chat.user_id, text) IS
+    'The key of a reaction''s row in the swapped reaction model, as chat._fill_model takes it';
+REVOKE EXECUTE ON FUNCTION chat._reaction_key(chat.message,chat.user_id,text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION chat._reaction_summary(thread bigint, message bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('reaction', s.reaction, 'count', s.n, 'users', s.users)
+                              || CASE WHEN x.extras IS NOT NULL
+                                      THEN jsonb_build_object('extra', coalesce(x.extras -> s.reaction, '{}'))
+                                      ELSE '{}' END
+                              ORDER BY s.first, s.reaction), '[]')
+      FROM (SELECT r.reaction, count(*) AS n, jsonb_agg(r.user_id ORDER BY r.created_at, r.user_id) AS users,
+                   min(r.created_at) AS first
+              FROM chat.reaction r
+             WHERE r.thread_id = thread AND r.message_id = message
+             GROUP BY r.reaction) s,
+           /* no call at all when nothing is swapped: messages reads a page of these */
+           (SELECT CASE WHEN EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'reaction' AND m.tbl IS NOT NULL)
+                        THEN chat._part_extras('reaction', thread, message) END AS extras) x
+$$;
+
 /* ---- sql/src/internal/membership.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat._create_room(kind chat.thread_kind, creator chat.user_id, title text,
@@ -1297,6 +1757,241 @@ $$;
 
 /* ---- sql/src/internal/models.sql ---- */
 
+CREATE FUNCTION chat._copy_attachment_rows(from_thread bigint, from_message bigint,
+                                           to_thread bigint, to_message bigint)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    md chat.model := chat._swapped('attachment');
+    cols text;
+    xcols text;
+BEGIN
+    IF md IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT string_agg(format(', %I', a.attname), '' ORDER BY a.attnum),
+           string_agg(format(', x.%I', a.attname), '' ORDER BY a.attnum) INTO cols, xcols
+      FROM pg_attribute a
+     WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attgenerated = '' AND a.attidentity <> 'a'
+       AND a.attname NOT IN ('thread_id', 'message_id', 'position');
+    EXECUTE format('INSERT INTO %1$s (thread_id, message_id, position%2$s)
+                    SELECT $3, $4, x.position%3$s FROM %1$s x
+                     WHERE x.thread_id = $1 AND x.message_id = $2',
+                   md.tbl, coalesce(cols, ''), coalesce(xcols, ''))
+        USING from_thread, from_message, to_thread, to_message;
+    EXECUTE format('INSERT INTO %s (thread_id, message_id, position)
+                    SELECT a.thread_id, a.message_id, a.position FROM chat.attachment a
+                     WHERE a.thread_id = $1 AND a.message_id = $2
+                       AND NOT EXISTS (SELECT FROM %s x
+                                        WHERE x.thread_id = a.thread_id AND x.message_id = a.message_id
+                                          AND x.position = a.position)',
+                   md.tbl, md.tbl)
+        USING to_thread, to_message;
+END
+$$;
+COMMENT ON FUNCTION chat._copy_attachment_rows(bigint, bigint, bigint, bigint) IS
+    'Give a forwarded message''s attachments the swapped table''s rows of the originals (defaults when an original has none)';
+REVOKE EXECUTE ON FUNCTION chat._copy_attachment_rows(bigint,bigint,bigint,bigint) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION chat._fill_extra(model text, thread_id bigint, message_id bigint,
+                                 user_id chat.user_id, extra jsonb)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    md chat.model;
+    k record;
+    field text;
+    att pg_attribute;
+    coldef text;
+    cols text := '';
+    vals text := '';
+    coldefs text := '';
+BEGIN
+    IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
+                                      WHERE m.model = _fill_extra.model AND m.tbl IS NOT NULL) THEN
+        RETURN;
+    END IF;
+    k := chat._model_key(model);
+    IF model NOT IN ('message', 'thread', 'member') THEN
+        /* reactions and attachments: chat._fill_model; notifications: chat._expand_notifications */
+        RAISE EXCEPTION 'chat._fill_extra does not fill model "%"', model;
+    END IF;
+    md := chat._swapped(model);
+    IF md IS NULL THEN
+        RAISE EXCEPTION 'extra needs a swapped model'
+            USING ERRCODE = '22023', COLUMN = 'extra',
+                  DETAIL = format('No table extends model "%s", so its extra fields have nowhere to go.', model),
+                  HINT = format('Register a table extending model "%s" with chat.swap_model(''%s'', table).',
+                                model, model);
+    END IF;
+    IF extra IS NOT NULL AND jsonb_typeof(extra) <> 'object' THEN
+        RAISE EXCEPTION 'extra must be a JSON object'
+            USING ERRCODE = '22023', COLUMN = 'extra',
+                  DETAIL = format('The value given is a JSON %s.', jsonb_typeof(extra)),
+                  HINT = 'Pass the fields by name: ''{"priority": "high"}''.';
+    END IF;
+    PERFORM chat._not_null(thread_id, 'thread_id');
+    IF model = 'message' THEN
+        PERFORM chat._not_null(message_id, 'message_id');
+    ELSIF model = 'member' THEN
+        PERFORM chat._not_null(user_id, 'user_id');
+    END IF;
+
+    /*
+     * Each field names a column, found in the catalog by its exact name; only
+     * the catalog's name goes into the SQL, quoted.  Values are converted by
+     * jsonb_to_record with the columns' types (JSON arrays to arrays, any JSON
+     * to json and jsonb columns), first one field at a time to name the one
+     * that fails.
+     */
+    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
+        SELECT * INTO att FROM pg_attribute a
+         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown field "%" for model "%"', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, md.tbl,
+                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
+                                       FROM pg_attribute a
+                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
+                                        AND a.attname <> ALL (k.keys)));
+        END IF;
+        IF field = ANY (k.keys) THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
+                                      array_to_string(k.keys, ', '), model);
+        END IF;
+        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
+        END IF;
+        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
+        BEGIN
+            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
+                USING jsonb_build_object(field, extra -> field);
+        EXCEPTION WHEN others THEN
+            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
+                USING ERRCODE = '22P02', COLUMN = 'extra',
+                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
+                                      format_type(att.atttypid, att.atttypmod));
+        END;
+        cols := cols || format(', %I', att.attname);
+        vals := vals || format(', r.%I', att.attname);
+        coldefs := coldefs || format(', %s', coldef);
+    END LOOP;
+
+    /* $1 thread_id, $2 message_id, $3 user_id, $4 extra */
+    EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s%s',
+                   md.tbl,
+                   (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
+                   CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END, vals,
+                   CASE WHEN coldefs <> ''
+                        THEN format(' FROM pg_catalog.jsonb_to_record($4) AS r(%s)', substr(coldefs, 3))
+                   END)
+        USING thread_id, message_id, user_id, coalesce(extra, '{}');
+END
+$$;
+
+CREATE FUNCTION chat._fill_model(model text, key jsonb, extra jsonb, check_only boolean DEFAULT false)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    md chat.model;
+    k record;
+    field text;
+    att pg_attribute;
+    coldef text;
+    cols text := '';
+    vals text := '';
+    coldefs text := '';
+BEGIN
+    IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
+                                      WHERE m.model = _fill_model.model AND m.tbl IS NOT NULL) THEN
+        RETURN;
+    END IF;
+    k := chat._model_key(model);
+    md := chat._swapped(model);
+    IF md IS NULL THEN
+        RAISE EXCEPTION 'extra needs a swapped model'
+            USING ERRCODE = '22023', COLUMN = 'extra',
+                  DETAIL = format('No table extends model "%s", so its extra fields have nowhere to go.', model),
+                  HINT = format('Register a table extending model "%s" with chat.swap_model(''%s'', table).',
+                                model, model);
+    END IF;
+    IF extra IS NOT NULL AND jsonb_typeof(extra) <> 'object' THEN
+        RAISE EXCEPTION 'extra must be a JSON object'
+            USING ERRCODE = '22023', COLUMN = 'extra',
+                  DETAIL = format('The value given is a JSON %s.', jsonb_typeof(extra)),
+                  HINT = 'Pass the fields by name: ''{"weight": 2}''.';
+    END IF;
+
+    /* as in chat._fill_extra: catalog names only, each value converted alone first */
+    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
+        SELECT * INTO att FROM pg_attribute a
+         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown field "%" for model "%"', chat._shown(field), model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, md.tbl,
+                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
+                                       FROM pg_attribute a
+                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
+                                        AND a.attname <> ALL (k.keys)));
+        END IF;
+        IF field = ANY (k.keys) THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
+                                      array_to_string(k.keys, ', '), model);
+        END IF;
+        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
+        END IF;
+        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
+        BEGIN
+            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
+                USING jsonb_build_object(field, extra -> field);
+        EXCEPTION WHEN others THEN
+            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
+                USING ERRCODE = '22P02', COLUMN = 'extra',
+                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
+                                      format_type(att.atttypid, att.atttypmod));
+        END;
+        cols := cols || format(', %I', att.attname);
+        coldefs := coldefs || format(', %s', coldef);
+    END LOOP;
+    IF check_only THEN
+        RETURN;
+    END IF;
+
+    /* the key columns with the types of the application's table, then the fields */
+    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY u.i),
+           string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY u.i)
+      INTO vals, coldef
+      FROM unnest(k.keys) WITH ORDINALITY AS u(kc, i)
+      JOIN pg_attribute a ON a.attrelid = md.tbl AND a.attname = u.kc AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s FROM pg_catalog.jsonb_to_record($1) AS r(%s%s)',
+                   md.tbl, vals, cols, vals, cols, coldef, coldefs)
+        USING coalesce(extra, '{}') || key;
+END
+$$;
+COMMENT ON FUNCTION chat._fill_model(text, jsonb, jsonb, boolean) IS
+    'Insert the swapped table''s row of a reaction or attachment just created, its key from key and its fields from extra (22023 for extra without a swapped model)';
+REVOKE EXECUTE ON FUNCTION chat._fill_model(text,jsonb,jsonb,boolean) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION chat._model_key(model text, OUT keys text[], OUT target regclass, OUT target_keys text[])
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -1312,15 +2007,16 @@ BEGIN
             keys := '{thread_id,user_id}'; target := 'chat.member'; target_keys := '{thread_id,user_id}';
         WHEN 'notification' THEN
             keys := '{notification_id}'; target := 'chat.notification'; target_keys := '{id}';
-        WHEN 'reaction', 'attachment' THEN
-            RAISE EXCEPTION 'model "%" is not available in chat 0.2', model
-                USING ERRCODE = '0A000',
-                      DETAIL = format('chat 0.2 has no %s table to extend; a later version adds it.', model),
-                      HINT = 'The models are "message", "thread", "member" and "notification".';
+        WHEN 'reaction' THEN
+            keys := '{thread_id,message_id,user_id,reaction}'; target := 'chat.reaction';
+            target_keys := '{thread_id,message_id,user_id,reaction}';
+        WHEN 'attachment' THEN
+            keys := '{thread_id,message_id,position}'; target := 'chat.attachment';
+            target_keys := '{thread_id,message_id,position}';
         ELSE
             RAISE EXCEPTION 'unknown model "%"', chat._shown(model)
                 USING ERRCODE = '22023',
-                      HINT = 'The models are "message", "thread", "member" and "notification".';
+                      HINT = 'The models are "message", "thread", "member", "reaction", "attachment" and "notification".';
     END CASE;
 END
 $$;
@@ -1589,5 +2285,12 @@ $$;
 
 
 GRANT SELECT ON chat.event_kind TO PUBLIC;
+
 COMMENT ON FUNCTION chat.swap_model(text, regclass) IS
-    'Extend a chat model (message, thread, member, notification) with the application''s table, keyed by chat''s key and referencing it: new records get a row, filled from the extra argument, and the reading functions return it as extra. NULL unregisters the table';
+    'Extend a chat model (message, thread, member, reaction, attachment, notification) with the application''s table, keyed by chat''s key and referencing it: new records get a row, filled from the extra argument, and the reading functions return it as extra. NULL unregisters the table';
+COMMENT ON FUNCTION chat._add_attachments(bigint, bigint, jsonb) IS
+    'Check the attachments argument and store it as the message''s ordered attachment rows, with their swapped-model rows filled from each one''s extra';
+COMMENT ON FUNCTION chat.forward_message(bigint, bigint, chat.user_id, text) IS
+    'Copy a message (content and attachments, with their swapped-model rows) into another thread the actor may post in, with forwarded_from set; a comment follows it as a message of its own. Returns the copy''s id';
+COMMENT ON COLUMN chat.model.model IS
+    'the chat model extended or rendered: message, thread, member, reaction, attachment or notification';
