@@ -11,6 +11,7 @@
 
 CREATE FUNCTION chat._parse_mentions(content text) RETURNS chat.user_id[]
     LANGUAGE c STABLE STRICT
+    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'chat_parse_mentions_sql';
 COMMENT ON FUNCTION chat._parse_mentions(text) IS
     'The user ids of the text''s "@{id}" mentions in order (repeats kept); NULL when none (src/mention.c)';
