@@ -27,6 +27,12 @@
 
 /* the longest token taken for an id: longer ones are text */
 #define MENTION_MAX_TOKEN 255
+/*
+ * The most ids a message may mention: a longer list given is refused
+ * (54000), and text mentions beyond it are text.  It bounds the trigger's
+ * update, which probes the member key once per id.
+ */
+#define MENTION_MAX_IDS 1000
 
 static bool
 all_digits(const char *p, int len)
@@ -120,7 +126,7 @@ chat_parse_mentions(text *content, Oid elem_type)
 	if (memchr(start, '@', end - start) == NULL)
 		return NULL;
 	base = getBaseType(elem_type);
-	while (p < end && (p = memchr(p, '@', end - p)) != NULL)
+	while (n < MENTION_MAX_IDS && p < end && (p = memchr(p, '@', end - p)) != NULL)
 	{
 		const char *tok;
 		const char *close;
@@ -159,11 +165,14 @@ chat_parse_mentions(text *content, Oid elem_type)
 
 /*
  * Check an explicit list of mentions: one-dimensional (22023), no NULL
- * (22004).  Returns whether it names anyone.
+ * (22004), at most MENTION_MAX_IDS ids (54000).  Returns whether it names
+ * anyone.
  */
 bool
 chat_check_mentions(ArrayType *mentions)
 {
+	int			n;
+
 	if (ARR_NDIM(mentions) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -174,7 +183,14 @@ chat_check_mentions(ArrayType *mentions)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("mentions must not contain null"),
 				 errargument("mentions")));
-	return ArrayGetNItems(ARR_NDIM(mentions), ARR_DIMS(mentions)) > 0;
+	n = ArrayGetNItems(ARR_NDIM(mentions), ARR_DIMS(mentions));
+	if (n > MENTION_MAX_IDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many mentions"),
+				 errdetail("The list has %d user ids; the limit is %d.", n, MENTION_MAX_IDS),
+				 errargument("mentions")));
+	return n > 0;
 }
 
 /*

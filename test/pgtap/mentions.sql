@@ -18,7 +18,7 @@ CREATE EXTENSION chat;
 RESET chat.user_id_type;
 SELECT chat.set_setting('notify', 'false') \g /dev/null
 
-SELECT plan(76);
+SELECT plan(81);
 
 CREATE FUNCTION pg_temp.counts(tid bigint) RETURNS TABLE (user_id bigint, mentions bigint)
     LANGUAGE sql AS $$
@@ -41,6 +41,7 @@ SELECT is(chat._parse_mentions('@{2} and @{-3}, @{2} again'), '{2,-3,2}'::chat.u
 SELECT is(chat._parse_mentions('@{abc} @{1234567890123456789} @{} @{4'), NULL,
           'tokens that are not ids of the type are text: letters, too many digits, empty, unclosed');
 SELECT is(chat._parse_mentions('@{@{5}}'), '{5}'::chat.user_id[], 'a nested "@{" starts over');
+SELECT is(cardinality(chat._parse_mentions(repeat('@{7} ', 1500))), 1000, 'text mentions past 1000 are text');
 
 /* ---- who is mentioned, and the counts ---------------------------------------------- */
 
@@ -229,6 +230,10 @@ SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 2, 'x', mentions => '{1,
                      'mentions must not contain null', 'new_reply: NULL in the list');
 SELECT pg_temp.fails($$SELECT chat.new_message(1, '{2}', 's', 'x', mentions => '{NULL}')$$, '22004',
                      'mentions must not contain null', 'new_message: NULL in the list');
+SELECT pg_temp.fails(format($$SELECT chat.new_reply(%s, 2, 'x', mentions => (SELECT array_agg(u) FROM generate_series(1, 1001) u))$$, :p),
+                     '54000', 'too many mentions', 'new_reply: more than 1000 ids');
+SELECT pg_temp.fails($$SELECT chat.new_message(1, '{2}', 's', 'x', mentions => (SELECT array_agg(u) FROM generate_series(1, 1001) u))$$,
+                     '54000', 'too many mentions', 'new_message: more than 1000 ids');
 SELECT pg_temp.fails($$SELECT * FROM chat.inbox(4, 'mention')$$, '22023',
                      'invalid folder "mention"', 'inbox: the folder is "mentions"');
 

@@ -16,7 +16,10 @@ CREATE FUNCTION chat._parse_mentions(content text) RETURNS chat.user_id[]
 COMMENT ON FUNCTION chat._parse_mentions(text) IS
     'The user ids of the text''s "@{id}" mentions in order (repeats kept); NULL when none (src/mention.c)';
 
-/* An explicit list: one-dimensional (22023), no NULL (22004); NULL passes. */
+/*
+ * An explicit list: one-dimensional (22023), no NULL (22004), at most 1000
+ * ids (54000, as src/mention.c); NULL passes.
+ */
 CREATE FUNCTION chat._check_mentions(mentions chat.user_id[]) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     SET search_path = pg_catalog, pg_temp
@@ -28,10 +31,14 @@ BEGIN
     IF array_position(mentions, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'mentions must not contain null' USING ERRCODE = '22004', COLUMN = 'mentions';
     END IF;
+    IF cardinality(mentions) > 1000 THEN
+        RAISE EXCEPTION 'too many mentions' USING ERRCODE = '54000', COLUMN = 'mentions',
+            DETAIL = format('The list has %s user ids; the limit is 1000.', cardinality(mentions));
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION chat._check_mentions(chat.user_id[]) IS
-    'Raise 22023 for a list of mentions of more than one dimension, 22004 for one with NULL';
+    'Raise 22023 for a list of mentions of more than one dimension, 22004 for one with NULL, 54000 for more than 1000 ids';
 
 /*
  * How many messages of the thread with lo < id <= hi mention the member:
