@@ -227,7 +227,8 @@ COMMENT ON FUNCTION chat.unread_count(chat.user_id) IS
  * Unread mentions (Mattermost's MentionCount): one thread's, or the badge of
  * every thread of the inbox folder, muted ones included (a mention is meant
  * to be seen), threads at notification level none left out.  The badge reads
- * only the user's rows with mentions (member_mention_idx).
+ * the user's rows as unread_count does, through member_inbox_idx and
+ * member_large_idx: no index on mention_count (see schema/threads.sql).
  */
 CREATE FUNCTION chat.mention_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                    thread_id bigint DEFAULT NULL,
@@ -246,14 +247,19 @@ BEGIN
         mentions := m.mention_count;
         RETURN;
     END IF;
-    SELECT count(*), coalesce(sum(mb.mention_count), 0)
+    SELECT count(*), coalesce(sum(u.n), 0)
       INTO threads, mentions
-      FROM chat.member mb
-      LEFT JOIN chat.thread t ON mb.large AND t.id = mb.thread_id
-     WHERE mb.user_id = viewer AND mb.mention_count > 0
-       AND NOT mb.archived AND mb.notify_level <> 'none'
-       AND (mb.hidden_id IS NULL OR mb.hidden_id < CASE WHEN mb.large THEN coalesce(t.last_message_id, 0)
-                                                        ELSE mb.activity_id END);
+      FROM (SELECT mb.mention_count AS n, mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                   mb.archived, mb.notify_level
+              FROM chat.member mb
+             WHERE mb.user_id = viewer AND NOT mb.large AND mb.mention_count > 0
+            UNION ALL
+            SELECT mb.mention_count, mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
+                   mb.archived, mb.notify_level
+              FROM chat.member mb
+              JOIN chat.thread t ON t.id = mb.thread_id
+             WHERE mb.user_id = viewer AND mb.large AND mb.mention_count > 0) u
+     WHERE u.visible AND NOT u.archived AND u.notify_level <> 'none';
 END
 $$;
 COMMENT ON FUNCTION chat.mention_count(chat.user_id, bigint) IS
