@@ -6,6 +6,8 @@
 #define CHAT_H
 
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 
 /*
@@ -50,6 +52,11 @@ extern void chat_unread_invalidate(Oid relid);
 extern bool chat_text_is_blank(text *value);
 extern void chat_check_content(text *content);
 
+/* mention.c: "@{id}" in message text, explicit lists, the event's list */
+extern ArrayType *chat_parse_mentions(text *content, Oid elem_type);
+extern bool chat_check_mentions(ArrayType *mentions);
+extern void chat_append_mentions_json(StringInfo buf, ArrayType *mentions);
+
 /* registry.c: hooks, swapped models, the user binding */
 typedef enum ChatEvent
 {
@@ -74,6 +81,7 @@ typedef enum ChatEvent
 	CHAT_EVENT_THREAD_UNARCHIVED,
 	CHAT_EVENT_THREAD_DELETED,
 	CHAT_EVENT_THREAD_RESTORED,
+	CHAT_EVENT_NOTIFY_LEVEL_SET,	/* from chat 0.9 on, with mentions */
 	CHAT_EVENT_COUNT
 } ChatEvent;
 

@@ -15,7 +15,9 @@
 #include "mb/pg_wchar.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "chat.h"
@@ -24,10 +26,16 @@ static Oid	send_user_type = InvalidOid;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr parent_plan = NULL;
 static SPIPlanPtr extra_plan = NULL;
+static SPIPlanPtr mention_insert_plan = NULL;	/* made when a reply first mentions someone */
 
 static const char *insert_sql =
 "INSERT INTO chat.message (thread_id, sender_id, content, parent_id)"
 " VALUES ($1, $2, $3, $4) RETURNING id";
+
+/* the same with mentions (chat 0.9 on): the trigger keeps the members among them */
+static const char *mention_insert_sql =
+"INSERT INTO chat.message (thread_id, sender_id, content, parent_id, mentions)"
+" VALUES ($1, $2, $3, $4, $5) RETURNING id, mentions";
 
 /* held FOR KEY SHARE, as a foreign key would: the parent stays until the reply is in */
 static const char *parent_sql =
@@ -166,7 +174,9 @@ prepare_send_plans(Oid user_type)
 		SPI_freeplan(parent_plan);
 		if (extra_plan != NULL)
 			SPI_freeplan(extra_plan);
-		insert_plan = parent_plan = extra_plan = NULL;
+		if (mention_insert_plan != NULL)
+			SPI_freeplan(mention_insert_plan);
+		insert_plan = parent_plan = extra_plan = mention_insert_plan = NULL;
 	}
 	insert_plan = chat_keep_plan(insert_sql, 4, insert_args);
 	parent_plan = chat_keep_plan(parent_sql, 1, parent_args);
@@ -228,12 +238,16 @@ check_parent(int64 parent_id, int64 thread_id)
 				 errargument("parent_id")));
 }
 
-/* Insert the message (thread_id, sender, content, parent_id); its new id. */
+/*
+ * Insert the message (thread_id, sender, content, parent_id, and the list of
+ * mentions when there is one); its new id.  *stored gets the mentions the
+ * message kept (NULL: none).
+ */
 static int64
-insert_reply(FunctionCallInfo fcinfo)
+insert_reply(FunctionCallInfo fcinfo, ArrayType *mentions, ArrayType **stored)
 {
-	Datum		args[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 
 	args[0] = PG_GETARG_DATUM(0);
@@ -242,7 +256,26 @@ insert_reply(FunctionCallInfo fcinfo)
 	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
 	args[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
-	if (SPI_execute_plan(insert_plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+	*stored = NULL;
+	if (mentions != NULL)
+	{
+		Datum		list;
+
+		if (mention_insert_plan == NULL)
+		{
+			Oid			types[5] = {INT8OID, send_user_type, TEXTOID, INT8OID,
+			get_array_type(send_user_type)};
+
+			mention_insert_plan = chat_keep_plan(mention_insert_sql, 5, types);
+		}
+		args[4] = PointerGetDatum(mentions);
+		if (SPI_execute_plan(mention_insert_plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "chat: cannot insert the message");
+		list = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		if (!isnull)
+			*stored = DatumGetArrayTypeP(SPI_datumTransfer(list, false, -1));
+	}
+	else if (SPI_execute_plan(insert_plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "chat: cannot insert the message");
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -279,9 +312,13 @@ fill_message_model(int64 thread_id, int64 message_id, Datum extra, bool extra_nu
 		elog(ERROR, "chat: cannot fill the message model");
 }
 
-/* Publish message_sent for the reply (parent_id is argument 3, or NULL). */
+/*
+ * Publish message_sent for the reply (parent_id is argument 3, or NULL; the
+ * mentions the message kept, or NULL).
+ */
 static void
-emit_reply_sent(FunctionCallInfo fcinfo, int64 thread_id, int64 message_id)
+emit_reply_sent(FunctionCallInfo fcinfo, int64 thread_id, int64 message_id,
+				ArrayType *mentions)
 {
 	char		fields[64];
 
@@ -290,13 +327,49 @@ emit_reply_sent(FunctionCallInfo fcinfo, int64 thread_id, int64 message_id)
 	else
 		snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\", \"parent_id\": " INT64_FORMAT,
 				 PG_GETARG_INT64(3));
+	if (mentions != NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendStringInfoString(&buf, fields);
+		chat_append_mentions_json(&buf, mentions);
+		chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
+				  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), buf.data, false, NULL);
+		return;
+	}
 	chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
 			  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), fields, false, NULL);
 }
 
 /*
+ * The mentions to give the message (chat 0.9 on, where new_reply has the
+ * argument "mentions", its 7th): the list given, else those of the content's
+ * "@{id}" (src/mention.c); NULL when none.  An empty list given means none,
+ * whatever the content says.
+ */
+static ArrayType *
+reply_mentions(FunctionCallInfo fcinfo)
+{
+	if (PG_NARGS() < 7)
+		return NULL;
+	if (!PG_ARGISNULL(6))
+	{
+		ArrayType  *given = PG_GETARG_ARRAYTYPE_P(6);
+
+		return chat_check_mentions(given) ? given : NULL;
+	}
+	if (PG_ARGISNULL(2))
+		return NULL;
+	return chat_parse_mentions(PG_GETARG_TEXT_PP(2), user_arg_type(fcinfo, 1));
+}
+
+/*
  * chat.new_reply(thread_id bigint, sender chat.user_id, content text,
- *				  parent_id bigint, attachments jsonb, extra jsonb) returns bigint
+ *				  parent_id bigint, attachments jsonb, extra jsonb,
+ *				  mentions chat.user_id[]) returns bigint
+ *
+ * (mentions from chat 0.9 on: older catalogs call it with six arguments.)
  *
  * The trigger on chat.message refuses an unknown thread (42704) and a sender
  * who is not a member (42501).  Attachments (chat 0.3 on) and the swapped
@@ -310,15 +383,18 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	const ChatRegistry *registry;
 	int64		thread_id;
 	int64		message_id;
+	ArrayType  *mentions;
+	ArrayType  *stored;
 
 	registry = check_reply_args(fcinfo);
+	mentions = reply_mentions(fcinfo);
 	thread_id = PG_GETARG_INT64(0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
 	prepare_send_plans(user_arg_type(fcinfo, 1));
 	if (!PG_ARGISNULL(3))
 		check_parent(PG_GETARG_INT64(3), thread_id);
-	message_id = insert_reply(fcinfo);
+	message_id = insert_reply(fcinfo, mentions, &stored);
 	if (!PG_ARGISNULL(4))
 		add_attachments(thread_id, message_id, PG_GETARG_DATUM(4));
 	if (!PG_ARGISNULL(5) || OidIsValid(registry->models[CHAT_MODEL_MESSAGE].table))
@@ -326,7 +402,7 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	if (chat_event_wanted(CHAT_EVENT_MESSAGE_SENT))
-		emit_reply_sent(fcinfo, thread_id, message_id);
+		emit_reply_sent(fcinfo, thread_id, message_id, stored);
 	PG_RETURN_INT64(message_id);
 }
 

@@ -29,6 +29,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -45,6 +46,7 @@ static SPIPlanPtr thread_plan = NULL;
 static SPIPlanPtr fanout_plan = NULL;
 static SPIPlanPtr sender_plan = NULL;
 static SPIPlanPtr counted_plan = NULL;
+static SPIPlanPtr mention_plan = NULL;	/* made when a message first mentions someone */
 
 /* Is this id one the thread has already counted (a row restored by pg_dump)? */
 static const char *counted_sql =
@@ -73,17 +75,39 @@ static const char *fanout_sql =
 "       hidden_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN NULL ELSE hidden_id END,"
 "       read_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $2 ELSE read_id END,"
 "       read_count = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $3 ELSE read_count END,"
-"       delivered_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $2 ELSE delivered_id END"
+"       delivered_id = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN $2 ELSE delivered_id END%s"
 " WHERE thread_id OPERATOR(pg_catalog.=) $1"
 " RETURNING user_id OPERATOR(pg_catalog.=) $4%s";
+
+/*
+ * Mentions (chat 0.9 on): count the message on the rows of the mentioned
+ * members, whatever the thread's size: O(mentions), not O(members).  The
+ * members found, sorted, are the list the message keeps; the sender is never
+ * mentioned.
+ */
+static const char *mention_sql =
+"WITH u AS (UPDATE chat.member"
+"   SET mention_count = mention_count OPERATOR(pg_catalog.+) 1, last_mention_id = $2"
+" WHERE thread_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) ANY ($3)"
+"   AND ($4 IS NULL OR user_id OPERATOR(pg_catalog.<>) $4)"
+" RETURNING user_id)"
+" SELECT pg_catalog.array_agg(u.user_id ORDER BY u.user_id)::chat.user_id[] FROM u";
 
 /* Large thread: only the sender's row. */
 static const char *sender_sql =
 "UPDATE chat.member"
 "   SET read_id = $2, read_count = $3, delivered_id = $2, hidden_id = NULL,"
-"       activity_id = $2, message_count = $3"
+"       activity_id = $2, message_count = $3%s"
 " WHERE thread_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $4"
 " RETURNING true%s";
+
+/*
+ * From chat 0.9 on, the sender has read everything, mentions included (its
+ * mention_count goes to 0; the other members' stay).
+ */
+static const char *fanout_mentions_sql =
+",     mention_count = CASE WHEN user_id OPERATOR(pg_catalog.=) $4 THEN 0 ELSE mention_count END";
+static const char *sender_mentions_sql = ", mention_count = 0";
 
 /* The second column those two return, from chat 0.3 on: may the sender post? */
 static const char *may_post_sql =
@@ -96,6 +120,8 @@ static const char *may_post_sql =
  */
 static bool schema_known = false;
 static bool schema_permissions = false;
+static bool schema_mentions = false;	/* member.mention_count (0.9 on) */
+static bool plans_mentions = false;
 
 /* Ask again after any relcache invalidation, whatever the relation. */
 void
@@ -113,6 +139,8 @@ member_has_permissions(void)
 
 		schema_permissions = OidIsValid(relid) &&
 			get_attnum(relid, "permissions") != InvalidAttrNumber;
+		schema_mentions = OidIsValid(relid) &&
+			get_attnum(relid, "mention_count") != InvalidAttrNumber;
 		schema_known = true;
 	}
 	return schema_permissions;
@@ -123,12 +151,14 @@ static void
 prepare_plans(Oid user_type)
 {
 	bool		permissions = member_has_permissions();
+	bool		mentions = schema_mentions;
 	char	   *sql;
 	Oid			thread_args[3] = {INT8OID, user_type, TEXTOID};
 	Oid			member_args[4] = {INT8OID, INT8OID, INT8OID, user_type};
 	Oid			counted_args[2] = {INT8OID, INT8OID};
 
-	if (thread_plan != NULL && plans_user_type == user_type && plans_permissions == permissions)
+	if (thread_plan != NULL && plans_user_type == user_type && plans_permissions == permissions &&
+		plans_mentions == mentions)
 		return;
 
 	if (thread_plan != NULL)
@@ -137,16 +167,19 @@ prepare_plans(Oid user_type)
 		SPI_freeplan(fanout_plan);
 		SPI_freeplan(sender_plan);
 		SPI_freeplan(counted_plan);
-		thread_plan = fanout_plan = sender_plan = counted_plan = NULL;
+		if (mention_plan != NULL)
+			SPI_freeplan(mention_plan);
+		thread_plan = fanout_plan = sender_plan = counted_plan = mention_plan = NULL;
 	}
 	thread_plan = chat_keep_plan(thread_sql, 3, thread_args);
-	sql = psprintf(fanout_sql, permissions ? may_post_sql : "");
+	sql = psprintf(fanout_sql, mentions ? fanout_mentions_sql : "", permissions ? may_post_sql : "");
 	fanout_plan = chat_keep_plan(sql, 4, member_args);
-	sql = psprintf(sender_sql, permissions ? may_post_sql : "");
+	sql = psprintf(sender_sql, mentions ? sender_mentions_sql : "", permissions ? may_post_sql : "");
 	sender_plan = chat_keep_plan(sql, 4, member_args);
 	counted_plan = chat_keep_plan(counted_sql, 2, counted_args);
 	plans_user_type = user_type;
 	plans_permissions = permissions;
+	plans_mentions = mentions;
 }
 
 /* A column's number in chat.message; the table's shape is the extension's. */
@@ -168,11 +201,14 @@ typedef struct NewMessage
 	int			att_id;			/* the columns read or set later */
 	int			att_kind;
 	int			att_sent_at;
+	int			att_mentions;	/* 0: no such column (before chat 0.9) */
 	int64		thread_id;
 	Datum		sender;
 	bool		sender_null;
 	Datum		content;
 	bool		content_null;
+	Datum		mentions;		/* the list given, when it names anyone */
+	bool		has_mentions;
 	Oid			user_type;		/* sender_id's type: chat.user_id */
 } NewMessage;
 
@@ -235,6 +271,23 @@ read_new_message(TriggerData *trigdata, NewMessage *msg)
 				 errmsg("a message needs a thread_id")));
 	msg->sender = heap_getattr(msg->tuple, att_sender, desc, &msg->sender_null);
 	msg->content = heap_getattr(msg->tuple, att_content, desc, &msg->content_null);
+
+	/* mentions, from chat 0.9 on: a column the trigger fills from the list given */
+	msg->att_mentions = SPI_fnumber(desc, "mentions");
+	msg->has_mentions = false;
+	if (msg->att_mentions > 0)
+	{
+		msg->mentions = heap_getattr(msg->tuple, msg->att_mentions, desc, &isnull);
+		if (!isnull)
+		{
+			ArrayType  *list = DatumGetArrayTypeP(msg->mentions);
+
+			msg->mentions = PointerGetDatum(list);
+			msg->has_mentions = ArrayGetNItems(ARR_NDIM(list), ARR_DIMS(list)) > 0;
+		}
+	}
+	else
+		msg->att_mentions = 0;
 }
 
 /* Is the row a system message?  Read within SPI, at most once a row. */
@@ -379,15 +432,48 @@ check_sender(const NewMessage *msg, bool is_channel, const SenderStanding *stand
 			 errreason("not_member")));
 }
 
-/* The row to insert: the one given, with the id and sent_at just drawn. */
-static HeapTuple
-stamp_message(const NewMessage *msg, const ThreadCount *count)
+/*
+ * Count a message that mentions someone on the mentioned members' rows; the
+ * members among them, as the message keeps them (isnull: none).
+ */
+static Datum
+count_mentions(const NewMessage *msg, const ThreadCount *count, bool *isnull)
 {
-	int			cols[2] = {msg->att_id, msg->att_sent_at};
-	Datum		values[2] = {Int64GetDatum(count->message_id), count->sent_at};
-	bool		nulls[2] = {false, false};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', msg->sender_null ? 'n' : ' '};
+	Datum		result;
 
-	return heap_modify_tuple_by_cols(msg->tuple, msg->desc, 2, cols, values, nulls);
+	if (mention_plan == NULL)
+	{
+		Oid			types[4] = {INT8OID, INT8OID, get_array_type(msg->user_type), msg->user_type};
+
+		mention_plan = chat_keep_plan(mention_sql, 4, types);
+	}
+	args[0] = Int64GetDatum(msg->thread_id);
+	args[1] = Int64GetDatum(count->message_id);
+	args[2] = msg->mentions;
+	args[3] = msg->sender;
+	if (SPI_execute_plan(mention_plan, args, nulls, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "chat: cannot count the mentions of a message in thread %lld",
+			 (long long) msg->thread_id);
+	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	return *isnull ? (Datum) 0 : SPI_datumTransfer(result, false, -1);
+}
+
+/*
+ * The row to insert: the one given, with the id and sent_at just drawn, and
+ * the mentions as counted.
+ */
+static HeapTuple
+stamp_message(const NewMessage *msg, const ThreadCount *count,
+			  Datum mentions, bool mentions_null)
+{
+	int			cols[3] = {msg->att_id, msg->att_sent_at, msg->att_mentions};
+	Datum		values[3] = {Int64GetDatum(count->message_id), count->sent_at, mentions};
+	bool		nulls[3] = {false, false, mentions_null};
+
+	return heap_modify_tuple_by_cols(msg->tuple, msg->desc, msg->att_mentions > 0 ? 3 : 2,
+									 cols, values, nulls);
 }
 
 /*
@@ -402,6 +488,8 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	NewMessage	msg;
 	ThreadCount count;
 	SenderStanding standing;
+	Datum		mentions = (Datum) 0;
+	bool		mentions_null = true;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
@@ -428,7 +516,9 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	count_on_thread(&msg, &count);
 	move_member_state(&msg, &count, &standing);
 	check_sender(&msg, count.is_channel, &standing);
+	if (msg.has_mentions && !is_system_message(&msg))
+		mentions = count_mentions(&msg, &count, &mentions_null);
 	SPI_finish();
 
-	return PointerGetDatum(stamp_message(&msg, &count));
+	return PointerGetDatum(stamp_message(&msg, &count, mentions, mentions_null));
 }

@@ -45,14 +45,15 @@ GRANT EXECUTE ON FUNCTION chat.map_role(regrole, chat.user_id) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.unmap_role(regrole) TO PUBLIC;
 
 -- api/send.sql
-GRANT EXECUTE ON FUNCTION chat.new_message(chat.user_id, chat.user_id[], text, text, jsonb, jsonb) TO PUBLIC;
-GRANT EXECUTE ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.new_message(chat.user_id, chat.user_id[], text, text, jsonb, jsonb, chat.user_id[]) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb, chat.user_id[]) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.forward_message(bigint, bigint, chat.user_id, text) TO PUBLIC;
 
 -- api/read.sql
 GRANT EXECUTE ON FUNCTION chat.inbox(chat.user_id, text, text, integer) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.inbox_count(chat.user_id, text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.unread_count(chat.user_id) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.mention_count(chat.user_id, bigint) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.messages(bigint, chat.user_id, bigint, bigint, integer) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.message_history(bigint, chat.user_id) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.members(bigint, chat.user_id) TO PUBLIC;
@@ -85,6 +86,7 @@ GRANT EXECUTE ON FUNCTION chat.object_thread(text, text, chat.user_id, text, tex
 GRANT EXECUTE ON FUNCTION chat.rename_thread(bigint, chat.user_id, text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.drop_thread(bigint, chat.user_id) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.mute(bigint, chat.user_id, boolean) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) TO PUBLIC;
 
 -- api/membership.sql
 GRANT EXECUTE ON FUNCTION chat.add_members(bigint, chat.user_id, chat.user_id[], text) TO PUBLIC;

@@ -77,6 +77,7 @@ CREATE POLICY role_map_read ON chat.role_map FOR SELECT
  * texts users write (chat never filters on them).
  */
 ALTER TABLE chat.message ALTER COLUMN content SET STATISTICS 0;
+ALTER TABLE chat.message ALTER COLUMN mentions SET STATISTICS 0;
 ALTER TABLE chat.message_edit ALTER COLUMN content SET STATISTICS 0;
 ALTER TABLE chat.thread ALTER COLUMN subject SET STATISTICS 0;
 ALTER TABLE chat.thread ALTER COLUMN last_preview SET STATISTICS 0;

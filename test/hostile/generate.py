@@ -88,7 +88,8 @@ TEXT = [
     V("convert_from('\\xc0af'::bytea, 'UTF8')", 'invalid UTF-8'),
 ]
 TEXT_BY_NAME = {
-    'folder': ['inbox', 'unread', 'deleted', 'sent', 'archived', 'INBOX', 'archive', 'inbox '],
+    'folder': ['inbox', 'unread', 'deleted', 'sent', 'archived', 'mentions', 'INBOX', 'archive', 'inbox '],
+    'level': ['all', 'mentions', 'none', 'ALL', 'mention', 'none '],
     'before': ['garbage', '1|2', '9999-99-99', '(,)', 'eyJ4IjoxfQ==', '-1', '0', '{}'],
     'role': ['owner', 'admin', 'member', 'guest', 'OWNER', 'system'],
     'permission': ['post', 'add_members', 'delete_thread', 'edit_thread', 'bogus', '*', 'POST'],
@@ -290,7 +291,7 @@ GOOD_BY_NAME = {
     'key': T('max_page_size'), 'value': J('100'), 'event': T('message_sent'), 'model': T('message'),
     'user_id': N(5), 'object_type': T('product'), 'object_id': T('42'), 'kind': T('group'),
     'folder': T('inbox'), 'page_size': N(10), 'muted': V('true'), 'is_public': V('false'),
-    'id_column': T('id'), 'on_delete': T('cascade'),
+    'id_column': T('id'), 'on_delete': T('cascade'), 'level': T('mentions'),
 }
 GOOD_BY_FN = {
     ('add_hook', 'fn'): fn('hostile_fx.hook(jsonb)'), ('remove_hook', 'fn'): fn('hostile_app.on_event(jsonb)'),

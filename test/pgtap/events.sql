@@ -52,6 +52,7 @@ SELECT pg_temp.run('mark_delivered', format($$SELECT chat.mark_delivered(2, %s)$
 SELECT pg_temp.run('mute', format($$SELECT chat.mute(%s, 3)$$, :p), 'thread_muted');
 SELECT pg_temp.run('mute', format($$SELECT chat.mute(%s, 3, false)$$, :p), 'thread_unmuted');
 SELECT pg_temp.run('mute', format($$SELECT chat.mute(%s, 3)$$, :p), 'thread_muted');
+SELECT pg_temp.run('set_notify_level', format($$SELECT chat.set_notify_level(%s, 'mentions', 3)$$, :p), 'notify_level_set');
 SELECT pg_temp.run('archive_thread', format($$SELECT chat.archive_thread(%s, 3)$$, :p), 'thread_archived');
 SELECT pg_temp.run('unarchive_thread', format($$SELECT chat.unarchive_thread(%s, 3)$$, :p), 'thread_unarchived');
 SELECT pg_temp.run('delete_thread', format($$SELECT chat.delete_thread(%s, 3)$$, :p), 'thread_deleted');

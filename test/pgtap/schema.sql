@@ -178,11 +178,11 @@ SELECT has_index('chat', 'member', 'member_inbox_idx', ARRAY['user_id', 'activit
 
 CREATE TEMP TABLE api (name name, args name[], arguments text, result text);
 INSERT INTO api VALUES
- ('new_message', ARRAY['chat.user_id', 'chat.user_id[]', 'text', 'text', 'jsonb', 'jsonb'],
-  'sender chat.user_id DEFAULT chat.current_user_id(), recipients chat.user_id[] DEFAULT NULL::chat.user_id[], subject text DEFAULT NULL::text, content text DEFAULT NULL::text, attachments jsonb DEFAULT NULL::jsonb, extra jsonb DEFAULT NULL::jsonb',
+ ('new_message', ARRAY['chat.user_id', 'chat.user_id[]', 'text', 'text', 'jsonb', 'jsonb', 'chat.user_id[]'],
+  'sender chat.user_id DEFAULT chat.current_user_id(), recipients chat.user_id[] DEFAULT NULL::chat.user_id[], subject text DEFAULT NULL::text, content text DEFAULT NULL::text, attachments jsonb DEFAULT NULL::jsonb, extra jsonb DEFAULT NULL::jsonb, mentions chat.user_id[] DEFAULT NULL::chat.user_id[]',
   'bigint'),
- ('new_reply', ARRAY['bigint', 'chat.user_id', 'text', 'bigint', 'jsonb', 'jsonb'],
-  'thread_id bigint, sender chat.user_id DEFAULT chat.current_user_id(), content text DEFAULT NULL::text, parent_id bigint DEFAULT NULL::bigint, attachments jsonb DEFAULT NULL::jsonb, extra jsonb DEFAULT NULL::jsonb',
+ ('new_reply', ARRAY['bigint', 'chat.user_id', 'text', 'bigint', 'jsonb', 'jsonb', 'chat.user_id[]'],
+  'thread_id bigint, sender chat.user_id DEFAULT chat.current_user_id(), content text DEFAULT NULL::text, parent_id bigint DEFAULT NULL::bigint, attachments jsonb DEFAULT NULL::jsonb, extra jsonb DEFAULT NULL::jsonb, mentions chat.user_id[] DEFAULT NULL::chat.user_id[]',
   'bigint'),
  ('inbox', ARRAY['chat.user_id', 'text', 'text', 'integer'],
   'viewer chat.user_id DEFAULT chat.current_user_id(), folder text DEFAULT ''inbox''::text, before text DEFAULT NULL::text, page_size integer DEFAULT 50',

@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(802);
+SELECT plan(814);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -205,7 +205,7 @@ SELECT p.proname::text AS fn, p.oid, p.prosecdef, p.proconfig, p.prosrc
 CREATE TEMP TABLE open_api (fn text PRIMARY KEY);
 INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name');
 
-SELECT is((SELECT count(*)::int FROM api), 67, 'schema chat has 67 public functions');
+SELECT is((SELECT count(*)::int FROM api), 69, 'schema chat has 69 public functions');
 SELECT is_empty($$SELECT fn FROM api WHERE NOT prosecdef AND fn NOT IN (SELECT fn FROM open_api)$$,
                 'every public function but the open ones is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM api WHERE prosecdef AND NOT 'search_path=pg_catalog, pg_temp' = ANY (proconfig)$$,
@@ -356,6 +356,8 @@ SELECT pg_temp.outsider('set_role', format($$SELECT chat.set_role(%s, member => 
 SELECT pg_temp.outsider('grant', format($$SELECT chat.grant(%s, member => 3, permission => 'post')$$, :g), :g);
 SELECT pg_temp.outsider('revoke', format($$SELECT chat.revoke(%s, member => 2, permission => 'post')$$, :g), :g);
 SELECT pg_temp.outsider('mute', format($$SELECT chat.mute(%s)$$, :g), :g);
+SELECT pg_temp.outsider('set_notify_level', format($$SELECT chat.set_notify_level(%s, 'none')$$, :g), :g);
+SELECT pg_temp.outsider('mention_count', format($$SELECT * FROM chat.mention_count(thread_id => %s)$$, :g), :g);
 SELECT pg_temp.outsider('rename_thread', format($$SELECT chat.rename_thread(%s, title => 'mine')$$, :g), :g);
 SELECT pg_temp.outsider('drop_thread', format($$SELECT chat.drop_thread(%s)$$, :g), :g);
 SELECT pg_temp.outsider('members', format($$SELECT * FROM chat.members(%s)$$, t), t)
@@ -432,6 +434,8 @@ SELECT pg_temp.as_other('grant', format($$SELECT chat.grant(%s, actor => 1, memb
 SELECT pg_temp.as_other('revoke', format($$SELECT chat.revoke(%s, actor => 1, member => 2, permission => 'post')$$, :ag));
 SELECT pg_temp.as_other('has_permission', format($$SELECT chat.has_permission(%s, "user" => 1, permission => 'post')$$, :ag));
 SELECT pg_temp.as_other('mute', format($$SELECT chat.mute(%s, "user" => 1)$$, :mg));
+SELECT pg_temp.as_other('set_notify_level', format($$SELECT chat.set_notify_level(%s, 'none', "user" => 1)$$, :mg));
+SELECT pg_temp.as_other('mention_count', $$SELECT * FROM chat.mention_count(viewer => 1)$$);
 SELECT pg_temp.as_other('rename_thread', format($$SELECT chat.rename_thread(%s, actor => 1, title => 'x')$$, :ag));
 SELECT pg_temp.as_other('drop_thread', format($$SELECT chat.drop_thread(%s, actor => 1)$$, :ag));
 SELECT pg_temp.as_other('members', format($$SELECT * FROM chat.members(%s, viewer => 1)$$, :p));
@@ -476,6 +480,8 @@ SELECT pg_temp.nobody('inbox', $$SELECT * FROM chat.inbox()$$);
 SELECT pg_temp.nobody('inbox', $$SELECT * FROM chat.inbox(1)$$, 'inbox: no identity, naming Alice');
 SELECT pg_temp.nobody('inbox_count', $$SELECT chat.inbox_count()$$);
 SELECT pg_temp.nobody('unread_count', $$SELECT * FROM chat.unread_count()$$);
+SELECT pg_temp.nobody('mention_count', $$SELECT * FROM chat.mention_count()$$);
+SELECT pg_temp.nobody('set_notify_level', format($$SELECT chat.set_notify_level(%s, 'mentions')$$, :pub));
 SELECT pg_temp.nobody(f, format($$SELECT chat.%s(%s)$$, f, :p))
   FROM unnest('{mark_read,mark_unread,delete_thread,restore_thread,archive_thread,unarchive_thread,typing,first_message,latest_message,earliest_message,started_by}'::text[]) f;
 SELECT pg_temp.nobody('messages', format($$SELECT * FROM chat.messages(%s)$$, :p));
@@ -583,7 +589,7 @@ INSERT INTO visible VALUES
     ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 24, 24),
     ('permission_default', 12, 12), ('hook', 1, 1), ('model', 1, 1), ('user_binding', 1, 1),
     ('role_map', 1, 1), ('member_view', 16, 5), ('message_view', 17, 6), ('message_receipt', 6, 3),
-    ('settings', 24, 24), ('event_kind', 21, 21);
+    ('settings', 24, 24), ('event_kind', 22, 22);
 SELECT set_eq($$SELECT rel FROM visible$$,
               $$SELECT relname::text FROM pg_class WHERE relnamespace = 'chat'::regnamespace AND relkind IN ('r', 'p', 'v')
                    AND relname NOT IN ('event', 'event_pruned', 'notification', 'notifier')$$,

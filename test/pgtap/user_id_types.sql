@@ -6,12 +6,12 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 DROP EXTENSION IF EXISTS chat CASCADE;
 SET LOCAL chat.user_id = '';
 
-SELECT plan(103);
+SELECT plan(115);
 
 /*
  * One conversation between users a, b and c (d is an outsider), through
  * dynamic SQL so that nothing here depends on the domain of the moment.
- * 24 assertions.
+ * 27 assertions.
  */
 CREATE FUNCTION pg_temp.scenario(typ text, a text, b text, c text, d text) RETURNS SETOF text
     LANGUAGE plpgsql AS $f$
@@ -81,6 +81,18 @@ BEGIN
     PERFORM set_config('request.jwt.claims', json_build_object('sub', b)::text, true);
     RETURN NEXT is(chat.current_user_id()::text, b, typ || ': current_user_id() from the JWT sub claim');
     PERFORM set_config('request.jwt.claims', '', true);
+
+    -- mentions: "@{id}" in the type's text form, members only, an explicit list
+    EXECUTE format('SELECT chat.new_reply(%s, %L, %L)', t, b, format('@{%s} @{%s} @{%s} @{%s}', c, a, d, b)) INTO n;
+    RETURN NEXT is((SELECT mentions::text FROM chat.message WHERE id = n),
+                   (SELECT array_agg(u ORDER BY u)::text FROM unnest(ARRAY[a, c]::chat.user_id[]) u),
+                   typ || ': "@{id}" mentions the members named, sorted, without the sender or an outsider');
+    EXECUTE format('SELECT format(''%%s/%%s'', threads, mentions) FROM chat.mention_count(%L)', c) INTO got;
+    RETURN NEXT is(got, '1/1', typ || ': the mentioned member counts it');
+    EXECUTE format('SELECT chat.new_reply(%s, %L, %L, mentions => ARRAY[%L, %L]::chat.user_id[])', t, a, 'list', d, c) INTO n;
+    EXECUTE format('SELECT payload ->> ''mentions'' FROM chat.event WHERE event = ''message_sent'' AND (payload ->> ''message_id'')::bigint = %s', n) INTO got;
+    RETURN NEXT is(got, CASE WHEN typ IN ('bigint', 'integer') THEN format('[%s]', c) ELSE format('[%s]', to_jsonb(c)) END,
+                   typ || ': an explicit list; the event names the ids as "user_id" does');
 
     RETURN NEXT is_empty('SELECT * FROM chat.verify_unread()', typ || ': counters are exact');
 END

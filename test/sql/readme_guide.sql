@@ -163,6 +163,24 @@ SELECT user_id, thread_id, unread FROM chat.notification_digest(minutes => 0)
  WHERE thread_id = 4 ORDER BY user_id;                         -- for an e-mail digest
 -- README.md: end
 
+-- Mentions and notification levels
+-- README.md: begin
+SELECT chat.set_notify_level(4, 'mentions', 3);  -- Carol: only messages that mention her
+SELECT chat.mute(4, 4);                          -- Dan mutes the team...
+SELECT chat.set_notify_level(4, 'mentions', 4);  -- ...but still wants to hear when he is mentioned
+SELECT chat.new_reply(4, 1, 'Can @{3} and @{4} review the deck? @{9} too') AS ask \gset
+-- Bob gives the list himself: it replaces what the text says
+SELECT chat.new_reply(4, 2, 'Notes are up', mentions => '{1}') AS notes \gset
+SELECT id = :ask AS is_ask, mentions FROM chat.message WHERE id IN (:ask, :notes) ORDER BY id;
+SELECT message_id = :ask AS is_ask, user_id
+  FROM chat.claim_notifications('worker-1', batch => 100)
+ WHERE message_id IN (:ask, :notes) ORDER BY message_id, user_id;  -- Bob read the question by answering
+SELECT thread_id, subject FROM chat.inbox(3, 'mentions');  -- Carol's threads with unread mentions
+SELECT * FROM chat.mention_count(3);                        -- her mention badge
+SELECT chat.mark_read(4, 3);
+SELECT * FROM chat.mention_count(3);
+-- README.md: end
+
 -- Security: PostgREST
 -- README.md: begin
 CREATE ROLE authenticated;                    -- PostgREST's role for signed-in requests

@@ -32,6 +32,14 @@ CREATE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
               FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
      WHERE u.stored <> u.recounted
     UNION ALL
+    SELECT u.thread_id, u.user_id, 'mentions', u.stored, u.recounted
+      FROM (SELECT mb.thread_id, mb.user_id, mb.mention_count AS stored,
+                   (SELECT count(*) FROM chat.message m
+                     WHERE m.thread_id = t.id AND m.id > mb.read_id
+                       AND mb.user_id = ANY (m.mentions)) AS recounted
+              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
+     WHERE u.stored <> u.recounted
+    UNION ALL
     SELECT mb.thread_id, mb.user_id, 'copy', mb.message_count, t.message_count
       FROM t JOIN chat.member mb ON mb.thread_id = t.id
      WHERE NOT mb.large AND (mb.message_count <> t.message_count
@@ -42,4 +50,4 @@ CREATE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
      WHERE mb.large <> t.large
 $$;
 COMMENT ON FUNCTION chat.verify_unread(bigint) IS
-    'Counters that differ from a recount of the message rows (no rows: all exact). Unread = other members'' messages after the read pointer';
+    'Counters that differ from a recount of the message rows (no rows: all exact). Unread = other members'' messages after the read pointer; mentions = messages after the read pointer that mention the member';

@@ -46,15 +46,18 @@ BEGIN
 
     /*
      * The due rows no other worker holds, oldest first.  A row whose message
-     * was deleted, or whose user left, muted the thread or read the message
-     * meanwhile, is withdrawn; one whose last allowed claim timed out is
+     * was deleted, or whose user left, read the message or changed mute or
+     * notification level so as not to be notified of it meanwhile, is withdrawn; one whose last allowed claim timed out is
      * dead; the others are claimed: invisible for vt seconds, one more
      * attempt.
      */
     WITH due AS (
         SELECT n.id, n.attempts,
                (m.id IS NOT NULL AND m.deleted_at IS NULL AND mb.user_id IS NOT NULL
-                AND NOT mb.muted AND mb.read_id < n.message_id) AS live
+                AND mb.read_id < n.message_id
+                AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                         WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
+                                         ELSE false END) AS live
           FROM chat.notification n
           LEFT JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
           LEFT JOIN chat.member mb ON mb.thread_id = n.thread_id AND mb.user_id = n.user_id
@@ -192,13 +195,13 @@ BEGIN
       FROM (SELECT mb.user_id, mb.thread_id, mb.read_id, mb.message_count - mb.read_count AS unread,
                    mb.activity_id AS last_id
               FROM chat.member mb
-             WHERE NOT mb.large AND mb.message_count > mb.read_count AND NOT mb.muted AND NOT mb.archived
+             WHERE NOT mb.large AND mb.message_count > mb.read_count AND NOT mb.muted AND mb.notify_level <> 'none' AND NOT mb.archived
                AND (mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id)
             UNION ALL
             SELECT mb.user_id, mb.thread_id, mb.read_id, t.message_count - mb.read_count, t.last_message_id
               FROM chat.member mb
               JOIN chat.thread t ON t.id = mb.thread_id
-             WHERE mb.large AND t.message_count > mb.read_count AND NOT mb.muted AND NOT mb.archived
+             WHERE mb.large AND t.message_count > mb.read_count AND NOT mb.muted AND mb.notify_level <> 'none' AND NOT mb.archived
                AND (mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0))) u
      CROSS JOIN LATERAL (SELECT m.sent_at FROM chat.message m
                           WHERE m.thread_id = u.thread_id AND m.id > u.read_id
@@ -210,7 +213,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.notification_digest(integer) IS
-    'Server roles: for e-mail digests, per user the threads with messages unread for more than the given minutes (the unread badge''s threads: muted and archived ones left out), with the unread count, when the oldest unread message was sent and the newest message''s id';
+    'Server roles: for e-mail digests, per user the threads with messages unread for more than the given minutes (the unread badge''s threads: muted, archived and level-none ones left out), with the unread count, when the oldest unread message was sent and the newest message''s id';
 
 CREATE FUNCTION chat.prune_notifications() RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER

@@ -62,7 +62,8 @@ BEGIN
           FROM ((SELECT s.thread_id, s.activity
                    FROM (SELECT mb.thread_id, mb.activity_id AS activity,
                                 mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
-                                mb.archived, mb.message_count - mb.read_count AS unread
+                                mb.archived, mb.message_count - mb.read_count AS unread,
+                                mb.mention_count AS mentions
                            FROM chat.member mb
                           WHERE mb.user_id = v AND NOT mb.large
                             AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
@@ -71,6 +72,7 @@ BEGIN
                           WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
                           WHEN 'deleted' THEN NOT s.visible
                           WHEN 'archived' THEN s.visible AND s.archived
+                          WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
                           ELSE EXISTS (SELECT 1 FROM chat.thread st
                                         WHERE st.id = s.thread_id AND st.created_by = v)
                         END
@@ -80,7 +82,7 @@ BEGIN
                 (SELECT s.thread_id, s.activity
                    FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
                                 mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
-                                mb.archived, lt.message_count - mb.read_count AS unread,
+                                mb.archived, lt.message_count - mb.read_count AS unread, mb.mention_count AS mentions,
                                 lt.created_by
                            FROM chat.member mb
                            JOIN chat.thread lt ON lt.id = mb.thread_id
@@ -91,6 +93,7 @@ BEGIN
                           WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
                           WHEN 'deleted' THEN NOT s.visible
                           WHEN 'archived' THEN s.visible AND s.archived
+                          WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
                           ELSE s.created_by = v
                         END
                   ORDER BY s.activity DESC, s.thread_id DESC
@@ -109,7 +112,8 @@ BEGIN
         (SELECT s.thread_id, s.activity
            FROM (SELECT mb.thread_id, mb.activity_id AS activity,
                         mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
-                        mb.archived, mb.message_count - mb.read_count AS unread
+                        mb.archived, mb.message_count - mb.read_count AS unread,
+                        mb.mention_count AS mentions
                    FROM chat.member mb
                   WHERE mb.user_id = v AND NOT mb.large
                     AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
@@ -118,6 +122,7 @@ BEGIN
                   WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
                   WHEN 'deleted' THEN NOT s.visible
                   WHEN 'archived' THEN s.visible AND s.archived
+                  WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
                   ELSE EXISTS (SELECT 1 FROM chat.thread st
                                 WHERE st.id = s.thread_id AND st.created_by = v)
                 END
@@ -127,7 +132,7 @@ BEGIN
         (SELECT s.thread_id, s.activity
            FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
                         mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
-                        mb.archived, lt.message_count - mb.read_count AS unread,
+                        mb.archived, lt.message_count - mb.read_count AS unread, mb.mention_count AS mentions,
                         lt.created_by
                    FROM chat.member mb
                    JOIN chat.thread lt ON lt.id = mb.thread_id
@@ -138,6 +143,7 @@ BEGIN
                   WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
                   WHEN 'deleted' THEN NOT s.visible
                   WHEN 'archived' THEN s.visible AND s.archived
+                  WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
                   ELSE s.created_by = v
                 END
           ORDER BY s.activity DESC, s.thread_id DESC
@@ -156,7 +162,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.inbox(chat.user_id, text, text, integer) IS
-    'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"';
+    'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived, mentions: threads with unread mentions of the viewer), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"';
 
 CREATE FUNCTION chat.inbox_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                  folder text DEFAULT 'inbox')
@@ -181,6 +187,7 @@ BEGIN
                      WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
                      WHEN 'deleted' THEN NOT s.visible
                      WHEN 'archived' THEN s.visible AND s.archived
+                     WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
                      ELSE EXISTS (SELECT 1 FROM chat.thread st
                                    WHERE st.id = s.thread_id AND st.created_by = v)
                    END);
@@ -200,12 +207,13 @@ BEGIN
     SELECT count(*), coalesce(sum(u.unread), 0)
       INTO threads, messages
       FROM (SELECT mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
-                   mb.archived, mb.muted, mb.message_count - mb.read_count AS unread
+                   mb.archived, mb.muted OR mb.notify_level = 'none' AS muted,
+                   mb.message_count - mb.read_count AS unread
               FROM chat.member mb
              WHERE mb.user_id = viewer AND NOT mb.large AND mb.message_count > mb.read_count
             UNION ALL
             SELECT mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
-                   mb.archived, mb.muted, t.message_count - mb.read_count
+                   mb.archived, mb.muted OR mb.notify_level = 'none', t.message_count - mb.read_count
               FROM chat.member mb
               JOIN chat.thread t ON t.id = mb.thread_id
              WHERE mb.user_id = viewer AND mb.large) u
@@ -213,7 +221,49 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.unread_count(chat.user_id) IS
-    'Badge counts: threads with unread messages and unread messages in them (inbox folder, muted threads left out)';
+    'Badge counts: threads with unread messages and unread messages in them (inbox folder, muted threads and threads at notification level none left out)';
+
+/*
+ * Unread mentions (Mattermost's MentionCount): one thread's, or the badge of
+ * every thread of the inbox folder, muted ones included (a mention is meant
+ * to be seen), threads at notification level none left out.  The badge reads
+ * the user's rows as unread_count does, through member_inbox_idx and
+ * member_large_idx: no index on mention_count (see schema/threads.sql).
+ */
+CREATE FUNCTION chat.mention_count(viewer chat.user_id DEFAULT chat.current_user_id(),
+                                   thread_id bigint DEFAULT NULL,
+                                   OUT threads bigint, OUT mentions bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m chat.member;
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(viewer, 'viewer');
+    IF mention_count.thread_id IS NOT NULL THEN
+        m := chat._member_row(mention_count.thread_id, viewer);
+        threads := (m.mention_count > 0)::int;
+        mentions := m.mention_count;
+        RETURN;
+    END IF;
+    SELECT count(*), coalesce(sum(u.n), 0)
+      INTO threads, mentions
+      FROM (SELECT mb.mention_count AS n, mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                   mb.archived, mb.notify_level
+              FROM chat.member mb
+             WHERE mb.user_id = viewer AND NOT mb.large AND mb.mention_count > 0
+            UNION ALL
+            SELECT mb.mention_count, mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
+                   mb.archived, mb.notify_level
+              FROM chat.member mb
+              JOIN chat.thread t ON t.id = mb.thread_id
+             WHERE mb.user_id = viewer AND mb.large AND mb.mention_count > 0) u
+     WHERE u.visible AND NOT u.archived AND u.notify_level <> 'none';
+END
+$$;
+COMMENT ON FUNCTION chat.mention_count(chat.user_id, bigint) IS
+    'Unread mentions of the viewer: in one thread (threads 0 or 1), or the badge: threads of the inbox folder with unread mentions and their number (muted threads included, threads at notification level none left out)';
 
 CREATE FUNCTION chat.messages(thread_id bigint,
                                          viewer chat.user_id DEFAULT chat.current_user_id(),

@@ -30,8 +30,12 @@ BEGIN
         RETURN 0;
     END IF;
     /* clock_timestamp: taken after the snapshot, so after the messages' commit */
+    /* mentions: none left past the newest; else those passed over are read */
     UPDATE chat.member mb
        SET read_id = pos.target, read_count = pos.read_count,
+           mention_count = CASE WHEN mb.mention_count = 0 OR pos.target >= mb.last_mention_id THEN 0
+                                ELSE mb.mention_count - chat._mentions_between(tid, reader, m.read_id, pos.target)
+                           END,
            seen_id = greatest(mb.seen_id, pos.target),
            read_at = clock_timestamp(),
            delivered_at = CASE WHEN pos.target > mb.delivered_id THEN clock_timestamp() ELSE mb.delivered_at END,
@@ -73,6 +77,9 @@ BEGIN
     END IF;
     UPDATE chat.member mb
        SET read_id = pos.target, read_count = pos.read_count,
+           mention_count = CASE WHEN mb.last_mention_id IS NULL OR mb.last_mention_id <= pos.target THEN mb.mention_count
+                                ELSE mb.mention_count + chat._mentions_between(tid, reader, pos.target, m.read_id)
+                           END,
            seen_id = greatest(mb.seen_id, mb.read_id)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
     PERFORM chat._emit('thread_unread', tid, pos.target, reader, NULL, ARRAY[reader], true);

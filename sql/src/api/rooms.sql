@@ -204,3 +204,35 @@ END
 $$;
 COMMENT ON FUNCTION chat.mute(bigint, chat.user_id, boolean) IS
     'Mute (or unmute) a thread for the user: still listed, left out of unread_count''s badge';
+
+/*
+ * The member's notification level: all (default: every message, unless
+ * muted), mentions (only messages that mention the member, muted or not),
+ * none (no notification, and out of the badges like a muted thread).
+ */
+CREATE FUNCTION chat.set_notify_level(thread_id bigint, level text,
+                                      "user" chat.user_id DEFAULT chat.current_user_id())
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._act("user");
+    PERFORM chat._not_null(set_notify_level.thread_id, 'thread_id');
+    PERFORM chat._not_null(set_notify_level.level, 'level');
+    PERFORM chat._not_null(set_notify_level."user", 'user');
+    IF set_notify_level.level NOT IN ('all', 'mentions', 'none') THEN
+        RAISE EXCEPTION 'invalid notification level "%"', chat._shown(set_notify_level.level)
+            USING ERRCODE = '22023', COLUMN = 'level',
+                  HINT = 'Levels are "all", "mentions" and "none".';
+    END IF;
+    PERFORM chat._member_row(set_notify_level.thread_id, set_notify_level."user", true);
+    UPDATE chat.member mb SET notify_level = set_notify_level.level
+     WHERE mb.thread_id = set_notify_level.thread_id AND mb.user_id = set_notify_level."user";
+    PERFORM chat._emit('notify_level_set', set_notify_level.thread_id, NULL, set_notify_level."user",
+                       jsonb_build_object('level', set_notify_level.level),
+                       ARRAY[set_notify_level."user"], true);
+END
+$$;
+COMMENT ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) IS
+    'Set the user''s notification level for a thread: all (every message unless muted), mentions (only messages that mention the user, even when muted) or none (no notifications; left out of the badges)';

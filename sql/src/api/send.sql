@@ -3,14 +3,20 @@
  * api/send.sql: new_message, new_reply, forward_message
  * ======================================================================== */
 
-/* A message of attachments only may have NULL content. */
+/*
+ * A message of attachments only may have NULL content.  mentions: the users
+ * the message mentions; NULL takes them from the content's "@{id}"
+ * (chat._parse_mentions), an empty list mentions no one.  The insert trigger
+ * keeps the members among them (README, "Mentions").
+ */
 
 CREATE FUNCTION chat.new_message(sender chat.user_id DEFAULT chat.current_user_id(),
                                             recipients chat.user_id[] DEFAULT NULL,
                                             subject text DEFAULT NULL,
                                             content text DEFAULT NULL,
                                             attachments jsonb DEFAULT NULL,
-                                            extra jsonb DEFAULT NULL)
+                                            extra jsonb DEFAULT NULL,
+                                            mentions chat.user_id[] DEFAULT NULL)
     RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -19,6 +25,7 @@ DECLARE
     tid bigint;
     mid bigint;
     alone boolean;
+    named chat.user_id[];
 BEGIN
     PERFORM chat._act(sender);
     PERFORM chat._not_null(sender, 'sender');
@@ -40,6 +47,7 @@ BEGIN
     IF attachments IS NOT NULL THEN
         PERFORM chat._check_attachments(attachments);
     END IF;
+    PERFORM chat._check_mentions(new_message.mentions);
     PERFORM chat._check_new_size('private', recipients, sender, 'recipients');
 
     INSERT INTO chat.thread AS t (kind, subject, created_by)
@@ -51,9 +59,11 @@ BEGIN
       FROM (SELECT DISTINCT u FROM unnest(recipients || sender) AS u) r
      ORDER BY u;
 
-    INSERT INTO chat.message AS m (thread_id, sender_id, content)
-    VALUES (tid, sender, content)
-    RETURNING m.id INTO mid;
+    INSERT INTO chat.message AS m (thread_id, sender_id, content, mentions)
+    VALUES (tid, sender, content,
+            CASE WHEN new_message.mentions IS NOT NULL THEN nullif(new_message.mentions, '{}')
+                 ELSE chat._parse_mentions(content) END)
+    RETURNING m.id, m.mentions INTO mid, named;
 
     IF attachments IS NOT NULL THEN
         PERFORM chat._add_attachments(tid, mid, attachments);
@@ -74,12 +84,13 @@ BEGIN
                        jsonb_build_object('thread_kind', 'private',
                                           'member_count', (SELECT t.member_count FROM chat.thread t WHERE t.id = tid)));
     PERFORM chat._emit('message_sent', tid, mid, sender,
-                       jsonb_build_object('reply', false, 'kind', 'text'));
+                       jsonb_build_object('reply', false, 'kind', 'text')
+                       || CASE WHEN named IS NOT NULL THEN jsonb_build_object('mentions', named) ELSE '{}' END);
     RETURN mid;
 END
 $$;
-COMMENT ON FUNCTION chat.new_message(chat.user_id, chat.user_id[], text, text, jsonb, jsonb) IS
-    'Start a private thread from sender to recipients (de-duplicated) with a first message; returns the message id';
+COMMENT ON FUNCTION chat.new_message(chat.user_id, chat.user_id[], text, text, jsonb, jsonb, chat.user_id[]) IS
+    'Start a private thread from sender to recipients (de-duplicated) with a first message; returns the message id. mentions: the users mentioned (NULL: the content''s "@{id}"); only members count';
 
 /*
  * The hot path, in C (src/send.c): it checks the sender itself
@@ -90,13 +101,14 @@ CREATE FUNCTION chat.new_reply(thread_id bigint,
                                content text DEFAULT NULL,
                                parent_id bigint DEFAULT NULL,
                                attachments jsonb DEFAULT NULL,
-                               extra jsonb DEFAULT NULL)
+                               extra jsonb DEFAULT NULL,
+                               mentions chat.user_id[] DEFAULT NULL)
     RETURNS bigint
     LANGUAGE c SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'chat_new_reply';
-COMMENT ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb) IS
-    'Append a message to a thread the sender belongs to; marks it read for the sender and unread for the others; returns the message id';
+COMMENT ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb, chat.user_id[]) IS
+    'Append a message to a thread the sender belongs to; marks it read for the sender and unread for the others; returns the message id. mentions: the users mentioned (NULL: the content''s "@{id}"); only members count';
 
 CREATE FUNCTION chat.forward_message(message_id bigint,
                                      to_thread_id bigint,

@@ -95,10 +95,10 @@ BEGIN
     IF folder IS NULL THEN
         RAISE EXCEPTION 'argument "folder" must not be null' USING ERRCODE = '22004', COLUMN = 'folder';
     END IF;
-    IF folder NOT IN ('inbox', 'unread', 'deleted', 'sent', 'archived') THEN
+    IF folder NOT IN ('inbox', 'unread', 'deleted', 'sent', 'archived', 'mentions') THEN
         RAISE EXCEPTION 'invalid folder "%"', chat._shown(folder)
             USING ERRCODE = '22023', COLUMN = 'folder',
-                  HINT = 'Folders are "inbox", "unread", "deleted", "sent" and "archived".';
+                  HINT = 'Folders are "inbox", "unread", "deleted", "sent", "archived" and "mentions".';
     END IF;
 END
 $$;

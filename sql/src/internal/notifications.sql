@@ -6,9 +6,11 @@
 /*
  * Expand the message_sent events (kind text) committed since the notifier's
  * cursor into one chat.notification per member to notify: the thread's
- * members as they are now, less the sender, members who muted the thread
- * and members who already read the message (which includes those who joined
- * after it).  Called by chat.claim_notifications, never in a reply's
+ * members as they are now, less the sender, members whose notification level
+ * leaves the message out, and members who already read the message (which
+ * includes those who joined after it).  Levels: all (every message unless
+ * the member muted the thread), mentions (only messages that mention the
+ * member, muted or not), none.  Called by chat.claim_notifications, never in a reply's
  * transaction, so a reply's cost does not grow with its room.
  *
  * Concurrent workers expand once: the cursor row is locked, and a worker
@@ -68,7 +70,7 @@ BEGIN
     budget := chat._setting_value('notification_expand_limit')::bigint;
 
     WITH cand AS (
-        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id, m.sender_id,
+        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id, m.sender_id, m.mentions,
                greatest(coalesce(t.member_count, 0), 1)::bigint AS weight
           FROM chat.event e
           JOIN chat.message m ON m.thread_id = e.thread_id AND m.id = (e.payload ->> 'message_id')::bigint
@@ -89,7 +91,10 @@ BEGIN
         SELECT mb.user_id, t.thread_id, t.message_id, t.seq
           FROM taken t
           JOIN chat.member mb ON mb.thread_id = t.thread_id
-         WHERE mb.user_id IS DISTINCT FROM t.sender_id AND NOT mb.muted AND mb.read_id < t.message_id
+         WHERE mb.user_id IS DISTINCT FROM t.sender_id AND mb.read_id < t.message_id
+           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (t.mentions), false)
+                                    ELSE false END
          ORDER BY t.xid, t.seq, mb.user_id
         ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
         RETURNING id

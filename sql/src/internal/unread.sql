@@ -76,6 +76,15 @@ BEGIN
            message_count = t.message_count
       FROM chat.thread t
      WHERE t.id = thread AND mb.thread_id = thread;
+
+    /* mentions: only the rows that have or had some */
+    UPDATE chat.member mb
+       SET mention_count = (SELECT count(*) FROM chat.message m
+                             WHERE m.thread_id = thread AND m.id > mb.read_id
+                               AND mb.user_id = ANY (m.mentions)),
+           last_mention_id = (SELECT max(m.id) FROM chat.message m
+                               WHERE m.thread_id = thread AND mb.user_id = ANY (m.mentions))
+     WHERE mb.thread_id = thread AND mb.last_mention_id IS NOT NULL;
 END
 $$;
 
@@ -234,19 +243,19 @@ $$;
  */
 CREATE FUNCTION chat._membership(viewer chat.user_id)
     RETURNS TABLE (thread_id bigint, activity bigint, visible boolean, archived boolean,
-                   muted boolean, unread bigint)
+                   muted boolean, unread bigint, mentions bigint)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
     SELECT mb.thread_id, mb.activity_id,
            mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id,
-           mb.archived, mb.muted, mb.message_count - mb.read_count
+           mb.archived, mb.muted, mb.message_count - mb.read_count, mb.mention_count
       FROM chat.member mb
      WHERE mb.user_id = viewer AND NOT mb.large
     UNION ALL
     SELECT mb.thread_id, coalesce(t.last_message_id, 0),
            mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
-           mb.archived, mb.muted, t.message_count - mb.read_count
+           mb.archived, mb.muted, t.message_count - mb.read_count, mb.mention_count
       FROM chat.member mb
       JOIN chat.thread t ON t.id = mb.thread_id
      WHERE mb.user_id = viewer AND mb.large

@@ -35,8 +35,8 @@ COMMENT ON COLUMN chat.event_kind.description IS 'what happened';
 INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
     ('thread_created', 'members', '{user_id,thread_kind,member_count}', true,
      'a thread was created by user_id (before its first message)'),
-    ('message_sent', 'members', '{message_id,user_id,reply,kind,parent_id?,forwarded_from?}', true,
-     'user_id sent a message (kind text or system; reply false for the first message of new_message)'),
+    ('message_sent', 'members', '{message_id,user_id,reply,kind,parent_id?,forwarded_from?,mentions?}', true,
+     'user_id sent a message (kind text or system; reply false for the first message of new_message; mentions: the members it mentions, when any)'),
     ('message_edited', 'members', '{message_id,user_id}', true, 'user_id edited a message'),
     ('message_deleted', 'members', '{message_id,user_id}', true, 'user_id deleted a message (soft delete)'),
     ('reaction_added', 'members', '{message_id,user_id,reaction}', true, 'user_id added a reaction'),
@@ -61,6 +61,8 @@ INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
     ('thread_unarchived', 'user', '{user_id}', true, 'user_id moved the thread out of the archive'),
     ('thread_deleted', 'user', '{user_id}', true, 'user_id moved the thread to the deleted folder'),
     ('thread_restored', 'user', '{user_id}', true, 'user_id restored the thread from the deleted folder'),
+    ('notify_level_set', 'user', '{user_id,level}', true,
+     'user_id set its notification level for the thread (all, mentions or none)'),
     ('typing', 'members', '{user_id}', false,
      'user_id is typing (not kept for chat.changes: it is only news while it happens)');
 

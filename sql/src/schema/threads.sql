@@ -91,6 +91,9 @@ CREATE TABLE chat.member (
     seen_id       bigint NOT NULL DEFAULT 0,
     read_at       timestamptz,
     delivered_at  timestamptz,
+    mention_count bigint NOT NULL DEFAULT 0,
+    last_mention_id bigint,
+    notify_level  text NOT NULL DEFAULT 'all',
     PRIMARY KEY (thread_id, user_id)
 );
 /*
@@ -103,6 +106,11 @@ CREATE INDEX member_inbox_idx ON chat.member (user_id, activity_id DESC, thread_
 CREATE INDEX member_large_idx ON chat.member (user_id) WHERE large;
 /* small threads with unread messages, for badge counts */
 CREATE INDEX member_unread_idx ON chat.member (user_id) WHERE NOT large AND message_count > read_count;
+/*
+ * No index on mention_count: every index of chat.member is one more lock and
+ * one more predicate per statement of every reply; the mention badge and
+ * folder read the user's rows through the two indexes above, as inbox_count.
+ */
 
 COMMENT ON TABLE chat.member IS 'One row per (thread, user): role, folders and read state';
 COMMENT ON COLUMN chat.member.thread_id IS 'the thread; the membership is deleted with it';
@@ -135,6 +143,12 @@ COMMENT ON COLUMN chat.member.read_at IS
     'When mark_read last moved the read pointer forward (NULL: never, or before 0.3)';
 COMMENT ON COLUMN chat.member.delivered_at IS
     'When mark_delivered or mark_read last moved the delivered pointer forward (NULL: never, or before 0.3)';
+COMMENT ON COLUMN chat.member.mention_count IS
+    'Unread mentions: messages after the read pointer whose mentions name this member (kept for the mentioned members only, also in large threads)';
+COMMENT ON COLUMN chat.member.last_mention_id IS
+    'The newest message that mentioned this member (NULL: none); mark_read past it sets mention_count to 0 without counting';
+COMMENT ON COLUMN chat.member.notify_level IS
+    'notification level (chat.set_notify_level): all (every message, unless muted), mentions (only messages that mention the member, muted or not) or none';
 
 CREATE TABLE chat.message (
     thread_id      bigint NOT NULL,
@@ -147,6 +161,7 @@ CREATE TABLE chat.message (
     deleted_at     timestamptz,
     parent_id      bigint,
     forwarded_from bigint,
+    mentions       chat.user_id[],
     PRIMARY KEY (thread_id, id),
     CONSTRAINT message_forward_not_reply CHECK (forwarded_from IS NULL OR parent_id IS NULL)
 );
@@ -170,6 +185,8 @@ COMMENT ON COLUMN chat.message.edited_at IS
 COMMENT ON COLUMN chat.message.deleted_at IS 'Soft delete: set by chat.delete_message';
 COMMENT ON COLUMN chat.message.parent_id IS 'The message this one replies to, in the same thread';
 COMMENT ON COLUMN chat.message.forwarded_from IS 'The message this one is a forwarded copy of';
+COMMENT ON COLUMN chat.message.mentions IS
+    'the members this message mentions, in order, without the sender (set by the insert trigger from the list given, keeping only members); NULL: none';
 
 CREATE TABLE chat.message_edit (
     thread_id   bigint NOT NULL,
