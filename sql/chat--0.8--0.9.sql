@@ -231,10 +231,130 @@ INSERT INTO chat.notifier (cursor)
 SELECT format('%s.%s.%s', c.system_identifier, d.oid, pg_current_snapshot())
   FROM pg_control_system() c, pg_database d
  WHERE d.datname = current_database();
+
+-- mentions
+ALTER TABLE chat.member ADD COLUMN mention_count bigint NOT NULL DEFAULT 0;
+ALTER TABLE chat.member ADD COLUMN last_mention_id bigint;
+ALTER TABLE chat.member ADD COLUMN notify_level text NOT NULL DEFAULT 'all';
+COMMENT ON COLUMN chat.member.mention_count IS
+    'Unread mentions: messages after the read pointer whose mentions name this member (kept for the mentioned members only, also in large threads)';
+COMMENT ON COLUMN chat.member.last_mention_id IS
+    'The newest message that mentioned this member (NULL: none); mark_read past it sets mention_count to 0 without counting';
+COMMENT ON COLUMN chat.member.notify_level IS
+    'notification level (chat.set_notify_level): all (every message, unless muted), mentions (only messages that mention the member, muted or not) or none';
+ALTER TABLE chat.message ADD COLUMN mentions chat.user_id[];
+COMMENT ON COLUMN chat.message.mentions IS
+    'the members this message mentions, in order, without the sender (set by the insert trigger from the list given, keeping only members); NULL: none';
+ALTER TABLE chat.message ALTER COLUMN mentions SET STATISTICS 0;
+UPDATE chat.event_kind SET keys = '{message_id,user_id,reply,kind,parent_id?,forwarded_from?,mentions?}',
+       description = 'user_id sent a message (kind text or system; reply false for the first message of new_message; mentions: the members it mentions, when any)'
+ WHERE name = 'message_sent';
+INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
+    ('notify_level_set', 'user', '{user_id,level}', true,
+     'user_id set its notification level for the thread (all, mentions or none)');
 /* Functions whose result type changes are dropped and created again. */
+DROP FUNCTION chat._membership(chat.user_id);
 DROP FUNCTION chat._emit(text,bigint,bigint,chat.user_id,jsonb);
 DROP FUNCTION chat.add_reaction(bigint,chat.user_id,text);
+DROP FUNCTION chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb);
+DROP FUNCTION chat.new_reply(bigint,chat.user_id,text,bigint,jsonb,jsonb);
 DROP FUNCTION chat.toggle_reaction(bigint,chat.user_id,text);
+
+/* ---- sql/src/api/admin.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
+    RETURNS TABLE (thread_id bigint, user_id chat.user_id, what text, stored bigint, recounted bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT chat._require_server('run chat.verify_unread()');
+    WITH t AS (
+        SELECT t.*, (SELECT count(*) FROM chat.message m WHERE m.thread_id = t.id) AS n,
+               (SELECT max(m.id) FROM chat.message m WHERE m.thread_id = t.id) AS last
+          FROM chat.thread t WHERE $1 IS NULL OR t.id = $1
+    )
+    SELECT t.id, NULL::chat.user_id, 'message_count', t.message_count, t.n
+      FROM t WHERE t.message_count <> t.n
+    UNION ALL
+    SELECT t.id, NULL, 'last_message_id', t.last_message_id, t.last
+      FROM t WHERE t.last_message_id IS DISTINCT FROM t.last
+    UNION ALL
+    SELECT t.id, NULL, 'member_count', t.member_count,
+           (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id)
+      FROM t WHERE t.member_count <> (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id)
+    UNION ALL
+    SELECT u.thread_id, u.user_id, 'unread', u.stored, u.recounted
+      FROM (SELECT mb.thread_id, mb.user_id, t.message_count - mb.read_count AS stored,
+                   (SELECT count(*) FROM chat.message m
+                     WHERE m.thread_id = t.id AND m.id > mb.read_id
+                       AND m.sender_id IS DISTINCT FROM mb.user_id) AS recounted
+              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
+     WHERE u.stored <> u.recounted
+    UNION ALL
+    SELECT u.thread_id, u.user_id, 'mentions', u.stored, u.recounted
+      FROM (SELECT mb.thread_id, mb.user_id, mb.mention_count AS stored,
+                   (SELECT count(*) FROM chat.message m
+                     WHERE m.thread_id = t.id AND m.id > mb.read_id
+                       AND mb.user_id = ANY (m.mentions)) AS recounted
+              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
+     WHERE u.stored <> u.recounted
+    UNION ALL
+    SELECT mb.thread_id, mb.user_id, 'copy', mb.message_count, t.message_count
+      FROM t JOIN chat.member mb ON mb.thread_id = t.id
+     WHERE NOT mb.large AND (mb.message_count <> t.message_count
+                             OR mb.activity_id <> coalesce(t.last_message_id, 0))
+    UNION ALL
+    SELECT mb.thread_id, mb.user_id, 'large', mb.large::int, t.large::int
+      FROM t JOIN chat.member mb ON mb.thread_id = t.id
+     WHERE mb.large <> t.large
+$$;
+
+CREATE OR REPLACE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
+    RETURNS TABLE (thread_id bigint, user_id chat.user_id, what text, stored bigint, recounted bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT chat._require_server('run chat.verify_unread()');
+    WITH t AS (
+        SELECT t.*, (SELECT count(*) FROM chat.message m WHERE m.thread_id = t.id) AS n,
+               (SELECT max(m.id) FROM chat.message m WHERE m.thread_id = t.id) AS last
+          FROM chat.thread t WHERE $1 IS NULL OR t.id = $1
+    )
+    SELECT t.id, NULL::chat.user_id, 'message_count', t.message_count, t.n
+      FROM t WHERE t.message_count <> t.n
+    UNION ALL
+    SELECT t.id, NULL, 'last_message_id', t.last_message_id, t.last
+      FROM t WHERE t.last_message_id IS DISTINCT FROM t.last
+    UNION ALL
+    SELECT t.id, NULL, 'member_count', t.member_count,
+           (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id)
+      FROM t WHERE t.member_count <> (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id)
+    UNION ALL
+    SELECT u.thread_id, u.user_id, 'unread', u.stored, u.recounted
+      FROM (SELECT mb.thread_id, mb.user_id, t.message_count - mb.read_count AS stored,
+                   (SELECT count(*) FROM chat.message m
+                     WHERE m.thread_id = t.id AND m.id > mb.read_id
+                       AND m.sender_id IS DISTINCT FROM mb.user_id) AS recounted
+              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
+     WHERE u.stored <> u.recounted
+    UNION ALL
+    SELECT u.thread_id, u.user_id, 'mentions', u.stored, u.recounted
+      FROM (SELECT mb.thread_id, mb.user_id, mb.mention_count AS stored,
+                   (SELECT count(*) FROM chat.message m
+                     WHERE m.thread_id = t.id AND m.id > mb.read_id
+                       AND mb.user_id = ANY (m.mentions)) AS recounted
+              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
+     WHERE u.stored <> u.recounted
+    UNION ALL
+    SELECT mb.thread_id, mb.user_id, 'copy', mb.message_count, t.message_count
+      FROM t JOIN chat.member mb ON mb.thread_id = t.id
+     WHERE NOT mb.large AND (mb.message_count <> t.message_count
+                             OR mb.activity_id <> coalesce(t.last_message_id, 0))
+    UNION ALL
+    SELECT mb.thread_id, mb.user_id, 'large', mb.large::int, t.large::int
+      FROM t JOIN chat.member mb ON mb.thread_id = t.id
+     WHERE mb.large <> t.large
+$$;
 
 /* ---- sql/src/api/changes.sql ---- */
 
@@ -742,15 +862,18 @@ BEGIN
 
     /*
      * The due rows no other worker holds, oldest first.  A row whose message
-     * was deleted, or whose user left, muted the thread or read the message
-     * meanwhile, is withdrawn; one whose last allowed claim timed out is
+     * was deleted, or whose user left, read the message or changed mute or
+     * notification level so as not to be notified of it meanwhile, is withdrawn; one whose last allowed claim timed out is
      * dead; the others are claimed: invisible for vt seconds, one more
      * attempt.
      */
     WITH due AS (
         SELECT n.id, n.attempts,
                (m.id IS NOT NULL AND m.deleted_at IS NULL AND mb.user_id IS NOT NULL
-                AND NOT mb.muted AND mb.read_id < n.message_id) AS live
+                AND mb.read_id < n.message_id
+                AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                         WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
+                                         ELSE false END) AS live
           FROM chat.notification n
           LEFT JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
           LEFT JOIN chat.member mb ON mb.thread_id = n.thread_id AND mb.user_id = n.user_id
@@ -863,13 +986,13 @@ BEGIN
       FROM (SELECT mb.user_id, mb.thread_id, mb.read_id, mb.message_count - mb.read_count AS unread,
                    mb.activity_id AS last_id
               FROM chat.member mb
-             WHERE NOT mb.large AND mb.message_count > mb.read_count AND NOT mb.muted AND NOT mb.archived
+             WHERE NOT mb.large AND mb.message_count > mb.read_count AND NOT mb.muted AND mb.notify_level <> 'none' AND NOT mb.archived
                AND (mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id)
             UNION ALL
             SELECT mb.user_id, mb.thread_id, mb.read_id, t.message_count - mb.read_count, t.last_message_id
               FROM chat.member mb
               JOIN chat.thread t ON t.id = mb.thread_id
-             WHERE mb.large AND t.message_count > mb.read_count AND NOT mb.muted AND NOT mb.archived
+             WHERE mb.large AND t.message_count > mb.read_count AND NOT mb.muted AND mb.notify_level <> 'none' AND NOT mb.archived
                AND (mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0))) u
      CROSS JOIN LATERAL (SELECT m.sent_at FROM chat.message m
                           WHERE m.thread_id = u.thread_id AND m.id > u.read_id
@@ -881,7 +1004,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.notification_digest(integer) IS
-    'Server roles: for e-mail digests, per user the threads with messages unread for more than the given minutes (the unread badge''s threads: muted and archived ones left out), with the unread count, when the oldest unread message was sent and the newest message''s id';
+    'Server roles: for e-mail digests, per user the threads with messages unread for more than the given minutes (the unread badge''s threads: muted, archived and level-none ones left out), with the unread count, when the oldest unread message was sent and the newest message''s id';
 REVOKE EXECUTE ON FUNCTION chat.notification_digest(integer) FROM PUBLIC;  -- as privileges.sql leaves it
 GRANT EXECUTE ON FUNCTION chat.notification_digest(integer) TO PUBLIC;
 
@@ -1073,6 +1196,445 @@ COMMENT ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) IS
 REVOKE EXECUTE ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) FROM PUBLIC;  -- as privileges.sql leaves it
 GRANT EXECUTE ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb) TO PUBLIC;
 
+/* ---- sql/src/api/read.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
+                           folder text DEFAULT 'inbox',
+                           before text DEFAULT NULL,
+                           page_size integer DEFAULT 50)
+    RETURNS TABLE (thread_id bigint, kind text, subject text,
+                   last_message_id bigint, last_sender_id chat.user_id,
+                   last_preview text, last_sent_at timestamptz,
+                   unread_count bigint, unread boolean, muted boolean,
+                   member_count integer, cursor text, extra jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    /* custom plans for the first calls of a session join all large threads */
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v chat.user_id;
+    f text;
+    n integer;
+    c_act bigint;
+    c_tid bigint;
+    parts text[];
+BEGIN
+    PERFORM chat._act(viewer);
+    v := inbox.viewer;
+    f := inbox.folder;
+    n := inbox.page_size;
+    c_act := 9223372036854775807;
+    c_tid := 9223372036854775807;
+    PERFORM chat._not_null(v, 'viewer');
+    PERFORM chat._check_folder(f);
+    PERFORM chat._check_page_size(n);
+    IF inbox.before IS NOT NULL THEN
+        parts := regexp_match(inbox.before, '^(\d{1,19}):(\d{1,19})$');
+        IF parts IS NULL OR parts[1]::numeric > 9223372036854775807
+           OR parts[2]::numeric > 9223372036854775807 THEN
+            RAISE EXCEPTION 'invalid cursor "%"', chat._shown(inbox.before)
+                USING ERRCODE = '22023', COLUMN = 'before',
+                      HINT = 'Pass the cursor column of the last row of the previous page.';
+        END IF;
+        c_act := parts[1]::bigint;
+        c_tid := parts[2]::bigint;
+    END IF;
+
+    /*
+     * Each arm is ordered and limited by itself: the small-thread arm is then
+     * the first page_size entries of member_inbox_idx whatever the planner
+     * estimates, and the large-thread arm sorts only the user's few large
+     * threads.  The folder test is spelled out in both arms for that reason.
+     */
+    IF NOT EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'thread' AND md.tbl IS NOT NULL) THEN
+        RETURN QUERY
+        SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
+               t.last_preview, t.last_sent_at,
+               t.message_count - mb.read_count, t.message_count > mb.read_count,
+               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb
+          FROM ((SELECT s.thread_id, s.activity
+                   FROM (SELECT mb.thread_id, mb.activity_id AS activity,
+                                mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                                mb.archived, mb.message_count - mb.read_count AS unread,
+                                mb.mention_count AS mentions
+                           FROM chat.member mb
+                          WHERE mb.user_id = v AND NOT mb.large
+                            AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
+                  WHERE CASE f
+                          WHEN 'inbox' THEN s.visible AND NOT s.archived
+                          WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                          WHEN 'deleted' THEN NOT s.visible
+                          WHEN 'archived' THEN s.visible AND s.archived
+                          WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                          ELSE EXISTS (SELECT 1 FROM chat.thread st
+                                        WHERE st.id = s.thread_id AND st.created_by = v)
+                        END
+                  ORDER BY s.activity DESC, s.thread_id DESC
+                  LIMIT n)
+                UNION ALL
+                (SELECT s.thread_id, s.activity
+                   FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
+                                mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
+                                mb.archived, lt.message_count - mb.read_count AS unread, mb.mention_count AS mentions,
+                                lt.created_by
+                           FROM chat.member mb
+                           JOIN chat.thread lt ON lt.id = mb.thread_id
+                          WHERE mb.user_id = v AND mb.large) s
+                  WHERE (s.activity, s.thread_id) < (c_act, c_tid)
+                    AND CASE f
+                          WHEN 'inbox' THEN s.visible AND NOT s.archived
+                          WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                          WHEN 'deleted' THEN NOT s.visible
+                          WHEN 'archived' THEN s.visible AND s.archived
+                          WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                          ELSE s.created_by = v
+                        END
+                  ORDER BY s.activity DESC, s.thread_id DESC
+                  LIMIT n)
+                ORDER BY 2 DESC, 1 DESC
+                LIMIT n) p
+          JOIN chat.thread t ON t.id = p.thread_id
+          JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
+         ORDER BY p.activity DESC, p.thread_id DESC;
+        RETURN;
+    END IF;
+
+    /* the same page, rendered by one call of chat._extras */
+    RETURN QUERY
+    WITH p AS (
+        (SELECT s.thread_id, s.activity
+           FROM (SELECT mb.thread_id, mb.activity_id AS activity,
+                        mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                        mb.archived, mb.message_count - mb.read_count AS unread,
+                        mb.mention_count AS mentions
+                   FROM chat.member mb
+                  WHERE mb.user_id = v AND NOT mb.large
+                    AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
+          WHERE CASE f
+                  WHEN 'inbox' THEN s.visible AND NOT s.archived
+                  WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                  WHEN 'deleted' THEN NOT s.visible
+                  WHEN 'archived' THEN s.visible AND s.archived
+                  WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                  ELSE EXISTS (SELECT 1 FROM chat.thread st
+                                WHERE st.id = s.thread_id AND st.created_by = v)
+                END
+          ORDER BY s.activity DESC, s.thread_id DESC
+          LIMIT n)
+        UNION ALL
+        (SELECT s.thread_id, s.activity
+           FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
+                        mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
+                        mb.archived, lt.message_count - mb.read_count AS unread, mb.mention_count AS mentions,
+                        lt.created_by
+                   FROM chat.member mb
+                   JOIN chat.thread lt ON lt.id = mb.thread_id
+                  WHERE mb.user_id = v AND mb.large) s
+          WHERE (s.activity, s.thread_id) < (c_act, c_tid)
+            AND CASE f
+                  WHEN 'inbox' THEN s.visible AND NOT s.archived
+                  WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                  WHEN 'deleted' THEN NOT s.visible
+                  WHEN 'archived' THEN s.visible AND s.archived
+                  WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                  ELSE s.created_by = v
+                END
+          ORDER BY s.activity DESC, s.thread_id DESC
+          LIMIT n)
+        ORDER BY 2 DESC, 1 DESC
+        LIMIT n)
+    SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
+           t.last_preview, t.last_sent_at,
+           t.message_count - mb.read_count, t.message_count > mb.read_count,
+           mb.muted, t.member_count, p.activity || ':' || p.thread_id,
+           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
+      FROM p
+      JOIN chat.thread t ON t.id = p.thread_id
+      JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
+     ORDER BY p.activity DESC, p.thread_id DESC;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
+                           folder text DEFAULT 'inbox',
+                           before text DEFAULT NULL,
+                           page_size integer DEFAULT 50)
+    RETURNS TABLE (thread_id bigint, kind text, subject text,
+                   last_message_id bigint, last_sender_id chat.user_id,
+                   last_preview text, last_sent_at timestamptz,
+                   unread_count bigint, unread boolean, muted boolean,
+                   member_count integer, cursor text, extra jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    /* custom plans for the first calls of a session join all large threads */
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v chat.user_id;
+    f text;
+    n integer;
+    c_act bigint;
+    c_tid bigint;
+    parts text[];
+BEGIN
+    PERFORM chat._act(viewer);
+    v := inbox.viewer;
+    f := inbox.folder;
+    n := inbox.page_size;
+    c_act := 9223372036854775807;
+    c_tid := 9223372036854775807;
+    PERFORM chat._not_null(v, 'viewer');
+    PERFORM chat._check_folder(f);
+    PERFORM chat._check_page_size(n);
+    IF inbox.before IS NOT NULL THEN
+        parts := regexp_match(inbox.before, '^(\d{1,19}):(\d{1,19})$');
+        IF parts IS NULL OR parts[1]::numeric > 9223372036854775807
+           OR parts[2]::numeric > 9223372036854775807 THEN
+            RAISE EXCEPTION 'invalid cursor "%"', chat._shown(inbox.before)
+                USING ERRCODE = '22023', COLUMN = 'before',
+                      HINT = 'Pass the cursor column of the last row of the previous page.';
+        END IF;
+        c_act := parts[1]::bigint;
+        c_tid := parts[2]::bigint;
+    END IF;
+
+    /*
+     * Each arm is ordered and limited by itself: the small-thread arm is then
+     * the first page_size entries of member_inbox_idx whatever the planner
+     * estimates, and the large-thread arm sorts only the user's few large
+     * threads.  The folder test is spelled out in both arms for that reason.
+     */
+    IF NOT EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'thread' AND md.tbl IS NOT NULL) THEN
+        RETURN QUERY
+        SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
+               t.last_preview, t.last_sent_at,
+               t.message_count - mb.read_count, t.message_count > mb.read_count,
+               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb
+          FROM ((SELECT s.thread_id, s.activity
+                   FROM (SELECT mb.thread_id, mb.activity_id AS activity,
+                                mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                                mb.archived, mb.message_count - mb.read_count AS unread,
+                                mb.mention_count AS mentions
+                           FROM chat.member mb
+                          WHERE mb.user_id = v AND NOT mb.large
+                            AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
+                  WHERE CASE f
+                          WHEN 'inbox' THEN s.visible AND NOT s.archived
+                          WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                          WHEN 'deleted' THEN NOT s.visible
+                          WHEN 'archived' THEN s.visible AND s.archived
+                          WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                          ELSE EXISTS (SELECT 1 FROM chat.thread st
+                                        WHERE st.id = s.thread_id AND st.created_by = v)
+                        END
+                  ORDER BY s.activity DESC, s.thread_id DESC
+                  LIMIT n)
+                UNION ALL
+                (SELECT s.thread_id, s.activity
+                   FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
+                                mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
+                                mb.archived, lt.message_count - mb.read_count AS unread, mb.mention_count AS mentions,
+                                lt.created_by
+                           FROM chat.member mb
+                           JOIN chat.thread lt ON lt.id = mb.thread_id
+                          WHERE mb.user_id = v AND mb.large) s
+                  WHERE (s.activity, s.thread_id) < (c_act, c_tid)
+                    AND CASE f
+                          WHEN 'inbox' THEN s.visible AND NOT s.archived
+                          WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                          WHEN 'deleted' THEN NOT s.visible
+                          WHEN 'archived' THEN s.visible AND s.archived
+                          WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                          ELSE s.created_by = v
+                        END
+                  ORDER BY s.activity DESC, s.thread_id DESC
+                  LIMIT n)
+                ORDER BY 2 DESC, 1 DESC
+                LIMIT n) p
+          JOIN chat.thread t ON t.id = p.thread_id
+          JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
+         ORDER BY p.activity DESC, p.thread_id DESC;
+        RETURN;
+    END IF;
+
+    /* the same page, rendered by one call of chat._extras */
+    RETURN QUERY
+    WITH p AS (
+        (SELECT s.thread_id, s.activity
+           FROM (SELECT mb.thread_id, mb.activity_id AS activity,
+                        mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                        mb.archived, mb.message_count - mb.read_count AS unread,
+                        mb.mention_count AS mentions
+                   FROM chat.member mb
+                  WHERE mb.user_id = v AND NOT mb.large
+                    AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
+          WHERE CASE f
+                  WHEN 'inbox' THEN s.visible AND NOT s.archived
+                  WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                  WHEN 'deleted' THEN NOT s.visible
+                  WHEN 'archived' THEN s.visible AND s.archived
+                  WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                  ELSE EXISTS (SELECT 1 FROM chat.thread st
+                                WHERE st.id = s.thread_id AND st.created_by = v)
+                END
+          ORDER BY s.activity DESC, s.thread_id DESC
+          LIMIT n)
+        UNION ALL
+        (SELECT s.thread_id, s.activity
+           FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
+                        mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
+                        mb.archived, lt.message_count - mb.read_count AS unread, mb.mention_count AS mentions,
+                        lt.created_by
+                   FROM chat.member mb
+                   JOIN chat.thread lt ON lt.id = mb.thread_id
+                  WHERE mb.user_id = v AND mb.large) s
+          WHERE (s.activity, s.thread_id) < (c_act, c_tid)
+            AND CASE f
+                  WHEN 'inbox' THEN s.visible AND NOT s.archived
+                  WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                  WHEN 'deleted' THEN NOT s.visible
+                  WHEN 'archived' THEN s.visible AND s.archived
+                  WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                  ELSE s.created_by = v
+                END
+          ORDER BY s.activity DESC, s.thread_id DESC
+          LIMIT n)
+        ORDER BY 2 DESC, 1 DESC
+        LIMIT n)
+    SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
+           t.last_preview, t.last_sent_at,
+           t.message_count - mb.read_count, t.message_count > mb.read_count,
+           mb.muted, t.member_count, p.activity || ':' || p.thread_id,
+           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
+      FROM p
+      JOIN chat.thread t ON t.id = p.thread_id
+      JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
+     ORDER BY p.activity DESC, p.thread_id DESC;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat.inbox_count(viewer chat.user_id DEFAULT chat.current_user_id(),
+                                 folder text DEFAULT 'inbox')
+    RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v chat.user_id;
+    f text;
+BEGIN
+    PERFORM chat._act(viewer);
+    v := inbox_count.viewer;
+    f := inbox_count.folder;
+    PERFORM chat._not_null(v, 'viewer');
+    PERFORM chat._check_folder(f);
+    RETURN (SELECT count(*)
+              FROM chat._membership(v) s
+             WHERE CASE f
+                     WHEN 'inbox' THEN s.visible AND NOT s.archived
+                     WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
+                     WHEN 'deleted' THEN NOT s.visible
+                     WHEN 'archived' THEN s.visible AND s.archived
+                     WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
+                     ELSE EXISTS (SELECT 1 FROM chat.thread st
+                                   WHERE st.id = s.thread_id AND st.created_by = v)
+                   END);
+END
+$$;
+
+CREATE FUNCTION chat.mention_count(viewer chat.user_id DEFAULT chat.current_user_id(),
+                                   thread_id bigint DEFAULT NULL,
+                                   OUT threads bigint, OUT mentions bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m chat.member;
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(viewer, 'viewer');
+    IF mention_count.thread_id IS NOT NULL THEN
+        m := chat._member_row(mention_count.thread_id, viewer);
+        threads := (m.mention_count > 0)::int;
+        mentions := m.mention_count;
+        RETURN;
+    END IF;
+    SELECT count(*), coalesce(sum(u.n), 0)
+      INTO threads, mentions
+      FROM (SELECT mb.mention_count AS n, mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                   mb.archived, mb.notify_level
+              FROM chat.member mb
+             WHERE mb.user_id = viewer AND NOT mb.large AND mb.mention_count > 0
+            UNION ALL
+            SELECT mb.mention_count, mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
+                   mb.archived, mb.notify_level
+              FROM chat.member mb
+              JOIN chat.thread t ON t.id = mb.thread_id
+             WHERE mb.user_id = viewer AND mb.large AND mb.mention_count > 0) u
+     WHERE u.visible AND NOT u.archived AND u.notify_level <> 'none';
+END
+$$;
+COMMENT ON FUNCTION chat.mention_count(chat.user_id, bigint) IS
+    'Unread mentions of the viewer: in one thread (threads 0 or 1), or the badge: threads of the inbox folder with unread mentions and their number (muted threads included, threads at notification level none left out)';
+REVOKE EXECUTE ON FUNCTION chat.mention_count(chat.user_id, bigint) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.mention_count(chat.user_id, bigint) TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION chat.unread_count(viewer chat.user_id DEFAULT chat.current_user_id(),
+                                  OUT threads bigint, OUT messages bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(viewer, 'viewer');
+    SELECT count(*), coalesce(sum(u.unread), 0)
+      INTO threads, messages
+      FROM (SELECT mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                   mb.archived, mb.muted OR mb.notify_level = 'none' AS muted,
+                   mb.message_count - mb.read_count AS unread
+              FROM chat.member mb
+             WHERE mb.user_id = viewer AND NOT mb.large AND mb.message_count > mb.read_count
+            UNION ALL
+            SELECT mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
+                   mb.archived, mb.muted OR mb.notify_level = 'none', t.message_count - mb.read_count
+              FROM chat.member mb
+              JOIN chat.thread t ON t.id = mb.thread_id
+             WHERE mb.user_id = viewer AND mb.large) u
+     WHERE u.visible AND NOT u.archived AND NOT u.muted AND u.unread > 0;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat.unread_count(viewer chat.user_id DEFAULT chat.current_user_id(),
+                                  OUT threads bigint, OUT messages bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(viewer, 'viewer');
+    SELECT count(*), coalesce(sum(u.unread), 0)
+      INTO threads, messages
+      FROM (SELECT mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
+                   mb.archived, mb.muted OR mb.notify_level = 'none' AS muted,
+                   mb.message_count - mb.read_count AS unread
+              FROM chat.member mb
+             WHERE mb.user_id = viewer AND NOT mb.large AND mb.message_count > mb.read_count
+            UNION ALL
+            SELECT mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
+                   mb.archived, mb.muted OR mb.notify_level = 'none', t.message_count - mb.read_count
+              FROM chat.member mb
+              JOIN chat.thread t ON t.id = mb.thread_id
+             WHERE mb.user_id = viewer AND mb.large) u
+     WHERE u.visible AND NOT u.archived AND NOT u.muted AND u.unread > 0;
+END
+$$;
+
 /* ---- sql/src/api/read_state.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat.mark_delivered(reader chat.user_id DEFAULT chat.current_user_id(),
@@ -1131,6 +1693,48 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION chat.mark_read(thread_id bigint,
+                                          reader chat.user_id DEFAULT chat.current_user_id(),
+                                          up_to bigint DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+    m chat.member;
+    pos record;
+BEGIN
+    PERFORM chat._act(reader);
+    tid := mark_read.thread_id;
+    PERFORM chat._not_null(tid, 'thread_id');
+    PERFORM chat._not_null(reader, 'reader');
+    m := chat._member_row(tid, reader, true);
+    IF up_to IS NOT NULL THEN
+        PERFORM chat._message_in(tid, up_to);
+    END IF;
+    pos := chat._read_position(tid, reader, up_to, false);
+    IF pos.target <= m.read_id THEN
+        RETURN 0;
+    END IF;
+    /* clock_timestamp: taken after the snapshot, so after the messages' commit */
+    /* mentions: none left past the newest; else those passed over are read */
+    UPDATE chat.member mb
+       SET read_id = pos.target, read_count = pos.read_count,
+           mention_count = CASE WHEN mb.mention_count = 0 OR pos.target >= mb.last_mention_id THEN 0
+                                ELSE mb.mention_count - chat._mentions_between(tid, reader, m.read_id, pos.target)
+                           END,
+           seen_id = greatest(mb.seen_id, pos.target),
+           read_at = clock_timestamp(),
+           delivered_at = CASE WHEN pos.target > mb.delivered_id THEN clock_timestamp() ELSE mb.delivered_at END,
+           delivered_id = greatest(mb.delivered_id, pos.target)
+     WHERE mb.thread_id = tid AND mb.user_id = reader;
+    PERFORM chat._emit('thread_read', tid, pos.target, reader,
+                       jsonb_build_object('read', greatest(pos.read_count - m.read_count, 0)));
+    RETURN greatest(pos.read_count - m.read_count, 0);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION chat.mark_unread(thread_id bigint,
                                             reader chat.user_id DEFAULT chat.current_user_id(),
                                             from_message bigint DEFAULT NULL)
@@ -1157,6 +1761,9 @@ BEGIN
     END IF;
     UPDATE chat.member mb
        SET read_id = pos.target, read_count = pos.read_count,
+           mention_count = CASE WHEN mb.last_mention_id IS NULL OR mb.last_mention_id <= pos.target THEN mb.mention_count
+                                ELSE mb.mention_count + chat._mentions_between(tid, reader, pos.target, m.read_id)
+                           END,
            seen_id = greatest(mb.seen_id, mb.read_id)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
     PERFORM chat._emit('thread_unread', tid, pos.target, reader, NULL, ARRAY[reader], true);
@@ -1264,6 +1871,35 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION chat.set_notify_level(thread_id bigint, level text,
+                                      "user" chat.user_id DEFAULT chat.current_user_id())
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._act("user");
+    PERFORM chat._not_null(set_notify_level.thread_id, 'thread_id');
+    PERFORM chat._not_null(set_notify_level.level, 'level');
+    PERFORM chat._not_null(set_notify_level."user", 'user');
+    IF set_notify_level.level NOT IN ('all', 'mentions', 'none') THEN
+        RAISE EXCEPTION 'invalid notification level "%"', chat._shown(set_notify_level.level)
+            USING ERRCODE = '22023', COLUMN = 'level',
+                  HINT = 'Levels are "all", "mentions" and "none".';
+    END IF;
+    PERFORM chat._member_row(set_notify_level.thread_id, set_notify_level."user", true);
+    UPDATE chat.member mb SET notify_level = set_notify_level.level
+     WHERE mb.thread_id = set_notify_level.thread_id AND mb.user_id = set_notify_level."user";
+    PERFORM chat._emit('notify_level_set', set_notify_level.thread_id, NULL, set_notify_level."user",
+                       jsonb_build_object('level', set_notify_level.level),
+                       ARRAY[set_notify_level."user"], true);
+END
+$$;
+COMMENT ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) IS
+    'Set the user''s notification level for a thread: all (every message unless muted), mentions (only messages that mention the user, even when muted) or none (no notifications; left out of the badges)';
+REVOKE EXECUTE ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) TO PUBLIC;
+
 /* ---- sql/src/api/send.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat.forward_message(message_id bigint,
@@ -1362,12 +1998,13 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION chat.new_message(sender chat.user_id DEFAULT chat.current_user_id(),
+CREATE FUNCTION chat.new_message(sender chat.user_id DEFAULT chat.current_user_id(),
                                             recipients chat.user_id[] DEFAULT NULL,
                                             subject text DEFAULT NULL,
                                             content text DEFAULT NULL,
                                             attachments jsonb DEFAULT NULL,
-                                            extra jsonb DEFAULT NULL)
+                                            extra jsonb DEFAULT NULL,
+                                            mentions chat.user_id[] DEFAULT NULL)
     RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -1376,6 +2013,7 @@ DECLARE
     tid bigint;
     mid bigint;
     alone boolean;
+    named chat.user_id[];
 BEGIN
     PERFORM chat._act(sender);
     PERFORM chat._not_null(sender, 'sender');
@@ -1397,6 +2035,7 @@ BEGIN
     IF attachments IS NOT NULL THEN
         PERFORM chat._check_attachments(attachments);
     END IF;
+    PERFORM chat._check_mentions(new_message.mentions);
     PERFORM chat._check_new_size('private', recipients, sender, 'recipients');
 
     INSERT INTO chat.thread AS t (kind, subject, created_by)
@@ -1408,9 +2047,11 @@ BEGIN
       FROM (SELECT DISTINCT u FROM unnest(recipients || sender) AS u) r
      ORDER BY u;
 
-    INSERT INTO chat.message AS m (thread_id, sender_id, content)
-    VALUES (tid, sender, content)
-    RETURNING m.id INTO mid;
+    INSERT INTO chat.message AS m (thread_id, sender_id, content, mentions)
+    VALUES (tid, sender, content,
+            CASE WHEN new_message.mentions IS NOT NULL THEN nullif(new_message.mentions, '{}')
+                 ELSE chat._parse_mentions(content) END)
+    RETURNING m.id, m.mentions INTO mid, named;
 
     IF attachments IS NOT NULL THEN
         PERFORM chat._add_attachments(tid, mid, attachments);
@@ -1431,8 +2072,47 @@ BEGIN
                        jsonb_build_object('thread_kind', 'private',
                                           'member_count', (SELECT t.member_count FROM chat.thread t WHERE t.id = tid)));
     PERFORM chat._emit('message_sent', tid, mid, sender,
-                       jsonb_build_object('reply', false, 'kind', 'text'));
+                       jsonb_build_object('reply', false, 'kind', 'text')
+                       || CASE WHEN named IS NOT NULL THEN jsonb_build_object('mentions', named) ELSE '{}' END);
     RETURN mid;
+END
+$$;
+COMMENT ON FUNCTION chat.new_message(chat.user_id, chat.user_id[], text, text, jsonb, jsonb, chat.user_id[]) IS
+    'Start a private thread from sender to recipients (de-duplicated) with a first message; returns the message id. mentions: the users mentioned (NULL: the content''s "@{id}"); only members count';
+REVOKE EXECUTE ON FUNCTION chat.new_message(chat.user_id, chat.user_id[], text, text, jsonb, jsonb, chat.user_id[]) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.new_message(chat.user_id, chat.user_id[], text, text, jsonb, jsonb, chat.user_id[]) TO PUBLIC;
+
+CREATE FUNCTION chat.new_reply(thread_id bigint,
+                               sender chat.user_id DEFAULT chat.current_user_id(),
+                               content text DEFAULT NULL,
+                               parent_id bigint DEFAULT NULL,
+                               attachments jsonb DEFAULT NULL,
+                               extra jsonb DEFAULT NULL,
+                               mentions chat.user_id[] DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE c SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'chat_new_reply';
+COMMENT ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb, chat.user_id[]) IS
+    'Append a message to a thread the sender belongs to; marks it read for the sender and unread for the others; returns the message id. mentions: the users mentioned (NULL: the content''s "@{id}"); only members count';
+REVOKE EXECUTE ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb, chat.user_id[]) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb, chat.user_id[]) TO PUBLIC;
+
+/* ---- sql/src/internal/checks.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._check_folder(folder text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF folder IS NULL THEN
+        RAISE EXCEPTION 'argument "folder" must not be null' USING ERRCODE = '22004', COLUMN = 'folder';
+    END IF;
+    IF folder NOT IN ('inbox', 'unread', 'deleted', 'sent', 'archived', 'mentions') THEN
+        RAISE EXCEPTION 'invalid folder "%"', chat._shown(folder)
+            USING ERRCODE = '22023', COLUMN = 'folder',
+                  HINT = 'Folders are "inbox", "unread", "deleted", "sent", "archived" and "mentions".';
+    END IF;
 END
 $$;
 
@@ -1754,6 +2434,50 @@ BEGIN
                        ARRAY[m.user_id]);
 END
 $$;
+
+/* ---- sql/src/internal/mentions.sql ---- */
+
+CREATE FUNCTION chat._check_mentions(mentions chat.user_id[]) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF array_ndims(mentions) > 1 THEN
+        RAISE EXCEPTION 'mentions must be a one-dimensional array' USING ERRCODE = '22023', COLUMN = 'mentions';
+    END IF;
+    IF array_position(mentions, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'mentions must not contain null' USING ERRCODE = '22004', COLUMN = 'mentions';
+    END IF;
+    IF cardinality(mentions) > 1000 THEN
+        RAISE EXCEPTION 'too many mentions' USING ERRCODE = '54000', COLUMN = 'mentions',
+            DETAIL = format('The list has %s user ids; the limit is 1000.', cardinality(mentions));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._check_mentions(chat.user_id[]) IS
+    'Raise 22023 for a list of mentions of more than one dimension, 22004 for one with NULL, 54000 for more than 1000 ids';
+REVOKE EXECUTE ON FUNCTION chat._check_mentions(chat.user_id[]) FROM PUBLIC;
+
+CREATE FUNCTION chat._mentions_between(thread bigint, reader chat.user_id, lo bigint, hi bigint)
+    RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT count(*) FROM chat.message m
+     WHERE m.thread_id = thread AND m.id > lo AND m.id <= hi AND m.mentions IS NOT NULL
+       AND reader = ANY (m.mentions)
+$$;
+COMMENT ON FUNCTION chat._mentions_between(bigint, chat.user_id, bigint, bigint) IS
+    'How many messages lo < id <= hi of the thread mention the member';
+REVOKE EXECUTE ON FUNCTION chat._mentions_between(bigint,chat.user_id,bigint,bigint) FROM PUBLIC;
+
+CREATE FUNCTION chat._parse_mentions(content text) RETURNS chat.user_id[]
+    LANGUAGE c STABLE STRICT
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'chat_parse_mentions_sql';
+COMMENT ON FUNCTION chat._parse_mentions(text) IS
+    'The user ids of the text''s "@{id}" mentions in order (repeats kept); NULL when none (src/mention.c)';
+REVOKE EXECUTE ON FUNCTION chat._parse_mentions(text) FROM PUBLIC;
 
 /* ---- sql/src/internal/models.sql ---- */
 
@@ -2086,7 +2810,7 @@ BEGIN
     budget := chat._setting_value('notification_expand_limit')::bigint;
 
     WITH cand AS (
-        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id, m.sender_id,
+        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id, m.sender_id, m.mentions,
                greatest(coalesce(t.member_count, 0), 1)::bigint AS weight
           FROM chat.event e
           JOIN chat.message m ON m.thread_id = e.thread_id AND m.id = (e.payload ->> 'message_id')::bigint
@@ -2107,7 +2831,10 @@ BEGIN
         SELECT mb.user_id, t.thread_id, t.message_id, t.seq
           FROM taken t
           JOIN chat.member mb ON mb.thread_id = t.thread_id
-         WHERE mb.user_id IS DISTINCT FROM t.sender_id AND NOT mb.muted AND mb.read_id < t.message_id
+         WHERE mb.user_id IS DISTINCT FROM t.sender_id AND mb.read_id < t.message_id
+           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (t.mentions), false)
+                                    ELSE false END
          ORDER BY t.xid, t.seq, mb.user_id
         ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
         RETURNING id
@@ -2282,6 +3009,66 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/internal/unread.sql ---- */
+
+CREATE FUNCTION chat._membership(viewer chat.user_id)
+    RETURNS TABLE (thread_id bigint, activity bigint, visible boolean, archived boolean,
+                   muted boolean, unread bigint, mentions bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT mb.thread_id, mb.activity_id,
+           mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id,
+           mb.archived, mb.muted, mb.message_count - mb.read_count, mb.mention_count
+      FROM chat.member mb
+     WHERE mb.user_id = viewer AND NOT mb.large
+    UNION ALL
+    SELECT mb.thread_id, coalesce(t.last_message_id, 0),
+           mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
+           mb.archived, mb.muted, t.message_count - mb.read_count, mb.mention_count
+      FROM chat.member mb
+      JOIN chat.thread t ON t.id = mb.thread_id
+     WHERE mb.user_id = viewer AND mb.large
+$$;
+REVOKE EXECUTE ON FUNCTION chat._membership(chat.user_id) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION chat._recount(thread bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    UPDATE chat.thread t
+       SET message_count = s.n,
+           last_message_id = s.last_id,
+           last_sender_id = l.sender_id,
+           last_sent_at = l.sent_at,
+           last_preview = CASE WHEN l.deleted_at IS NULL THEN left(l.content, 100) END
+      FROM (SELECT count(*) AS n, max(m.id) AS last_id
+              FROM chat.message m WHERE m.thread_id = thread) s
+      LEFT JOIN chat.message l ON l.thread_id = thread AND l.id = s.last_id
+     WHERE t.id = thread;
+
+    UPDATE chat.member mb
+       SET read_count = t.message_count
+                        - (SELECT count(*) FROM chat.message m
+                            WHERE m.thread_id = mb.thread_id AND m.id > mb.read_id
+                              AND m.sender_id IS DISTINCT FROM mb.user_id),
+           activity_id = coalesce(t.last_message_id, 0),
+           message_count = t.message_count
+      FROM chat.thread t
+     WHERE t.id = thread AND mb.thread_id = thread;
+
+    /* mentions: only the rows that have or had some */
+    UPDATE chat.member mb
+       SET mention_count = (SELECT count(*) FROM chat.message m
+                             WHERE m.thread_id = thread AND m.id > mb.read_id
+                               AND mb.user_id = ANY (m.mentions)),
+           last_mention_id = (SELECT max(m.id) FROM chat.message m
+                               WHERE m.thread_id = thread AND mb.user_id = ANY (m.mentions))
+     WHERE mb.thread_id = thread AND mb.last_mention_id IS NOT NULL;
+END
+$$;
+
 
 
 GRANT SELECT ON chat.event_kind TO PUBLIC;
@@ -2294,3 +3081,10 @@ COMMENT ON FUNCTION chat.forward_message(bigint, bigint, chat.user_id, text) IS
     'Copy a message (content and attachments, with their swapped-model rows) into another thread the actor may post in, with forwarded_from set; a comment follows it as a message of its own. Returns the copy''s id';
 COMMENT ON COLUMN chat.model.model IS
     'the chat model extended or rendered: message, thread, member, reaction, attachment or notification';
+
+COMMENT ON FUNCTION chat.inbox(chat.user_id, text, text, integer) IS
+    'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived, mentions: threads with unread mentions of the viewer), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"';
+COMMENT ON FUNCTION chat.unread_count(chat.user_id) IS
+    'Badge counts: threads with unread messages and unread messages in them (inbox folder, muted threads and threads at notification level none left out)';
+COMMENT ON FUNCTION chat.verify_unread(bigint) IS
+    'Counters that differ from a recount of the message rows (no rows: all exact). Unread = other members'' messages after the read pointer; mentions = messages after the read pointer that mention the member';
