@@ -244,7 +244,7 @@ COMMENT ON COLUMN chat.member.notify_level IS
     'notification level (chat.set_notify_level): all (every message, unless muted), mentions (only messages that mention the member, muted or not) or none';
 ALTER TABLE chat.message ADD COLUMN mentions chat.user_id[];
 COMMENT ON COLUMN chat.message.mentions IS
-    'the members this message mentions, in order, without the sender (set by the insert trigger from the list given, keeping only members); NULL: none';
+    'the members this message mentions, sorted, once each, without the sender (set by the insert trigger from the list given, keeping only members); NULL: none';
 ALTER TABLE chat.message ALTER COLUMN mentions SET STATISTICS 0;
 UPDATE chat.event_kind SET keys = '{message_id,user_id,reply,kind,parent_id?,forwarded_from?,mentions?}',
        description = 'user_id sent a message (kind text or system; reply false for the first message of new_message; mentions: the members it mentions, when any)'

@@ -186,7 +186,7 @@ COMMENT ON COLUMN chat.message.deleted_at IS 'Soft delete: set by chat.delete_me
 COMMENT ON COLUMN chat.message.parent_id IS 'The message this one replies to, in the same thread';
 COMMENT ON COLUMN chat.message.forwarded_from IS 'The message this one is a forwarded copy of';
 COMMENT ON COLUMN chat.message.mentions IS
-    'the members this message mentions, in order, without the sender (set by the insert trigger from the list given, keeping only members); NULL: none';
+    'the members this message mentions, sorted, once each, without the sender (set by the insert trigger from the list given, keeping only members); NULL: none';
 
 CREATE TABLE chat.message_edit (
     thread_id   bigint NOT NULL,
