@@ -186,12 +186,16 @@ BEGIN
           INTO page_tids, page_ids, page_ranks
           FROM (SELECT g.thread_id, g.id, g.r
                   FROM unnest(threads) th(id),
-                       LATERAL (SELECT m.thread_id, m.id,
-                                       CASE WHEN by_rank THEN ts_rank(m.search_vector, q) ELSE 0 END::real AS r
-                                  FROM chat.message m
-                                 WHERE m.thread_id = th.id AND m.search_vector @@ q AND m.deleted_at IS NULL
-                                   AND m.id < CASE WHEN by_rank THEN 9223372036854775807 ELSE c_id END
-                                 ORDER BY m.id DESC
+                       /* the thread's messages from its key, each checked: never the word's index (OFFSET 0) */
+                       LATERAL (SELECT t.thread_id, t.id,
+                                       CASE WHEN by_rank THEN ts_rank(t.search_vector, q) ELSE 0 END::real AS r
+                                  FROM (SELECT m.thread_id, m.id, m.search_vector
+                                          FROM chat.message m
+                                         WHERE m.thread_id = th.id AND m.deleted_at IS NULL
+                                           AND m.id < CASE WHEN by_rank THEN 9223372036854775807 ELSE c_id END
+                                         ORDER BY m.id DESC
+                                        OFFSET 0) t
+                                 WHERE t.search_vector @@ q
                                  LIMIT CASE WHEN by_rank THEN NULL ELSE n END) g
                  WHERE NOT by_rank OR g.r < c_rank OR (g.r = c_rank AND g.id < c_id)
                  ORDER BY g.r DESC, g.id DESC
