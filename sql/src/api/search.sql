@@ -87,9 +87,10 @@ BEGIN
         PERFORM chat._member_row(tid, v);
     END IF;
     IF search.before IS NOT NULL THEN
-        parts := CASE WHEN by_rank THEN regexp_match(search.before, '^(\d{1,20}(?:\.\d{1,20})?(?:e-\d{1,3})?):(\d{1,19})$')
+        parts := CASE WHEN by_rank THEN regexp_match(search.before, '^(\d{1,20}(?:\.\d{1,20})?(?:e[+-]?\d{1,2})?):(\d{1,19})$')
                       ELSE regexp_match(search.before, '^()(\d{1,19})$') END;
-        IF parts IS NULL OR parts[2]::numeric > 9223372036854775807 THEN
+        IF parts IS NULL OR parts[2]::numeric > 9223372036854775807
+           OR (by_rank AND parts[1]::numeric <> 0 AND parts[1]::numeric NOT BETWEEN 1e-45 AND 3.4e38) THEN
             RAISE EXCEPTION 'invalid cursor "%"', chat._shown(search.before)
                 USING ERRCODE = '22023', COLUMN = 'before',
                       HINT = 'Pass the cursor column of the last row of the previous page, with the same sort.';
