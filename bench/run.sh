@@ -32,7 +32,7 @@ BARE_THREADS=100000
 # the families, in the order they load and run; a VACUUM ANALYZE of
 # database bench separates the write families from the read families
 WRITES="p1 p2 p6 b"
-READS="p3 p5 s r"
+READS="p3 p5 s r q"
 IDS="LIMIT"
 source "$BENCH/lib/cluster.sh"
 source "$BENCH/lib/pgbench.sh"
@@ -140,7 +140,7 @@ fi
 
 summarize clients="$CLIENTS" p2_members="$P2_MEMBERS" p3_threads="$P3_THREADS" p3mixed_rooms="$P3MIXED_ROOMS" \
     p5_messages="$P5_MESSAGES" r3_users="$R3_USERS" r3_messages="$R3_MESSAGES" s_messages="$S_MESSAGES" \
-    s_members="$S_MEMBERS"
+    s_members="$S_MEMBERS" q_messages="$Q_MESSAGES" q_threads="$Q_THREADS" q_rooms="$Q_ROOMS"
 read -r aborted misses < <(DB=bench_result sql "
     SELECT (SELECT count(*) FROM result WHERE aborted > 0),
            (SELECT count(*) FROM line l WHERE NOT l.pass AND EXISTS (SELECT FROM result r WHERE r.k = l.k))

@@ -10,7 +10,7 @@
  *
  * psql variables: work (the work directory) and the sizes in the labels:
  * clients p2_members p3_threads p3mixed_rooms p5_messages r3_users
- * r3_messages s_messages s_members
+ * r3_messages s_messages s_members q_messages q_threads q_rooms
  */
 \set ON_ERROR_STOP on
 \set runs :work '/runs.tsv'
@@ -101,7 +101,16 @@ INSERT INTO line (k, label, goal, bare, vs, ref, pass) VALUES
     ('P6/chat', 'mixed 70/20/10, P1 threads', '0 failed, counts exact', false,
      NULL, NULL, clean('P6/chat') AND checked('verify')),
     ('P5/chat', format('mark_read, %s unread', :'p5_messages'), '<= 1 ms', false, NULL, NULL, med('P5/chat') <= 1 AND clean('P5/chat')),
-    ('P5/reset', 'its reset by chat.mark_unread', 'measured', false, NULL, NULL, NULL);
+    ('P5/reset', 'its reset by chat.mark_unread', 'measured', false, NULL, NULL, NULL),
+    ('Q1/rank/chat', format('search, rare word, %s threads of %s msgs', :'q_threads', :'q_messages'), '<= 50 ms', false,
+     NULL, NULL, med('Q1/rank/chat') <= 50 AND checked('Q')),
+    ('Q1/newest/chat', 'the same, newest first', '<= 50 ms', false, NULL, NULL, med('Q1/newest/chat') <= 50 AND checked('Q')),
+    ('Q2/medium_rank/chat', 'search, word in 1 msg in 1,000', 'measured', false, NULL, NULL, NULL),
+    ('Q2/common_rank/chat', 'search, word in 1 msg in 2', 'measured', false, NULL, NULL, NULL),
+    ('Q2/common_newest/chat', 'the same, newest first', 'measured', false, NULL, NULL, NULL),
+    ('Q3/all/chat', format('directory page 1, %s public rooms', :'q_rooms'), 'measured', false, NULL, NULL, NULL),
+    ('Q3/rare/chat', 'directory, word of 20 rooms', 'measured', false, NULL, NULL, NULL),
+    ('Q3/common/chat', 'directory, word of 40 % of rooms', 'measured', false, NULL, NULL, NULL);
 
 \pset footer off
 \pset null '-'

@@ -88,6 +88,14 @@ GRANT EXECUTE ON FUNCTION chat.drop_thread(bigint, chat.user_id) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.mute(bigint, chat.user_id, boolean) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) TO PUBLIC;
 
+-- api/profile.sql
+GRANT EXECUTE ON FUNCTION chat.set_profile(bigint, chat.user_id, text, text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.profile(bigint, chat.user_id) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.directory(chat.user_id, text, text, integer) TO PUBLIC;
+
+-- api/search.sql
+GRANT EXECUTE ON FUNCTION chat.search(chat.user_id, text, bigint, text, text, integer) TO PUBLIC;
+
 -- api/membership.sql
 GRANT EXECUTE ON FUNCTION chat.add_members(bigint, chat.user_id, chat.user_id[], text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.join_thread(bigint, chat.user_id) TO PUBLIC;

@@ -26,6 +26,19 @@ CREATE TRIGGER message_update
           OR OLD.sender_id IS DISTINCT FROM NEW.sender_id OR OLD.kind <> NEW.kind)
     EXECUTE FUNCTION chat._message_update();
 
+/* messages: the words of a text message for chat.search, when written and when edited (src/search.c) */
+CREATE TRIGGER message_search_insert
+    BEFORE INSERT ON chat.message
+    FOR EACH ROW
+    WHEN (NEW.kind = 'text' AND NEW.search_vector IS NULL)
+    EXECUTE FUNCTION chat._message_search();
+
+CREATE TRIGGER message_search_update
+    BEFORE UPDATE OF content ON chat.message
+    FOR EACH ROW
+    WHEN (NEW.kind = 'text' AND OLD.content IS DISTINCT FROM NEW.content)
+    EXECUTE FUNCTION chat._message_search();
+
 CREATE TRIGGER message_delete
     AFTER DELETE ON chat.message
     REFERENCING OLD TABLE AS removed

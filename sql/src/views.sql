@@ -98,7 +98,7 @@ COMMENT ON COLUMN chat.message_receipt.at IS
  */
 CREATE VIEW chat.public_thread WITH (security_barrier = true) AS
 SELECT t.id, t.kind, t.subject, t.created_by, t.created_at, t.object_type, t.object_id,
-       t.member_count
+       t.member_count, t.description, t.avatar
   FROM chat.thread t
  WHERE t.is_public;
 COMMENT ON VIEW chat.public_thread IS
@@ -114,3 +114,5 @@ COMMENT ON COLUMN chat.public_thread.object_type IS
 COMMENT ON COLUMN chat.public_thread.object_id IS
     'id of that object, as text; NULL exactly when object_type is NULL';
 COMMENT ON COLUMN chat.public_thread.member_count IS 'number of members';
+COMMENT ON COLUMN chat.public_thread.description IS 'what the room is about (chat.set_profile; NULL: none)';
+COMMENT ON COLUMN chat.public_thread.avatar IS 'the room''s picture, a key or URL of the application''s storage (NULL: none)';

@@ -242,6 +242,10 @@ SETTING_SPECIAL = {
     'max_reaction_length': [J('1000'), J('1001')],
     'max_subject_length': [J('10000'), J('10001')],
     'inbox_fanout_limit': [J('1000000'), J('1000001')],
+    'search_config': [J('"english"'), J('"pg_catalog.english"'), J('"ENGLISH"'), J('"klingon"'), J('"public.simple"'),
+                      J('"pg_temp.simple"'), J('"a.b.c"'), J('"3734"'), J('"\\"english\\""'), J('"simple; drop table x"')],
+    'max_description_length': [J('10000'), J('10001'), J('1')],
+    'max_avatar_length': [J('10000'), J('10001'), J('1')],
 }
 SETTING_SAMPLE = {'server': 14, 'user': 3}
 

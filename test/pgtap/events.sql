@@ -70,6 +70,7 @@ SELECT pg_temp.run('set_role', format($$SELECT chat.set_role(%s, 1, 2, 'admin')$
 SELECT pg_temp.run('grant', format($$SELECT chat.grant(%s, 1, 3, 'edit_thread')$$, :g), 'member_updated');
 SELECT pg_temp.run('revoke', format($$SELECT chat.revoke(%s, 1, 3, 'post')$$, :g), 'member_updated');
 SELECT pg_temp.run('rename_thread', format($$SELECT chat.rename_thread(%s, 1, 'g2')$$, :g), 'thread_renamed');
+SELECT pg_temp.run('set_profile', format($$SELECT chat.set_profile(%s, 1, 'what g is about', 's3://b/g.png')$$, :g), 'thread_updated');
 SELECT pg_temp.run('remove_member', format($$SELECT chat.remove_member(%s, 1, 5)$$, :g), 'member_removed');
 SELECT pg_temp.run('leave_thread', format($$SELECT chat.leave_thread(%s, 6)$$, :g), 'member_removed');
 SELECT pg_temp.run('drop_thread', format($$SELECT chat.drop_thread(%s, 1)$$, :g), 'thread_dropped');

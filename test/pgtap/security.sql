@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(814);
+SELECT plan(861);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -205,7 +205,7 @@ SELECT p.proname::text AS fn, p.oid, p.prosecdef, p.proconfig, p.prosrc
 CREATE TEMP TABLE open_api (fn text PRIMARY KEY);
 INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name');
 
-SELECT is((SELECT count(*)::int FROM api), 69, 'schema chat has 69 public functions');
+SELECT is((SELECT count(*)::int FROM api), 73, 'schema chat has 73 public functions');
 SELECT is_empty($$SELECT fn FROM api WHERE NOT prosecdef AND fn NOT IN (SELECT fn FROM open_api)$$,
                 'every public function but the open ones is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM api WHERE prosecdef AND NOT 'search_path=pg_catalog, pg_temp' = ANY (proconfig)$$,
@@ -359,6 +359,9 @@ SELECT pg_temp.outsider('mute', format($$SELECT chat.mute(%s)$$, :g), :g);
 SELECT pg_temp.outsider('set_notify_level', format($$SELECT chat.set_notify_level(%s, 'none')$$, :g), :g);
 SELECT pg_temp.outsider('mention_count', format($$SELECT * FROM chat.mention_count(thread_id => %s)$$, :g), :g);
 SELECT pg_temp.outsider('rename_thread', format($$SELECT chat.rename_thread(%s, title => 'mine')$$, :g), :g);
+SELECT pg_temp.outsider('set_profile', format($$SELECT chat.set_profile(%s, description => 'mine')$$, :g), :g);
+SELECT pg_temp.outsider('profile', format($$SELECT * FROM chat.profile(%s)$$, t), t)
+  FROM unnest(ARRAY[:p, :d, :g, :c, :o]::bigint[]) t;
 SELECT pg_temp.outsider('drop_thread', format($$SELECT chat.drop_thread(%s)$$, :g), :g);
 SELECT pg_temp.outsider('members', format($$SELECT * FROM chat.members(%s)$$, t), t)
   FROM unnest(ARRAY[:g, :pub]::bigint[]) t;
@@ -389,6 +392,31 @@ SELECT pg_temp.attack('can_leave', 'outsider', 'can_leave: Mallory, of a group s
                       NULL, NULL, 'false');
 SELECT pg_temp.attack('has_permission', 'outsider', 'has_permission: Mallory, in a group she is not in',
                       format($$SELECT chat.has_permission(%s, permission => 'post')$$, :g), NULL, NULL, 'false');
+-- a public room's profile is anyone's to read
+SELECT pg_temp.attack('profile', 'outsider', 'profile: Mallory reads the public group''s',
+                      format($$SELECT subject FROM chat.profile(%s)$$, :pub), NULL, NULL, 'public');
+
+-- search and the directory: never another's messages, never a private room
+SELECT pg_temp.attack('search', 'privacy', 'search: Mallory searching in a thread she is not in',
+                      format($$SELECT count(*) FROM chat.search(query => 'private', in_thread => %s)$$, :p),
+                      '42501', format('user "3" is not a member of thread %s', :p));
+SELECT pg_temp.attack('search', 'privacy', 'search: Mallory finds the words of her threads only',
+                      $$SELECT string_agg(snippet, ' | ' ORDER BY message_id) FROM chat.search(query => 'words')$$,
+                      NULL, NULL, 'mallory <b>words</b> | owner <b>words</b>');
+SELECT pg_temp.attack('search', 'privacy', 'search: Mallory does not find Alice''s private words',
+                      $$SELECT count(*) FROM chat.search(query => 'private OR direct OR object OR channel OR public OR bob')$$,
+                      NULL, NULL, '0');
+SELECT pg_temp.attack('search', 'privacy', 'search: newest first, the same',
+                      $$SELECT count(*) FROM chat.search(query => 'private OR direct OR object OR channel OR public', sort => 'newest')$$,
+                      NULL, NULL, '0');
+SELECT pg_temp.attack('search', 'privacy', 'search: not even her own deleted message',
+                      $$SELECT count(*) FROM chat.search(query => 'regrets')$$, NULL, NULL, '0');
+SELECT pg_temp.attack('directory', 'privacy', 'directory: Mallory lists the public rooms only',
+                      $$SELECT string_agg(subject, ',' ORDER BY subject) FROM chat.directory()$$, NULL, NULL, 'public');
+SELECT pg_temp.attack('directory', 'privacy', 'directory: searching for a private room finds nothing',
+                      $$SELECT count(*) FROM chat.directory(query => 'product room group channel mallory admin')$$, NULL, NULL, '0');
+SELECT pg_temp.attack('directory', 'privacy', 'directory: nor by one word',
+                      $$SELECT count(*) FROM chat.directory(query => 'product')$$, NULL, NULL, '0');
 
 -- the private room of an object is neither shown nor joined
 SELECT pg_temp.attack('object_thread', 'object_room', 'object_thread: Mallory asks for the private room of an object',
@@ -437,6 +465,10 @@ SELECT pg_temp.as_other('mute', format($$SELECT chat.mute(%s, "user" => 1)$$, :m
 SELECT pg_temp.as_other('set_notify_level', format($$SELECT chat.set_notify_level(%s, 'none', "user" => 1)$$, :mg));
 SELECT pg_temp.as_other('mention_count', $$SELECT * FROM chat.mention_count(viewer => 1)$$);
 SELECT pg_temp.as_other('rename_thread', format($$SELECT chat.rename_thread(%s, actor => 1, title => 'x')$$, :ag));
+SELECT pg_temp.as_other('set_profile', format($$SELECT chat.set_profile(%s, actor => 1, description => 'x')$$, :ag));
+SELECT pg_temp.as_other('profile', format($$SELECT * FROM chat.profile(%s, viewer => 1)$$, :p));
+SELECT pg_temp.as_other('directory', $$SELECT * FROM chat.directory(viewer => 1)$$);
+SELECT pg_temp.as_other('search', $$SELECT * FROM chat.search(viewer => 1, query => 'private')$$);
 SELECT pg_temp.as_other('drop_thread', format($$SELECT chat.drop_thread(%s, actor => 1)$$, :ag));
 SELECT pg_temp.as_other('members', format($$SELECT * FROM chat.members(%s, viewer => 1)$$, :p));
 SELECT pg_temp.as_other('receipts', format($$SELECT * FROM chat.receipts(%s, viewer => 1)$$, :pm));
@@ -502,6 +534,10 @@ SELECT pg_temp.nobody('grant', format($$SELECT chat.grant(%s, member => 2, permi
 SELECT pg_temp.nobody('revoke', format($$SELECT chat.revoke(%s, member => 2, permission => 'post')$$, :g));
 SELECT pg_temp.nobody('has_permission', format($$SELECT chat.has_permission(%s, permission => 'post')$$, :g));
 SELECT pg_temp.nobody('rename_thread', format($$SELECT chat.rename_thread(%s, title => 'x')$$, :g));
+SELECT pg_temp.nobody('set_profile', format($$SELECT chat.set_profile(%s, description => 'x')$$, :g));
+SELECT pg_temp.nobody('profile', format($$SELECT * FROM chat.profile(%s)$$, :pub));
+SELECT pg_temp.nobody('directory', $$SELECT * FROM chat.directory()$$);
+SELECT pg_temp.nobody('search', $$SELECT * FROM chat.search(query => 'private')$$);
 SELECT pg_temp.nobody('members', format($$SELECT * FROM chat.members(%s)$$, :g));
 SELECT pg_temp.nobody('receipts', format($$SELECT * FROM chat.receipts(%s)$$, :pm));
 SELECT pg_temp.nobody('add_reaction', format($$SELECT chat.add_reaction(%s, reaction => 'x')$$, :pm));
@@ -586,10 +622,10 @@ SELECT pg_temp.gives(CASE mode WHEN 'open' THEN 'regress_sec_web' ELSE 'regress_
 CREATE TEMP TABLE visible (rel text, alice int, mallory int);
 INSERT INTO visible VALUES
     ('thread', 8, 2), ('public_thread', 1, 1), ('member', 16, 5), ('message', 17, 6), ('message_edit', 1, 0),
-    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 24, 24),
+    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 27, 27),
     ('permission_default', 12, 12), ('hook', 1, 1), ('model', 1, 1), ('user_binding', 1, 1),
     ('role_map', 1, 1), ('member_view', 16, 5), ('message_view', 17, 6), ('message_receipt', 6, 3),
-    ('settings', 24, 24), ('event_kind', 22, 22);
+    ('settings', 27, 27), ('event_kind', 23, 23);
 SELECT set_eq($$SELECT rel FROM visible$$,
               $$SELECT relname::text FROM pg_class WHERE relnamespace = 'chat'::regnamespace AND relkind IN ('r', 'p', 'v')
                    AND relname NOT IN ('event', 'event_pruned', 'notification', 'notifier')$$,
@@ -1063,10 +1099,16 @@ SELECT pg_temp.fails($$SELECT chat.map_role(4294967295::oid::regrole, 7)$$, '427
 SELECT is_empty($$SELECT attrelid::regclass, attname FROM pg_attribute
                    WHERE (attrelid, attname) IN (('chat.message'::regclass, 'content'), ('chat.message_edit'::regclass, 'content'),
                                                  ('chat.thread'::regclass, 'subject'), ('chat.thread'::regclass, 'last_preview'),
+                                                 ('chat.thread'::regclass, 'description'), ('chat.thread'::regclass, 'avatar'),
+                                                 ('chat.message'::regclass, 'search_vector'),
                                                  ('chat.attachment'::regclass, 'name'), ('chat.attachment'::regclass, 'key'),
                                                  ('chat.reaction'::regclass, 'reaction'))
                      AND attstattarget <> 0$$,
-                'no statistics of contents, subjects, previews, file names or reactions');
+                'no statistics of contents, subjects, previews, descriptions, avatars, file names or reactions');
+SELECT is_empty($$SELECT a.attrelid::regclass, a.attnum FROM pg_attribute a JOIN pg_index i ON i.indexrelid = a.attrelid
+                   WHERE i.indrelid IN ('chat.thread'::regclass, 'chat.message'::regclass)
+                     AND i.indkey[a.attnum - 1] = 0 AND a.attstattarget <> 0$$,
+                'nor of the words and names in expression indexes (the directory''s)');
 
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'the counters are exact at the end');
 

@@ -63,6 +63,20 @@ SELECT sender_id, kind, content FROM chat.messages(:club, 1);
 SELECT chat.new_reply(5, 2, 'Thanks!');       -- ERROR: only admins post in a channel
 -- README.md: end
 
+-- Room profiles, the directory, search
+-- README.md: begin
+SELECT chat.set_profile(5, 1, 'News from the office', 's3://rooms/announcements.png');
+SELECT subject, description, member_count, joined FROM chat.directory(4);  -- public rooms, by name
+SELECT subject FROM chat.directory(4, 'annou offi');   -- every word a prefix of a word of name or description
+SELECT kind, description, avatar FROM chat.profile(5, 4);
+SELECT chat.set_profile(5, 4, 'Dan''s news');   -- ERROR: Dan may not edit the channel
+SELECT subject, snippet FROM chat.search(2, 'pizza');               -- Bob's messages that say "pizza"
+SELECT snippet, cursor FROM chat.search(3, 'station', sort => 'newest', page_size => 1);
+SELECT chat.set_setting('search_config', '"english"');   -- stems English words; re-indexes every message
+SELECT snippet FROM chat.search(3, 'stations');
+SELECT chat.set_setting('search_config', NULL);
+-- README.md: end
+
 -- Read state and receipts
 -- README.md: begin
 SELECT chat.mark_read(1, 3);                       -- Carol reads "Friday lunch"

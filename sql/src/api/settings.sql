@@ -45,6 +45,9 @@ BEGIN
     END IF;
 
     IF value IS NULL OR value = 'null'::jsonb THEN
+        IF d.type = 'ts_config' THEN
+            PERFORM chat._search_config_changed(chat._setting_value(d.key), d.value);
+        END IF;
         DELETE FROM chat.setting s WHERE s.key = d.key;
         RETURN d.value;
     END IF;
@@ -109,6 +112,9 @@ BEGIN
         END IF;
     ELSIF d.type = 'roles' THEN
         PERFORM chat._check_roles(key, value);
+    ELSIF d.type = 'ts_config' THEN
+        value := chat._check_ts_config(key, value);
+        PERFORM chat._search_config_changed(chat._setting_value(d.key), value);
     END IF;
 
     INSERT INTO chat.setting AS s (key, value) VALUES (d.key, value)

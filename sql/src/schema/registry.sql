@@ -48,6 +48,8 @@ INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
     ('member_updated', 'members', '{user_id,by,role,permissions}', true,
      'user_id''s role or permissions were changed by "by" (set_role, grant, revoke)'),
     ('thread_renamed', 'members', '{user_id,subject}', true, 'user_id changed the subject or title'),
+    ('thread_updated', 'members', '{user_id,description,avatar}', true,
+     'user_id changed the room''s profile (set_profile): its description and avatar as they now are (null: none)'),
     ('thread_dropped', 'former members', '{user_id}', true,
      'user_id deleted the thread for everyone (drop_thread): its rows are gone'),
     ('thread_read', 'members', '{message_id,user_id,read}', true,

@@ -8,7 +8,7 @@ CREATE TABLE chat.setting_default (
     value       jsonb NOT NULL,
     type        text NOT NULL
                 CONSTRAINT setting_default_type_check
-                CHECK (type IN ('boolean', 'integer', 'text', 'reactions', 'mime_types', 'roles')),
+                CHECK (type IN ('boolean', 'integer', 'text', 'reactions', 'mime_types', 'roles', 'ts_config')),
     min_value   bigint,
     max_value   bigint,
     description text NOT NULL
@@ -20,7 +20,7 @@ COMMENT ON COLUMN chat.setting_default.key IS
 COMMENT ON COLUMN chat.setting_default.value IS
     'default value, as JSON; JSON null where null means no limit or any (max_members, max_attachment_size, attachment_mime_types)';
 COMMENT ON COLUMN chat.setting_default.type IS
-    'what chat.set_setting accepts: boolean, integer (whole number from min_value to max_value), text (string of min_value to max_value characters), reactions ("any", "emoji" or an array of reactions), mime_types (array of MIME types) or roles (array of role names)';
+    'what chat.set_setting accepts: boolean, integer (whole number from min_value to max_value), text (string of min_value to max_value characters), reactions ("any", "emoji" or an array of reactions), mime_types (array of MIME types), roles (array of role names) or ts_config (name of an existing text search configuration: pg_catalog''s alone, others schema-qualified)';
 COMMENT ON COLUMN chat.setting_default.min_value IS 'Smallest value (integer) or shortest text (text)';
 COMMENT ON COLUMN chat.setting_default.max_value IS 'Largest value (integer) or longest text (text)';
 COMMENT ON COLUMN chat.setting_default.description IS
@@ -74,7 +74,13 @@ INSERT INTO chat.setting_default (key, value, type, min_value, max_value, descri
     ('attachment_mime_types', 'null', 'mime_types', NULL, NULL,
      'JSON array of allowed attachment MIME types or patterns such as "image/*" (null: any type)'),
     ('server_roles', '[]', 'roles', NULL, NULL,
-     'JSON array of role names whose members may act for any user, as the extension owner and superusers do (application servers)');
+     'JSON array of role names whose members may act for any user, as the extension owner and superusers do (application servers)'),
+    ('search_config', '"simple"', 'ts_config', NULL, NULL,
+     'Text search configuration of chat.search (a name of pg_catalog such as "english", or "schema.name"): messages are indexed with it, queries parsed with it; changing it re-indexes every message'),
+    ('max_description_length', '1000', 'integer', 1, 10000,
+     'Longest room description, in characters (chat.set_profile)'),
+    ('max_avatar_length', '2048', 'integer', 1, 10000,
+     'Longest room avatar key or URL, in characters (chat.set_profile)');
 
 CREATE TABLE chat.setting (
     key   text PRIMARY KEY REFERENCES chat.setting_default (key),

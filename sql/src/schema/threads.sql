@@ -32,6 +32,8 @@ CREATE TABLE chat.thread (
     last_preview    text,
     direct_low      chat.user_id,
     direct_high     chat.user_id,
+    description     text,
+    avatar          text,
     CONSTRAINT thread_object_check CHECK ((object_type IS NULL) = (object_id IS NULL))
 );
 ALTER SEQUENCE chat.thread_id_seq OWNED BY chat.thread.id;
@@ -46,6 +48,17 @@ CREATE INDEX thread_created_by_idx ON chat.thread (created_by);
  */
 CREATE UNIQUE INDEX thread_direct_key ON chat.thread (direct_low, direct_high) WHERE kind = 'direct';
 CREATE UNIQUE INDEX thread_object_key ON chat.thread (object_type, object_id) WHERE object_type IS NOT NULL;
+/*
+ * The directory of public rooms (chat.directory): in name order, and the
+ * words of name and description, whatever the language (configuration
+ * simple, matched by prefix).  Partial: private threads, most of them, are
+ * in neither.  A message changes none of these columns, so its update of the
+ * thread row stays HOT.  chat.directory spells both expressions out.
+ */
+CREATE INDEX thread_directory_name_idx ON chat.thread (lower(coalesce(subject, '')), id) WHERE is_public;
+CREATE INDEX thread_directory_search_idx ON chat.thread
+    USING gin (to_tsvector('pg_catalog.simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(description, '')))
+    WHERE is_public;
 
 COMMENT ON TABLE chat.thread IS 'A conversation: private thread, direct chat, group or channel';
 COMMENT ON COLUMN chat.thread.id IS 'thread id, from chat.thread_id_seq';
@@ -72,6 +85,10 @@ COMMENT ON COLUMN chat.thread.last_sent_at IS
 COMMENT ON COLUMN chat.thread.last_preview IS 'First 100 characters of the newest message, NULL once deleted';
 COMMENT ON COLUMN chat.thread.direct_low IS 'Direct thread: the smaller of its two user ids';
 COMMENT ON COLUMN chat.thread.direct_high IS 'Direct thread: the larger of its two user ids';
+COMMENT ON COLUMN chat.thread.description IS
+    'what the room is about, shown in its profile and the directory (chat.set_profile; NULL: none)';
+COMMENT ON COLUMN chat.thread.avatar IS
+    'the room''s picture: a key or URL of the application''s storage, as an attachment''s key (chat.set_profile; NULL: none)';
 
 CREATE TABLE chat.member (
     thread_id     bigint NOT NULL,
@@ -162,10 +179,17 @@ CREATE TABLE chat.message (
     parent_id      bigint,
     forwarded_from bigint,
     mentions       chat.user_id[],
+    search_vector  tsvector,
     PRIMARY KEY (thread_id, id),
     CONSTRAINT message_forward_not_reply CHECK (forwarded_from IS NULL OR parent_id IS NULL)
 );
 CREATE INDEX message_id_idx ON chat.message (id);
+/*
+ * Full-text search (chat.search): the words of every text message, looked up
+ * across all threads, then kept to the viewer's.  Partial: system messages and
+ * messages without words have no vector.
+ */
+CREATE INDEX message_search_idx ON chat.message USING gin (search_vector) WHERE search_vector IS NOT NULL;
 
 COMMENT ON TABLE chat.message IS
     'Messages; ids are assigned by trigger and increase within a thread in commit order (a row restored by pg_dump keeps its id)';
@@ -187,6 +211,8 @@ COMMENT ON COLUMN chat.message.parent_id IS 'The message this one replies to, in
 COMMENT ON COLUMN chat.message.forwarded_from IS 'The message this one is a forwarded copy of';
 COMMENT ON COLUMN chat.message.mentions IS
     'the members this message mentions, sorted, once each, without the sender (set by the insert trigger from the list given, keeping only members); NULL: none';
+COMMENT ON COLUMN chat.message.search_vector IS
+    'the words of a text message''s current content for chat.search, under the setting search_config when it was written or edited (kept by trigger; NULL: a system message, or no word)';
 
 CREATE TABLE chat.message_edit (
     thread_id   bigint NOT NULL,
