@@ -252,6 +252,42 @@ UPDATE chat.event_kind SET keys = '{message_id,user_id,reply,kind,parent_id?,for
 INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
     ('notify_level_set', 'user', '{user_id,level}', true,
      'user_id set its notification level for the thread (all, mentions or none)');
+
+-- room profiles, the directory, search
+ALTER TABLE chat.setting_default DROP CONSTRAINT setting_default_type_check;
+ALTER TABLE chat.setting_default ADD CONSTRAINT setting_default_type_check
+    CHECK (type IN ('boolean', 'integer', 'text', 'reactions', 'mime_types', 'roles', 'ts_config'));
+COMMENT ON COLUMN chat.setting_default.type IS
+    'what chat.set_setting accepts: boolean, integer (whole number from min_value to max_value), text (string of min_value to max_value characters), reactions ("any", "emoji" or an array of reactions), mime_types (array of MIME types), roles (array of role names) or ts_config (name of an existing text search configuration: pg_catalog''s alone, others schema-qualified)';
+INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
+    ('search_config', '"simple"', 'ts_config', NULL, NULL,
+     'Text search configuration of chat.search (a name of pg_catalog such as "english", or "schema.name"): messages are indexed with it, queries parsed with it; changing it re-indexes every message'),
+    ('max_description_length', '1000', 'integer', 1, 10000,
+     'Longest room description, in characters (chat.set_profile)'),
+    ('max_avatar_length', '2048', 'integer', 1, 10000,
+     'Longest room avatar key or URL, in characters (chat.set_profile)');
+INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
+    ('thread_updated', 'members', '{user_id,description,avatar}', true,
+     'user_id changed the room''s profile (set_profile): its description and avatar as they now are (null: none)');
+ALTER TABLE chat.thread ADD COLUMN description text;
+ALTER TABLE chat.thread ADD COLUMN avatar text;
+CREATE INDEX thread_directory_name_idx ON chat.thread (lower(coalesce(subject, '')), id) WHERE is_public;
+CREATE INDEX thread_directory_search_idx ON chat.thread
+    USING gin (to_tsvector('pg_catalog.simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(description, '')))
+    WHERE is_public;
+COMMENT ON COLUMN chat.thread.description IS
+    'what the room is about, shown in its profile and the directory (chat.set_profile; NULL: none)';
+COMMENT ON COLUMN chat.thread.avatar IS
+    'the room''s picture: a key or URL of the application''s storage, as an attachment''s key (chat.set_profile; NULL: none)';
+ALTER TABLE chat.message ADD COLUMN search_vector tsvector;
+CREATE INDEX message_search_idx ON chat.message USING gin (search_vector) WHERE search_vector IS NOT NULL;
+COMMENT ON COLUMN chat.message.search_vector IS
+    'the words of a text message''s current content for chat.search, under the setting search_config when it was written or edited (kept by trigger; NULL: a system message, or no word)';
+ALTER TABLE chat.thread ALTER COLUMN description SET STATISTICS 0;
+ALTER TABLE chat.thread ALTER COLUMN avatar SET STATISTICS 0;
+ALTER TABLE chat.message ALTER COLUMN search_vector SET STATISTICS 0;
+ALTER INDEX chat.thread_directory_name_idx ALTER COLUMN 1 SET STATISTICS 0;
+ALTER INDEX chat.thread_directory_search_idx ALTER COLUMN 1 SET STATISTICS 0;
 /* Functions whose result type changes are dropped and created again. */
 DROP FUNCTION chat._membership(chat.user_id);
 DROP FUNCTION chat._emit(text,bigint,bigint,chat.user_id,jsonb);
@@ -1081,6 +1117,196 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/api/profile.sql ---- */
+
+CREATE FUNCTION chat.directory(viewer chat.user_id DEFAULT chat.current_user_id(),
+                               query text DEFAULT NULL,
+                               after text DEFAULT NULL,
+                               page_size integer DEFAULT 50)
+    RETURNS TABLE (thread_id bigint, kind text, subject text, description text, avatar text,
+                   member_count integer, object_type text, object_id text, joined boolean, cursor text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off
+    SET plan_cache_mode = force_custom_plan
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v chat.user_id;
+    n integer;
+    q tsquery;
+    parts text[];
+    c_name text;
+    c_id bigint;
+    probe integer;
+    chunk integer;
+    got bigint;
+    chunk_ids bigint[];
+    ids bigint[];
+BEGIN
+    PERFORM chat._act(viewer);
+    v := directory.viewer;
+    n := directory.page_size;
+    c_name := '';
+    c_id := 0;
+    probe := 1000;           -- at most this many matches are sorted by name; more: the name order is walked
+    chunk := 200;
+    ids := '{}';
+    PERFORM chat._not_null(v, 'viewer');
+    PERFORM chat._check_page_size(n);
+    IF directory.after IS NOT NULL THEN
+        parts := regexp_match(directory.after, '^(\d{1,19}):(.*)$');
+        IF parts IS NULL OR parts[1]::numeric > 9223372036854775807 THEN
+            RAISE EXCEPTION 'invalid cursor "%"', chat._shown(directory.after)
+                USING ERRCODE = '22023', COLUMN = 'after',
+                      HINT = 'Pass the cursor column of the last row of the previous page.';
+        END IF;
+        c_id := parts[1]::bigint;
+        c_name := parts[2];
+    END IF;
+    IF directory.query IS NOT NULL AND NOT chat._is_blank(directory.query) THEN
+        PERFORM chat._check_query(directory.query);
+        q := chat._prefix_query(directory.query);
+        IF q IS NULL THEN
+            RETURN;      -- no word in it
+        END IF;
+    END IF;
+
+    IF q IS NULL THEN
+        RETURN QUERY
+        SELECT t.id, t.kind::text, t.subject, t.description, t.avatar, t.member_count, t.object_type, t.object_id,
+               coalesce((SELECT true FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = v), false),
+               t.id || ':' || lower(coalesce(t.subject, ''))
+          FROM chat.thread t
+         WHERE t.is_public AND (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)
+         ORDER BY lower(coalesce(t.subject, '')), t.id
+         LIMIT n;
+    ELSIF (SELECT count(*)
+             FROM (SELECT FROM chat.thread t
+                    WHERE t.is_public
+                      AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
+                    LIMIT probe + 1) x) <= probe THEN
+        /* a rare query: its matches from the index, in name order */
+        RETURN QUERY
+        SELECT t.id, t.kind::text, t.subject, t.description, t.avatar, t.member_count, t.object_type, t.object_id,
+               coalesce((SELECT true FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = v), false),
+               t.id || ':' || lower(coalesce(t.subject, ''))
+          FROM (SELECT * FROM chat.thread t
+                 WHERE t.is_public
+                   AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
+                OFFSET 0) t
+         WHERE (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)
+         ORDER BY lower(coalesce(t.subject, '')), t.id
+         LIMIT n;
+    ELSE
+        /*
+         * A common query (more than probe rooms): the rooms in name order,
+         * checked a chunk at a time until the page is full.  A query with the
+         * condition would be planned from an estimate that knows no words,
+         * and could sort every match instead.
+         */
+        LOOP
+            SELECT array_agg(x.id ORDER BY x.k, x.id) FILTER (WHERE x.hit), count(*),
+                   (array_agg(x.k ORDER BY x.k DESC, x.id DESC))[1], (array_agg(x.id ORDER BY x.k DESC, x.id DESC))[1]
+              INTO chunk_ids, got, c_name, c_id
+              FROM (SELECT t.id, lower(coalesce(t.subject, '')) AS k,
+                           to_tsvector('pg_catalog.simple'::regconfig,
+                                       coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q AS hit
+                      FROM chat.thread t
+                     WHERE t.is_public AND (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)
+                     ORDER BY 2, 1
+                     LIMIT chunk) x;
+            ids := ids || coalesce(chunk_ids, '{}');
+            EXIT WHEN cardinality(ids) >= n OR got < chunk;
+            chunk := least(chunk * 2, 4000);
+        END LOOP;
+        RETURN QUERY
+        SELECT t.id, t.kind::text, t.subject, t.description, t.avatar, t.member_count, t.object_type, t.object_id,
+               coalesce((SELECT true FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = v), false),
+               t.id || ':' || lower(coalesce(t.subject, ''))
+          FROM unnest(ids[1:n]) WITH ORDINALITY u(id, pos)
+          JOIN chat.thread t ON t.id = u.id
+         ORDER BY u.pos;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat.directory(chat.user_id, text, text, integer) IS
+    'Public rooms by name, optionally those whose name and description have every word of the query (as prefixes); pass the last row''s cursor as "after" for the next page';
+REVOKE EXECUTE ON FUNCTION chat.directory(chat.user_id, text, text, integer) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.directory(chat.user_id, text, text, integer) TO PUBLIC;
+
+CREATE FUNCTION chat.profile(thread_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
+    RETURNS TABLE (kind text, subject text, description text, avatar text,
+                   is_public boolean, member_count integer, object_type text, object_id text,
+                   created_by chat.user_id, created_at timestamptz, joined boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    t chat.thread;
+    joined boolean;
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(profile.thread_id, 'thread_id');
+    PERFORM chat._not_null(profile.viewer, 'viewer');
+    SELECT * INTO t FROM chat.thread th WHERE th.id = profile.thread_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'thread % does not exist', profile.thread_id USING ERRCODE = '42704';
+    END IF;
+    joined := EXISTS (SELECT 1 FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = profile.viewer);
+    IF NOT joined AND NOT t.is_public THEN
+        RAISE EXCEPTION 'user "%" is not a member of thread %', profile.viewer, t.id
+            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
+    END IF;
+    RETURN QUERY
+    SELECT t.kind::text, t.subject, t.description, t.avatar, t.is_public, t.member_count,
+           t.object_type, t.object_id, t.created_by, t.created_at, joined;
+END
+$$;
+COMMENT ON FUNCTION chat.profile(bigint, chat.user_id) IS
+    'A room''s profile (name, description, avatar, kind, members...) for its members, and for anyone when it is public';
+REVOKE EXECUTE ON FUNCTION chat.profile(bigint, chat.user_id) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.profile(bigint, chat.user_id) TO PUBLIC;
+
+CREATE FUNCTION chat.set_profile(thread_id bigint,
+                                 actor chat.user_id DEFAULT chat.current_user_id(),
+                                 description text DEFAULT NULL,
+                                 avatar text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t chat.thread;
+    d text;
+    a text;
+BEGIN
+    PERFORM chat._act(actor);
+    t := chat._lock_thread(set_profile.thread_id);
+    PERFORM chat._not_null(actor, 'actor');
+    IF set_profile.description IS NULL AND set_profile.avatar IS NULL THEN
+        RAISE EXCEPTION 'argument "description" must not be null' USING ERRCODE = '22004', COLUMN = 'description',
+            HINT = 'Pass a description, an avatar or both; an empty string clears one.';
+    END IF;
+    PERFORM chat._check_profile_text(set_profile.description, 'description', 'max_description_length');
+    PERFORM chat._check_profile_text(set_profile.avatar, 'avatar', 'max_avatar_length');
+    IF set_profile.avatar ~ '[\x01-\x1f\x7f]' THEN
+        RAISE EXCEPTION 'avatar must not contain control characters'
+            USING ERRCODE = '22023', COLUMN = 'avatar', HINT = 'Give the key or URL of the picture in your storage.';
+    END IF;
+    PERFORM chat._require(chat._member_row(t.id, actor), 'edit_thread', 'edit the profile');
+    d := CASE WHEN set_profile.description IS NULL THEN t.description ELSE nullif(set_profile.description, '') END;
+    a := CASE WHEN set_profile.avatar IS NULL THEN t.avatar ELSE nullif(set_profile.avatar, '') END;
+    UPDATE chat.thread th SET description = d, avatar = a WHERE th.id = t.id;
+    PERFORM chat._emit('thread_updated', t.id, NULL, actor, jsonb_build_object('description', d, 'avatar', a));
+END
+$$;
+COMMENT ON FUNCTION chat.set_profile(bigint, chat.user_id, text, text) IS
+    'Set a room''s description and/or avatar (permission edit_thread): NULL leaves one as it is, an empty string clears it';
+REVOKE EXECUTE ON FUNCTION chat.set_profile(bigint, chat.user_id, text, text) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.set_profile(bigint, chat.user_id, text, text) TO PUBLIC;
+
 /* ---- sql/src/api/reactions.sql ---- */
 
 CREATE FUNCTION chat.add_reaction(message_id bigint,
@@ -1900,6 +2126,203 @@ COMMENT ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) IS
 REVOKE EXECUTE ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) FROM PUBLIC;  -- as privileges.sql leaves it
 GRANT EXECUTE ON FUNCTION chat.set_notify_level(bigint, text, chat.user_id) TO PUBLIC;
 
+/* ---- sql/src/api/search.sql ---- */
+
+CREATE FUNCTION chat.search(viewer chat.user_id DEFAULT chat.current_user_id(),
+                            query text DEFAULT NULL,
+                            in_thread bigint DEFAULT NULL,
+                            sort text DEFAULT 'rank',
+                            before text DEFAULT NULL,
+                            page_size integer DEFAULT 20)
+    RETURNS TABLE (thread_id bigint, message_id bigint, sender_id chat.user_id, subject text,
+                   sent_at timestamptz, edited boolean, snippet text, rank real, cursor text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    /* the rank in a cursor is printed exactly, whatever the session's setting */
+    SET extra_float_digits = 3
+    /* without statistics of words, estimates would compile plans that run for milliseconds */
+    SET jit = off
+    /* plans for this call's values: a generic plan cannot tell a page of 20 from a whole thread */
+    SET plan_cache_mode = force_custom_plan
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v chat.user_id;
+    tid bigint;
+    by_rank boolean;
+    n integer;
+    cfg regconfig;
+    q tsquery;
+    c_rank real;
+    c_id bigint;
+    parts text[];
+    probe integer;
+    walk integer;
+    sampled bigint;
+    matched bigint;
+    by_word boolean;
+    done boolean;
+    threads bigint[];
+    page_tids bigint[];
+    page_ids bigint[];
+    page_ranks real[];
+BEGIN
+    PERFORM chat._act(viewer);
+    v := search.viewer;
+    tid := search.in_thread;
+    n := search.page_size;
+    c_rank := 'Infinity';
+    c_id := 9223372036854775807;
+    probe := 10000;          -- the word plan while the query has at most this many matches in the database
+    walk := 5000;            -- the newest messages of the database sampled
+    by_word := false;
+    done := false;
+    PERFORM chat._not_null(v, 'viewer');
+    PERFORM chat._not_null(search.query, 'query');
+    PERFORM chat._not_null(search.sort, 'sort');
+    IF search.sort NOT IN ('rank', 'newest') THEN
+        RAISE EXCEPTION 'invalid sort "%"', chat._shown(search.sort)
+            USING ERRCODE = '22023', COLUMN = 'sort', HINT = 'Sort by "rank" (best match first) or "newest".';
+    END IF;
+    by_rank := search.sort = 'rank';
+    PERFORM chat._check_page_size(n);
+    PERFORM chat._check_query(search.query);
+    IF tid IS NOT NULL THEN
+        PERFORM chat._member_row(tid, v);
+    END IF;
+    IF search.before IS NOT NULL THEN
+        parts := CASE WHEN by_rank THEN regexp_match(search.before, '^(\d{1,20}(?:\.\d{1,20})?(?:e[+-]?\d{1,2})?):(\d{1,19})$')
+                      ELSE regexp_match(search.before, '^()(\d{1,19})$') END;
+        IF parts IS NULL OR parts[2]::numeric > 9223372036854775807
+           OR (by_rank AND parts[1]::numeric <> 0 AND parts[1]::numeric NOT BETWEEN 1e-45 AND 3.4e38) THEN
+            RAISE EXCEPTION 'invalid cursor "%"', chat._shown(search.before)
+                USING ERRCODE = '22023', COLUMN = 'before',
+                      HINT = 'Pass the cursor column of the last row of the previous page, with the same sort.';
+        END IF;
+        c_id := parts[2]::bigint;
+        IF by_rank THEN
+            c_rank := parts[1]::real;
+        END IF;
+    END IF;
+
+    cfg := chat._search_config();
+    q := chat._search_query(cfg, search.query);
+    IF q IS NULL THEN
+        RETURN;      -- no word to find (only stop words or punctuation)
+    END IF;
+
+    IF tid IS NOT NULL THEN
+        /* one thread: nothing while it is in the viewer's deleted folder */
+        IF NOT (SELECT mb.hidden_id IS NULL
+                       OR mb.hidden_id < CASE WHEN mb.large THEN (SELECT coalesce(t.last_message_id, 0)
+                                                                    FROM chat.thread t WHERE t.id = mb.thread_id)
+                                              ELSE mb.activity_id END
+                  FROM chat.member mb WHERE mb.thread_id = tid AND mb.user_id = v) THEN
+            RETURN;
+        END IF;
+        threads := ARRAY[tid];
+        /* a long thread and a rare word: by word */
+        by_word := (SELECT t.message_count FROM chat.thread t WHERE t.id = tid) > probe
+                   AND (SELECT count(*) FROM (SELECT FROM chat.message m WHERE m.search_vector @@ q LIMIT probe + 1) x) <= probe;
+    ELSE
+        /* the sample, and newest first the page when it holds one */
+        SELECT count(*), count(*) FILTER (WHERE x.hit),
+               (array_agg(x.thread_id ORDER BY x.id DESC) FILTER (WHERE x.hit AND x.seen))[1:n],
+               (array_agg(x.id ORDER BY x.id DESC) FILTER (WHERE x.hit AND x.seen))[1:n],
+               NOT by_rank AND (count(*) FILTER (WHERE x.hit AND x.seen) >= n OR count(*) < walk)
+          INTO sampled, matched, page_tids, page_ids, done
+          FROM (SELECT w.thread_id, w.id, w.hit,
+                       w.hit AND NOT by_rank
+                       AND (SELECT mb.hidden_id IS NULL
+                                   OR mb.hidden_id < CASE WHEN mb.large
+                                                          THEN (SELECT coalesce(t.last_message_id, 0) FROM chat.thread t
+                                                                 WHERE t.id = mb.thread_id)
+                                                          ELSE mb.activity_id END
+                              FROM chat.member mb WHERE mb.thread_id = w.thread_id AND mb.user_id = v) AS seen
+                  FROM (SELECT m.thread_id, m.id, m.search_vector @@ q AND m.deleted_at IS NULL AS hit
+                          FROM chat.message m
+                         WHERE m.id < CASE WHEN by_rank THEN 9223372036854775807 ELSE c_id END
+                         ORDER BY m.id DESC
+                         LIMIT walk) w) x;
+        IF done THEN
+            page_ranks := array_fill(0::real, ARRAY[coalesce(cardinality(page_ids), 0)]);
+        ELSE
+            /* common: the sample's share of matches puts the query far above the probe's limit */
+            by_word := NOT (sampled = walk
+                            AND matched::float8 / sampled
+                                * (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'chat.message'::regclass) > 4 * probe)
+                       AND (SELECT count(*) FROM (SELECT FROM chat.message m WHERE m.search_vector @@ q LIMIT probe + 1) x) <= probe;
+            IF NOT by_word THEN
+                threads := ARRAY(SELECT s.thread_id FROM chat._membership(v) s WHERE s.visible);
+            END IF;
+        END IF;
+    END IF;
+
+    IF by_word THEN
+        /* by word: the matches in the whole database (or the thread), those the viewer may read */
+        SELECT array_agg(x.thread_id ORDER BY x.r DESC, x.id DESC), array_agg(x.id ORDER BY x.r DESC, x.id DESC),
+               array_agg(x.r ORDER BY x.r DESC, x.id DESC)
+          INTO page_tids, page_ids, page_ranks
+          FROM (SELECT g.thread_id, g.id, g.r
+                  FROM (SELECT m.thread_id, m.id,
+                               CASE WHEN by_rank THEN ts_rank(m.search_vector, q) ELSE 0 END::real AS r
+                          FROM chat.message m
+                         WHERE m.search_vector @@ q AND m.deleted_at IS NULL
+                           AND m.id < CASE WHEN by_rank THEN 9223372036854775807 ELSE c_id END
+                           AND (tid IS NULL OR m.thread_id = tid)
+                        OFFSET 0) g
+                 /* a scalar subquery, never turned into a join: one primary-key probe per match */
+                 WHERE (SELECT mb.hidden_id IS NULL
+                               OR mb.hidden_id < CASE WHEN mb.large
+                                                      THEN (SELECT coalesce(t.last_message_id, 0) FROM chat.thread t
+                                                             WHERE t.id = mb.thread_id)
+                                                      ELSE mb.activity_id END
+                          FROM chat.member mb WHERE mb.thread_id = g.thread_id AND mb.user_id = v)
+                   AND (NOT by_rank OR g.r < c_rank OR (g.r = c_rank AND g.id < c_id))
+                 ORDER BY g.r DESC, g.id DESC
+                 LIMIT n) x;
+        done := true;
+    END IF;
+
+    IF NOT done THEN
+        /* by thread: each thread's matches (newest first: its newest n), then the best of all */
+        SELECT array_agg(x.thread_id ORDER BY x.r DESC, x.id DESC), array_agg(x.id ORDER BY x.r DESC, x.id DESC),
+               array_agg(x.r ORDER BY x.r DESC, x.id DESC)
+          INTO page_tids, page_ids, page_ranks
+          FROM (SELECT g.thread_id, g.id, g.r
+                  FROM unnest(threads) th(id),
+                       /* the thread's messages from its key, each checked: never the word's index (OFFSET 0) */
+                       LATERAL (SELECT t.thread_id, t.id,
+                                       CASE WHEN by_rank THEN ts_rank(t.search_vector, q) ELSE 0 END::real AS r
+                                  FROM (SELECT m.thread_id, m.id, m.search_vector
+                                          FROM chat.message m
+                                         WHERE m.thread_id = th.id AND m.deleted_at IS NULL
+                                           AND m.id < CASE WHEN by_rank THEN 9223372036854775807 ELSE c_id END
+                                         ORDER BY m.id DESC
+                                        OFFSET 0) t
+                                 WHERE t.search_vector @@ q
+                                 LIMIT CASE WHEN by_rank THEN NULL ELSE n END) g
+                 WHERE NOT by_rank OR g.r < c_rank OR (g.r = c_rank AND g.id < c_id)
+                 ORDER BY g.r DESC, g.id DESC
+                 LIMIT n) x;
+    END IF;
+
+    /* the page: its rows, subjects and snippets */
+    RETURN QUERY
+    SELECT m.thread_id, m.id, m.sender_id, t.subject, m.sent_at, m.edited_at IS NOT NULL,
+           chat._snippet(cfg, m.content, q), CASE WHEN by_rank THEN u.r END,
+           CASE WHEN by_rank THEN u.r::text || ':' || u.id ELSE u.id::text END
+      FROM unnest(page_tids, page_ids, page_ranks) WITH ORDINALITY u(tid, id, r, pos)
+      JOIN chat.message m ON m.thread_id = u.tid AND m.id = u.id
+      JOIN chat.thread t ON t.id = u.tid
+     ORDER BY u.pos;
+END
+$$;
+COMMENT ON FUNCTION chat.search(chat.user_id, text, bigint, text, text, integer) IS
+    'Full-text search of the messages the viewer may read (optionally in one thread): best match first (sort rank) or newest first; a highlighted snippet per match; pass the last row''s cursor as "before" for the next page';
+REVOKE EXECUTE ON FUNCTION chat.search(chat.user_id, text, bigint, text, text, integer) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.search(chat.user_id, text, bigint, text, text, integer) TO PUBLIC;
+
 /* ---- sql/src/api/send.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat.forward_message(message_id bigint,
@@ -2097,6 +2520,109 @@ COMMENT ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, js
     'Append a message to a thread the sender belongs to; marks it read for the sender and unread for the others; returns the message id. mentions: the users mentioned (NULL: the content''s "@{id}"); only members count';
 REVOKE EXECUTE ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb, chat.user_id[]) FROM PUBLIC;  -- as privileges.sql leaves it
 GRANT EXECUTE ON FUNCTION chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb, chat.user_id[]) TO PUBLIC;
+
+/* ---- sql/src/api/settings.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.set_setting(key text, value jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    d chat.setting_default;
+    n numeric;
+    lim integer;
+    bad text;
+BEGIN
+    PERFORM chat._require_server('change settings');
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'argument "key" must not be null' USING ERRCODE = '22004', COLUMN = 'key';
+    END IF;
+    SELECT * INTO d FROM chat.setting_default sd WHERE sd.key = set_setting.key;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown setting "%"', chat._shown(key)
+            USING ERRCODE = '22023', COLUMN = 'key',
+                  HINT = 'SELECT key FROM chat.settings lists the settings.';
+    END IF;
+
+    IF value IS NULL OR value = 'null'::jsonb THEN
+        IF d.type = 'ts_config' THEN
+            PERFORM chat._search_config_changed(chat._setting_value(d.key), d.value);
+        END IF;
+        DELETE FROM chat.setting s WHERE s.key = d.key;
+        RETURN d.value;
+    END IF;
+
+    IF d.type = 'boolean' AND jsonb_typeof(value) <> 'boolean' THEN
+        RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+            USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes true or false.';
+    ELSIF d.type = 'integer' THEN
+        IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric) THEN
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+                USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a whole number.';
+        END IF;
+        n := value::numeric;
+        IF n < d.min_value OR n > d.max_value THEN
+            RAISE EXCEPTION 'value % is out of range for setting "%"', chat._shown(value::text), key
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      DETAIL = format('The setting takes a number from %s to %s.', d.min_value, d.max_value);
+        END IF;
+    ELSIF d.type = 'text' THEN
+        IF jsonb_typeof(value) <> 'string' THEN
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+                USING ERRCODE = '22023', COLUMN = 'value', DETAIL = 'The setting takes a string.';
+        END IF;
+        n := octet_length(value #>> '{}');
+        IF n < d.min_value OR n > d.max_value THEN
+            RAISE EXCEPTION 'value % is out of range for setting "%"', chat._shown(value::text), key
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      DETAIL = format('The setting takes a string of %s to %s bytes.', d.min_value, d.max_value);
+        END IF;
+    ELSIF d.type = 'reactions' THEN
+        IF jsonb_typeof(value) = 'string' AND value #>> '{}' IN ('any', 'emoji') THEN
+            NULL;
+        ELSIF jsonb_typeof(value) <> 'array' OR jsonb_array_length(value) NOT BETWEEN 1 AND 200
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string')
+              OR (SELECT count(DISTINCT e) <> count(*) FROM jsonb_array_elements(value) e) THEN
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      DETAIL = 'The setting takes "any", "emoji" or a JSON array of 1 to 200 distinct reactions.';
+        ELSE
+            lim := chat._setting_value('max_reaction_length')::integer;
+            SELECT e INTO bad FROM jsonb_array_elements_text(value) e
+             WHERE chat._is_blank(e) OR char_length(e) > lim LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'invalid reaction "%" in setting "%"', bad, key
+                    USING ERRCODE = '22023', COLUMN = 'value',
+                          DETAIL = format('A reaction is not blank and has at most %s characters (the setting "max_reaction_length").', lim);
+            END IF;
+        END IF;
+    ELSIF d.type = 'mime_types' THEN
+        IF jsonb_typeof(value) <> 'array' OR jsonb_array_length(value) NOT BETWEEN 1 AND 200
+           OR EXISTS (SELECT 1 FROM jsonb_array_elements(value) e WHERE jsonb_typeof(e) <> 'string') THEN
+            RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      DETAIL = 'The setting takes null or a JSON array of 1 to 200 MIME types such as "image/png" or "image/*".';
+        END IF;
+        SELECT e INTO bad FROM jsonb_array_elements_text(value) e
+         WHERE e !~ '^([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*|\*)|\*/\*)$' LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'invalid MIME type "%" in setting "%"', bad, key
+                USING ERRCODE = '22023', COLUMN = 'value',
+                      HINT = 'Give types as "type/subtype", "type/*" or "*/*".';
+        END IF;
+    ELSIF d.type = 'roles' THEN
+        PERFORM chat._check_roles(key, value);
+    ELSIF d.type = 'ts_config' THEN
+        value := chat._check_ts_config(key, value);
+        PERFORM chat._search_config_changed(chat._setting_value(d.key), value);
+    END IF;
+
+    INSERT INTO chat.setting AS s (key, value) VALUES (d.key, value)
+        ON CONFLICT ON CONSTRAINT setting_pkey DO UPDATE SET value = excluded.value;
+    RETURN value;
+END
+$$;
 
 /* ---- sql/src/internal/checks.sql ---- */
 
@@ -3009,6 +3535,186 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/internal/profile.sql ---- */
+
+CREATE FUNCTION chat._check_profile_text(value text, name text, limit_setting text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    lim integer;
+BEGIN
+    IF value IS NULL OR value = '' THEN
+        RETURN;
+    END IF;
+    IF chat._is_blank(value) THEN
+        RAISE EXCEPTION '% must not be blank', name
+            USING ERRCODE = '22023', COLUMN = name, HINT = 'An empty string clears it.';
+    END IF;
+    lim := chat._setting_value(limit_setting)::integer;
+    IF char_length(value) > lim THEN
+        RAISE EXCEPTION '% is too long', name
+            USING ERRCODE = '22001', COLUMN = name,
+                  DETAIL = format('The %s has %s characters; the limit is %s.', name, char_length(value), lim),
+                  HINT = format('The limit is the setting "%s".', limit_setting);
+    END IF;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._check_profile_text(text,text,text) FROM PUBLIC;
+
+/* ---- sql/src/internal/search.sql ---- */
+
+CREATE FUNCTION chat._check_query(query text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF chat._is_blank(query) THEN
+        RAISE EXCEPTION 'query must not be blank' USING ERRCODE = '22023', COLUMN = 'query';
+    END IF;
+    IF char_length(query) > 1000 THEN
+        RAISE EXCEPTION 'query is too long'
+            USING ERRCODE = '22001', COLUMN = 'query',
+                  DETAIL = format('The query has %s characters; the limit is 1000.', char_length(query));
+    END IF;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._check_query(text) FROM PUBLIC;
+
+CREATE FUNCTION chat._check_ts_config(key text, value jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    cfg oid;
+    qualified text;
+    temp boolean;
+BEGIN
+    IF jsonb_typeof(value) <> 'string' OR chat._is_blank(value #>> '{}') THEN
+        RAISE EXCEPTION 'invalid value for setting "%": %', key, chat._shown(value::text)
+            USING ERRCODE = '22023', COLUMN = 'value',
+                  DETAIL = 'The setting takes the name of a text search configuration, such as "english" or "pg_catalog.simple".';
+    END IF;
+    BEGIN
+        cfg := (value #>> '{}')::regconfig;
+    EXCEPTION WHEN OTHERS THEN
+        cfg := NULL;
+    END;
+    SELECT CASE WHEN n.nspname = 'pg_catalog' THEN quote_ident(c.cfgname) ELSE format('%I.%I', n.nspname, c.cfgname) END,
+           n.oid = pg_my_temp_schema() OR n.nspname ~ '^pg_temp_'
+      INTO qualified, temp
+      FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+     WHERE c.oid = cfg;
+    IF qualified IS NULL OR temp THEN
+        RAISE EXCEPTION 'text search configuration "%" does not exist', chat._shown(value #>> '{}')
+            USING ERRCODE = '22023', COLUMN = 'value',
+                  HINT = 'SELECT cfgname FROM pg_ts_config lists the configurations (temporary ones cannot be used).';
+    END IF;
+    RETURN to_jsonb(qualified);
+END
+$$;
+COMMENT ON FUNCTION chat._check_ts_config(text, jsonb) IS
+    'Raise 22023 unless the value names an existing, permanent text search configuration; returns the name to store (pg_catalog''s without schema)';
+REVOKE EXECUTE ON FUNCTION chat._check_ts_config(text,jsonb) FROM PUBLIC;
+
+CREATE FUNCTION chat._message_search() RETURNS trigger
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'chat_message_search';
+COMMENT ON FUNCTION chat._message_search() IS
+    'Sets chat.message.search_vector from the content, under the setting search_config (src/search.c)';
+REVOKE EXECUTE ON FUNCTION chat._message_search() FROM PUBLIC;
+
+CREATE FUNCTION chat._prefix_query(query text) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT nullif(string_agg(format('''%s'':*', replace(replace(w.lexeme, '\', '\\'), '''', '''''')), ' & '), '')::tsquery
+      FROM unnest(to_tsvector('pg_catalog.simple'::regconfig, query)) w
+$$;
+COMMENT ON FUNCTION chat._prefix_query(text) IS
+    'A directory query as a tsquery: each word, configuration simple, matched as a prefix; NULL without words';
+REVOKE EXECUTE ON FUNCTION chat._prefix_query(text) FROM PUBLIC;
+
+CREATE FUNCTION chat._search_config() RETURNS regconfig
+    LANGUAGE c STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'chat_search_config';
+COMMENT ON FUNCTION chat._search_config() IS
+    'The text search configuration of the setting search_config, pg_catalog.simple when it no longer exists (src/search.c)';
+REVOKE EXECUTE ON FUNCTION chat._search_config() FROM PUBLIC;
+
+CREATE FUNCTION chat._search_config_changed(old_value jsonb, new_value jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    names text[] := parse_ident(new_value #>> '{}');
+    cfg regconfig;
+BEGIN
+    IF old_value IS NOT DISTINCT FROM new_value THEN
+        RETURN;
+    END IF;
+    IF cardinality(names) = 1 THEN
+        names := ARRAY['pg_catalog'] || names;
+    END IF;
+    cfg := format('%I.%I', names[1], names[2])::regconfig;
+    UPDATE chat.message m
+       SET search_vector = nullif(to_tsvector(cfg, m.content), ''::tsvector)
+     WHERE m.kind = 'text' AND m.content IS NOT NULL
+       AND m.search_vector IS DISTINCT FROM nullif(to_tsvector(cfg, m.content), ''::tsvector);
+END
+$$;
+COMMENT ON FUNCTION chat._search_config_changed(jsonb, jsonb) IS
+    'After search_config changed from old_value to new_value: the words of every text message under the new configuration';
+REVOKE EXECUTE ON FUNCTION chat._search_config_changed(jsonb,jsonb) FROM PUBLIC;
+
+CREATE FUNCTION chat._search_query(cfg regconfig, query text) RETURNS tsquery
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    /* websearch_to_tsquery says NOTICE when it drops stop words */
+    SET client_min_messages = warning
+    AS $$
+DECLARE
+    q tsquery := websearch_to_tsquery(cfg, query);
+BEGIN
+    IF numnode(q) = 0 THEN
+        RETURN NULL;
+    END IF;
+    IF querytree(q) = 'T' THEN
+        RAISE EXCEPTION 'query "%" has no word to look for', chat._shown(query)
+            USING ERRCODE = '22023', COLUMN = 'query',
+                  HINT = 'Excluded words ("-word") narrow a search for other words; alone they would match nearly every message.';
+    END IF;
+    RETURN q;
+END
+$$;
+COMMENT ON FUNCTION chat._search_query(regconfig, text) IS
+    'websearch_to_tsquery of a search query; NULL without words, 22023 for excluded words only';
+REVOKE EXECUTE ON FUNCTION chat._search_query(regconfig,text) FROM PUBLIC;
+
+CREATE FUNCTION chat._search_visible(thread bigint, viewer chat.user_id) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT coalesce((SELECT mb.hidden_id IS NULL
+                            OR mb.hidden_id < CASE WHEN mb.large
+                                                   THEN (SELECT coalesce(t.last_message_id, 0) FROM chat.thread t
+                                                          WHERE t.id = mb.thread_id)
+                                                   ELSE mb.activity_id END
+                       FROM chat.member mb
+                      WHERE mb.thread_id = thread AND mb.user_id = viewer), false)
+$$;
+REVOKE EXECUTE ON FUNCTION chat._search_visible(bigint,chat.user_id) FROM PUBLIC;
+
+CREATE FUNCTION chat._snippet(cfg regconfig, content text, q tsquery) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT ts_headline(cfg, replace(replace(replace(content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q)
+$$;
+COMMENT ON FUNCTION chat._snippet(regconfig, text, tsquery) IS
+    'The highlighted snippet of a search result: HTML-escaped text, matches in <b>...</b>';
+REVOKE EXECUTE ON FUNCTION chat._snippet(regconfig,text,tsquery) FROM PUBLIC;
+
 /* ---- sql/src/internal/unread.sql ---- */
 
 CREATE FUNCTION chat._membership(viewer chat.user_id)
@@ -3088,3 +3794,25 @@ COMMENT ON FUNCTION chat.unread_count(chat.user_id) IS
     'Badge counts: threads with unread messages and unread messages in them (inbox folder, muted threads and threads at notification level none left out)';
 COMMENT ON FUNCTION chat.verify_unread(bigint) IS
     'Counters that differ from a recount of the message rows (no rows: all exact). Unread = other members'' messages after the read pointer; mentions = messages after the read pointer that mention the member';
+
+CREATE TRIGGER message_search_insert
+    BEFORE INSERT ON chat.message
+    FOR EACH ROW
+    WHEN (NEW.kind = 'text' AND NEW.search_vector IS NULL)
+    EXECUTE FUNCTION chat._message_search();
+CREATE TRIGGER message_search_update
+    BEFORE UPDATE OF content ON chat.message
+    FOR EACH ROW
+    WHEN (NEW.kind = 'text' AND OLD.content IS DISTINCT FROM NEW.content)
+    EXECUTE FUNCTION chat._message_search();
+-- the words of the messages written before 0.9
+UPDATE chat.message m
+   SET search_vector = nullif(to_tsvector(chat._search_config(), m.content), ''::tsvector)
+ WHERE m.kind = 'text' AND m.content IS NOT NULL;
+CREATE OR REPLACE VIEW chat.public_thread WITH (security_barrier = true) AS
+SELECT t.id, t.kind, t.subject, t.created_by, t.created_at, t.object_type, t.object_id,
+       t.member_count, t.description, t.avatar
+  FROM chat.thread t
+ WHERE t.is_public;
+COMMENT ON COLUMN chat.public_thread.description IS 'what the room is about (chat.set_profile; NULL: none)';
+COMMENT ON COLUMN chat.public_thread.avatar IS 'the room''s picture, a key or URL of the application''s storage (NULL: none)';
