@@ -490,12 +490,12 @@ BEGIN
               FROM chat.member mb
               JOIN chat.event e ON e.thread_id = mb.thread_id AND e.xid >= pg_snapshot_xmin(snap)
              WHERE mb.user_id = viewer AND NOT e.private AND e.event <> 'typing'
-               AND NOT pg_visible_in_snapshot(e.xid, snap)
+               AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
             UNION
             SELECT e.seq, e.payload
               FROM chat.event e
              WHERE e.recipients @> ARRAY[viewer] AND e.xid >= pg_snapshot_xmin(snap)
-               AND e.event <> 'typing' AND NOT pg_visible_in_snapshot(e.xid, snap)
+               AND e.event <> 'typing' AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
              ORDER BY 1
              LIMIT lim + 1) e;
     IF n > lim THEN
@@ -540,7 +540,7 @@ BEGIN
                                    UNION SELECT unnest(e.recipients) ORDER BY 1)
                    END AS recipients
               FROM chat.event e
-             WHERE e.xid >= pg_snapshot_xmin(snap) AND NOT pg_visible_in_snapshot(e.xid, snap)
+             WHERE e.xid >= pg_snapshot_xmin(snap) AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
              ORDER BY e.seq
              LIMIT lim + 1) e;
     IF n > lim THEN

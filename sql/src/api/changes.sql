@@ -6,7 +6,9 @@
  * <pg_current_snapshot()>".  The events new to it are those whose
  * transaction it did not see; the call's own snapshot is the next cursor.
  * So every event reaches a client once whatever order transactions commit
- * in, and a cursor of another database (a restore, another cluster) or
+ * in (the caller's own transaction, which a snapshot of its own may or may
+ * not list as running, is always new: its events are returned again by a
+ * later call in the same transaction), and a cursor of another database (a restore, another cluster) or
  * older than what chat.prune_events removed says "reload".
  *
  * An event of a thread reaches its members as they are when it is read (a
@@ -115,12 +117,12 @@ BEGIN
               FROM chat.member mb
               JOIN chat.event e ON e.thread_id = mb.thread_id AND e.xid >= pg_snapshot_xmin(snap)
              WHERE mb.user_id = viewer AND NOT e.private AND e.event <> 'typing'
-               AND NOT pg_visible_in_snapshot(e.xid, snap)
+               AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
             UNION
             SELECT e.seq, e.payload
               FROM chat.event e
              WHERE e.recipients @> ARRAY[viewer] AND e.xid >= pg_snapshot_xmin(snap)
-               AND e.event <> 'typing' AND NOT pg_visible_in_snapshot(e.xid, snap)
+               AND e.event <> 'typing' AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
              ORDER BY 1
              LIMIT lim + 1) e;
     IF n > lim THEN
@@ -163,7 +165,7 @@ BEGIN
                                    UNION SELECT unnest(e.recipients) ORDER BY 1)
                    END AS recipients
               FROM chat.event e
-             WHERE e.xid >= pg_snapshot_xmin(snap) AND NOT pg_visible_in_snapshot(e.xid, snap)
+             WHERE e.xid >= pg_snapshot_xmin(snap) AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
              ORDER BY e.seq
              LIMIT lim + 1) e;
     IF n > lim THEN
