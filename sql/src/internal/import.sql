@@ -288,6 +288,8 @@ DECLARE
     n integer := coalesce(jsonb_array_length(messages), 0);
     ids bigint[];
     md chat.model;
+    times timestamptz[];
+    ids_by_time bigint[];
 BEGIN
     SELECT * INTO prev FROM chat.thread th WHERE th.id = tid;
     t := prev;
@@ -331,35 +333,53 @@ BEGIN
         END IF;
     END IF;
 
-    /* every member's read state, once */
+    /*
+     * Every member's read state, once.  A read_until is found by binary
+     * search (width_bucket) in the thread's send times in id order, which
+     * never decrease (an import sorts by sent_at and appends; a reply takes
+     * the clock under the thread's lock): its position is how many messages
+     * the member has read, the id there its pointer, and its own messages
+     * after the pointer, found likewise in the ids it sent, count as read
+     * too.  So members x log(messages), not members x messages.
+     */
+    IF EXISTS (SELECT FROM jsonb_array_elements(coalesce(members, '[]')) AS x(m) WHERE x.m ->> 'read_until' IS NOT NULL) THEN
+        SELECT array_agg(m.sent_at ORDER BY m.id), array_agg(m.id ORDER BY m.id) INTO times, ids_by_time
+          FROM chat.message m WHERE m.thread_id = tid;
+    END IF;
     WITH said AS (
         SELECT (x.m ->> 'user_id')::chat.user_id AS user_id,
                (x.m ->> 'read_until')::timestamptz AS read_until,
                (x.m ->> 'deleted')::boolean AS deleted
           FROM jsonb_array_elements(coalesce(members, '[]')) AS x(m)
+    ), sent AS (
+        SELECT m.sender_id, array_agg(m.id ORDER BY m.id) AS ids
+          FROM chat.message m
+         WHERE m.thread_id = tid AND m.sender_id IS NOT NULL AND times IS NOT NULL
+         GROUP BY m.sender_id
     ), own AS (
         SELECT m.sender_id, count(*) AS n
           FROM chat.message m
          WHERE m.thread_id = tid AND m.id > coalesce(prev.last_message_id, 0) AND m.sender_id IS NOT NULL
          GROUP BY m.sender_id
-    ), state AS (
+    ), placed AS MATERIALIZED (
+        SELECT s.user_id, p.pos, CASE WHEN p.pos > 0 THEN ids_by_time[p.pos] ELSE 0 END AS target
+          FROM said s,
+               LATERAL (SELECT CASE WHEN times IS NULL THEN 0 ELSE width_bucket(s.read_until, times) END AS pos) p
+         WHERE s.read_until IS NOT NULL
+    ), state AS MATERIALIZED (
         SELECT mb.user_id, s.deleted,
-               CASE WHEN s.read_until IS NOT NULL THEN r.target
+               CASE WHEN pl.user_id IS NOT NULL THEN pl.target
                     WHEN mb.read_count >= prev.message_count THEN coalesce(t.last_message_id, 0)
                     ELSE mb.read_id END AS read_id,
-               CASE WHEN s.read_until IS NOT NULL
-                        THEN t.message_count - (SELECT count(*) FROM chat.message m
-                                                 WHERE m.thread_id = tid AND m.id > r.target
-                                                   AND m.sender_id IS DISTINCT FROM mb.user_id)
+               CASE WHEN pl.user_id IS NOT NULL
+                        THEN pl.pos + coalesce(cardinality(se.ids) - width_bucket(pl.target, se.ids), 0)
                     WHEN mb.read_count >= prev.message_count THEN t.message_count
                     ELSE mb.read_count + coalesce(o.n, 0) END AS read_count
           FROM chat.member mb
           LEFT JOIN said s ON s.user_id = mb.user_id
+          LEFT JOIN placed pl ON pl.user_id = mb.user_id
+          LEFT JOIN sent se ON se.sender_id = mb.user_id AND pl.user_id IS NOT NULL
           LEFT JOIN own o ON o.sender_id = mb.user_id
-          LEFT JOIN LATERAL (SELECT coalesce((SELECT m.id FROM chat.message m
-                                               WHERE m.thread_id = tid AND m.sent_at <= s.read_until
-                                               ORDER BY m.id DESC LIMIT 1), 0) AS target) r
-                 ON s.read_until IS NOT NULL
          WHERE mb.thread_id = tid
     )
     UPDATE chat.member mb
