@@ -325,7 +325,7 @@ BEGIN
          ORDER BY p.rank;
         /* a swapped message model: a row of defaults for each, as for every new message */
         md := chat._swapped('message');
-        IF md IS NOT NULL THEN
+        IF md.tbl IS NOT NULL THEN
             EXECUTE format('INSERT INTO %s (thread_id, message_id)
                             SELECT m.thread_id, m.id FROM chat.message m WHERE m.thread_id = $1 AND m.id > $2',
                            md.tbl)
