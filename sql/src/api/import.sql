@@ -94,7 +94,9 @@ DECLARE
     msgs regclass;
     lim integer;
     bad record;
-    r record;
+    after bigint;
+    ids bigint[];
+    docs jsonb[];
 BEGIN
     PERFORM chat._require_server('import messages');
     PERFORM chat._not_null(schema, 'schema');
@@ -148,33 +150,41 @@ BEGIN
      * deleted finds it in the deleted folder.  Threads nobody belongs to are
      * left out: nobody could see them.
      */
-    FOR r IN EXECUTE format($q$
-        SELECT t.id::bigint AS id,
-               jsonb_build_object(
-                   'kind', 'private',
-                   'subject', t.subject,
-                   'members', (SELECT jsonb_agg(jsonb_build_object('user_id', u.user_id, 'deleted', u.deleted)
-                                                || CASE WHEN u.unread THEN jsonb_build_object('read_until',
-                                                       coalesce((SELECT max(m.sent_at::timestamptz) FROM %3$s m
-                                                                  WHERE m.thread_id = t.id AND m.sender_id = u.user_id),
-                                                                '-infinity'::timestamptz))
-                                                   ELSE '{}'::jsonb END
-                                                ORDER BY u.user_id)
-                                 FROM (SELECT ut.user_id, bool_or(ut.unread) AS unread, bool_and(ut.deleted) AS deleted
-                                         FROM %2$s ut WHERE ut.thread_id = t.id GROUP BY ut.user_id) u),
-                   'messages', coalesce((SELECT jsonb_agg(jsonb_build_object('sender_id', m.sender_id,
-                                                                             'sent_at', m.sent_at::timestamptz,
-                                                                             'content', m.content)
-                                                          ORDER BY m.sent_at, m.id)
-                                           FROM %3$s m WHERE m.thread_id = t.id), '[]'::jsonb)) AS doc
-          FROM %1$s t
-         WHERE EXISTS (SELECT FROM %2$s ut WHERE ut.thread_id = t.id)
-         ORDER BY t.id
-        $q$, threads, userthreads, msgs)
+    /* 100 threads at a time: no query stays open while chat's tables grow */
     LOOP
-        pinax_thread_id := r.id;
-        thread_id := chat._import_thread(r.doc);
-        RETURN NEXT;
+        EXECUTE format($q$
+            SELECT array_agg(d.id ORDER BY d.id), array_agg(d.doc ORDER BY d.id)
+              FROM (SELECT t.id::bigint AS id,
+                           jsonb_build_object(
+                               'kind', 'private',
+                               'subject', t.subject,
+                               'members', (SELECT jsonb_agg(jsonb_build_object('user_id', u.user_id, 'deleted', u.deleted)
+                                                            || CASE WHEN u.unread THEN jsonb_build_object('read_until',
+                                                                   coalesce((SELECT max(m.sent_at::timestamptz) FROM %3$s m
+                                                                              WHERE m.thread_id = t.id AND m.sender_id = u.user_id),
+                                                                            '-infinity'::timestamptz))
+                                                               ELSE '{}'::jsonb END
+                                                            ORDER BY u.user_id)
+                                             FROM (SELECT ut.user_id, bool_or(ut.unread) AS unread, bool_and(ut.deleted) AS deleted
+                                                     FROM %2$s ut WHERE ut.thread_id = t.id GROUP BY ut.user_id) u),
+                               'messages', coalesce((SELECT jsonb_agg(jsonb_build_object('sender_id', m.sender_id,
+                                                                                         'sent_at', m.sent_at::timestamptz,
+                                                                                         'content', m.content)
+                                                                      ORDER BY m.sent_at, m.id)
+                                                       FROM %3$s m WHERE m.thread_id = t.id), '[]'::jsonb)) AS doc
+                      FROM %1$s t
+                     WHERE EXISTS (SELECT FROM %2$s ut WHERE ut.thread_id = t.id) AND ($1 IS NULL OR t.id > $1)
+                     ORDER BY t.id
+                     LIMIT 100) d
+            $q$, threads, userthreads, msgs)
+            INTO ids, docs USING after;
+        EXIT WHEN ids IS NULL;
+        FOR i IN 1 .. cardinality(ids) LOOP
+            pinax_thread_id := ids[i];
+            thread_id := chat._import_thread(docs[i]);
+            RETURN NEXT;
+        END LOOP;
+        after := ids[cardinality(ids)];
     END LOOP;
 END
 $$;

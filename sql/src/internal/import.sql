@@ -268,6 +268,36 @@ END
 $$;
 
 /*
+ * Plans are cached by size: a plan made while chat.thread, chat.member and
+ * chat.message were nearly empty (a new database whose empty tables a
+ * VACUUM ANALYZE measured) scans them whole, and the insert trigger's kept
+ * plan would read every thread for every message.  Outside a transaction
+ * autovacuum soon measures the tables again, which drops such plans; a long
+ * import in one transaction grows them where autovacuum cannot see, and turns
+ * quadratic (import_pinax: 2,000 threads took 4 times as long as 1,000).  So
+ * a table that grew past twice the size the planner believes is analyzed
+ * here (ANALYZE counts this transaction's own rows), which also drops every
+ * plan built on the old size: a few times as a table doubles, never on a
+ * database whose statistics are current.
+ */
+CREATE FUNCTION chat._refresh_statistics() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tbl regclass;
+BEGIN
+    FOR tbl IN SELECT c.oid::regclass FROM pg_class c
+                WHERE c.oid IN ('chat.thread'::regclass, 'chat.member'::regclass, 'chat.message'::regclass)
+                  AND pg_relation_size(c.oid) / current_setting('block_size')::bigint > 2 * greatest(c.relpages, 0) + 8
+                ORDER BY c.oid
+    LOOP
+        EXECUTE format('ANALYZE %s', tbl);
+    END LOOP;
+END
+$$;
+
+/*
  * The bulk path: append checked messages to the locked thread "tid" and set
  * its members' read state once.  "members" (checked) may say, per member,
  * read_until (every message sent by then is read; the pointer is set to the
@@ -291,6 +321,7 @@ DECLARE
     times timestamptz[];
     ids_by_time bigint[];
 BEGIN
+    PERFORM chat._refresh_statistics();
     SELECT * INTO prev FROM chat.thread th WHERE th.id = tid;
     t := prev;
     IF n > 0 THEN
