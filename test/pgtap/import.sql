@@ -17,7 +17,7 @@ CREATE EXTENSION chat;
 SELECT chat.set_setting('notify', 'false') \g /dev/null
 SELECT chat.set_setting('inbox_fanout_limit', '3') \g /dev/null
 
-SELECT plan(168);
+SELECT plan(171);
 
 CREATE ROLE regress_import_alice;      -- user 1, an end user
 CREATE ROLE regress_import_nobody;     -- no chat user
@@ -180,6 +180,18 @@ SELECT is((SELECT count(*) FROM chat.inbox(2, 'deleted') WHERE thread_id = :eq),
 SELECT is(chat.import_messages(:eq, $$[{"sender_id": 1, "sent_at": "2022-01-01T00:00:00Z", "content": "later"}]$$), 1,
           'then history appended');
 SELECT is((SELECT count(*) FROM chat.inbox(2) WHERE thread_id = :eq), 1::bigint, '... brings it back for 2');
+
+/* ---- history appended to a live room with mentions -------------------------------------------- */
+SELECT chat.create_group(30, 'live', '{31,32}') AS lq \gset
+SELECT chat.new_reply(:lq, 30, 'hi @{31}', mentions => '{31}') \g /dev/null
+SELECT chat.mark_read(:lq, 31) \g /dev/null
+SELECT chat.new_reply(:lq, 32, 'and @{31} again', mentions => '{31}') \g /dev/null
+SELECT is((SELECT mention_count FROM chat.member WHERE thread_id = :lq AND user_id = 31), 1::bigint, '31 has one unread mention');
+SELECT chat.import_messages(:lq, format('[{"sender_id": 30, "sent_at": "%s", "content": "imported"}]', clock_timestamp())::jsonb,
+                            '[{"user_id": 31, "read_until": "-infinity"}]') \g /dev/null
+SELECT is((SELECT mention_count FROM chat.member WHERE thread_id = :lq AND user_id = 31), 2::bigint,
+          'read nothing: both mentions unread again');
+SELECT is_empty('SELECT * FROM chat.verify_unread()', 'unread and mention counts exact');
 
 /* ---- bigger: 2,000 messages and 40 members in one call, each with its read time ----------------- */
 SELECT chat.import_thread(jsonb_build_object(

@@ -19,7 +19,7 @@ SELECT chat.set_setting('notify', 'false') \g /dev/null
 -- threads of more than 3 members are "large": purge must keep both kinds exact
 SELECT chat.set_setting('inbox_fanout_limit', '3') \g /dev/null
 
-SELECT plan(123);
+SELECT plan(125);
 
 /* ---- roles: end users and an application server ------------------------------------- */
 CREATE ROLE regress_purge_alice;        -- user 1
@@ -361,7 +361,10 @@ BEGIN
         SELECT th.id INTO t FROM chat.thread th WHERE th.kind <> 'channel' ORDER BY random() LIMIT 1;
         SELECT mb.user_id INTO u FROM chat.member mb WHERE mb.thread_id = t ORDER BY random() LIMIT 1;
         CASE floor(random() * 6)::int
-            WHEN 0, 1, 2 THEN PERFORM chat.new_reply(t, u, 'random ' || i);
+            WHEN 0, 1 THEN PERFORM chat.new_reply(t, u, 'random ' || i);
+            WHEN 2 THEN PERFORM chat.new_reply(t, u, 'mentioning ' || i,
+                                               mentions => ARRAY(SELECT mb.user_id FROM chat.member mb
+                                                                  WHERE mb.thread_id = t ORDER BY random() LIMIT 2));
             WHEN 3 THEN PERFORM chat.mark_read(t, u);
             WHEN 4 THEN PERFORM chat.mark_unread(t, u, (SELECT m.id FROM chat.message m WHERE m.thread_id = t
                                                            ORDER BY random() LIMIT 1));
@@ -372,12 +375,18 @@ BEGIN
 END
 $$;
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'random workload: exact');
+SELECT cmp_ok((SELECT sum(mention_count) FROM chat.member), '>', 0::numeric, 'with unread mentions');
 DELETE FROM chat.message WHERE random() < 0.15;
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'a random 15 % deleted at once: exact');
 DELETE FROM chat.message m WHERE m.thread_id = :g AND m.id > (SELECT max(id) - 4 FROM chat.message WHERE thread_id = :g);
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'the newest messages of a large thread deleted: exact');
 DELETE FROM chat.message WHERE sender_id = 3;
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'every message of one sender deleted: exact');
+SELECT is_empty($$SELECT mb.thread_id, mb.user_id FROM chat.member mb
+                   WHERE mb.last_mention_id IS DISTINCT FROM
+                         (SELECT max(m.id) FROM chat.message m WHERE m.thread_id = mb.thread_id AND mb.user_id = ANY (m.mentions))
+                     AND (mb.last_mention_id IS NOT NULL OR mb.mention_count <> 0)$$,
+                'each member''s last mention follows the deletes (unread mentions, chat.verify_unread)');
 SELECT is((SELECT last_message_id FROM chat.thread WHERE id = :p), (SELECT max(id) FROM chat.message WHERE thread_id = :p),
           'the thread''s newest message follows');
 DELETE FROM chat.message WHERE thread_id = :d;

@@ -416,6 +416,11 @@ BEGIN
     UPDATE chat.member mb
        SET read_id = st.read_id,
            read_count = st.read_count,
+           /* imported messages mention no one: recount where the pointer moved over old mentions */
+           mention_count = CASE WHEN mb.last_mention_id IS NULL OR st.read_id = mb.read_id THEN mb.mention_count
+                                ELSE (SELECT count(*) FROM chat.message m
+                                       WHERE m.thread_id = tid AND m.id > st.read_id AND mb.user_id = ANY (m.mentions))
+                           END,
            seen_id = CASE WHEN st.read_id < mb.read_id THEN greatest(mb.seen_id, mb.read_id) ELSE mb.seen_id END,
            delivered_id = greatest(mb.delivered_id, st.read_id),
            hidden_id = CASE WHEN st.deleted IS NULL THEN mb.hidden_id

@@ -99,11 +99,17 @@ $$;
  *   a member's read_count = message_count - unread loses the deleted
  *   messages up to its read pointer and its own after it (others' after it
  *   were unread, and are no longer counted at all).  width_bucket counts the
- *   ids up to the pointer by binary search in the sorted array.
+ *   ids up to the pointer by binary search in the sorted array;
+ *   a member's mention_count loses the deleted messages after its pointer
+ *   that mentioned it ("mentioned" and "mention_ids": one pair per deleted
+ *   message and user it mentions), and its last_mention_id, when deleted, is
+ *   found again looking back from it.
  * The thread row is locked first, as by every writer of several member rows,
  * so the member rows do not move under the statement that updates them.
  */
-CREATE FUNCTION chat._uncount(thread bigint, ids bigint[], senders chat.user_id[]) RETURNS void
+CREATE FUNCTION chat._uncount(thread bigint, ids bigint[], senders chat.user_id[],
+                              mentioned chat.user_id[] DEFAULT '{}', mention_ids bigint[] DEFAULT '{}')
+    RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
@@ -149,6 +155,22 @@ BEGIN
       FROM gone g
      WHERE mb.thread_id = thread AND mb.user_id = g.user_id
        AND (g.read_gone <> 0 OR NOT mb.large);
+
+    IF cardinality(mention_ids) > 0 THEN
+        WITH gone AS (
+            SELECT x.user_id, x.id FROM unnest(mentioned, mention_ids) AS x(user_id, id)
+        )
+        UPDATE chat.member mb
+           SET mention_count = mb.mention_count
+                               - (SELECT count(*) FROM gone g WHERE g.user_id = mb.user_id AND g.id > mb.read_id),
+               last_mention_id = CASE WHEN EXISTS (SELECT FROM gone g WHERE g.user_id = mb.user_id AND g.id = mb.last_mention_id)
+                                      THEN (SELECT m.id FROM chat.message m
+                                             WHERE m.thread_id = thread AND m.id < mb.last_mention_id
+                                               AND mb.user_id = ANY (m.mentions)
+                                             ORDER BY m.id DESC LIMIT 1)
+                                      ELSE mb.last_mention_id END
+         WHERE mb.thread_id = thread AND mb.user_id IN (SELECT g.user_id FROM gone g);
+    END IF;
 END
 $$;
 
@@ -168,6 +190,8 @@ DECLARE
     tid bigint;
     ids bigint[];
     senders chat.user_id[];
+    mentioned chat.user_id[];
+    mention_ids bigint[];
 BEGIN
     DELETE FROM chat.message_edit e USING removed o
      WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
@@ -178,13 +202,17 @@ BEGIN
     UPDATE chat.message m SET parent_id = NULL
       FROM removed o
      WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
-    FOR tid, ids, senders IN
-        SELECT o.thread_id, array_agg(o.id ORDER BY o.id), array_agg(o.sender_id ORDER BY o.id)
+    FOR tid, ids, senders, mentioned, mention_ids IN
+        SELECT o.thread_id, array_agg(o.id ORDER BY o.id), array_agg(o.sender_id ORDER BY o.id),
+               coalesce((SELECT array_agg(u ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
+                          WHERE x.thread_id = o.thread_id), '{}'),
+               coalesce((SELECT array_agg(x.id ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
+                          WHERE x.thread_id = o.thread_id), '{}')
           FROM removed o
          WHERE EXISTS (SELECT FROM chat.thread t WHERE t.id = o.thread_id)
          GROUP BY o.thread_id ORDER BY 1
     LOOP
-        PERFORM chat._uncount(tid, ids, senders);
+        PERFORM chat._uncount(tid, ids, senders, mentioned, mention_ids);
     END LOOP;
     RETURN NULL;
 END
