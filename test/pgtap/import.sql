@@ -17,7 +17,7 @@ CREATE EXTENSION chat;
 SELECT chat.set_setting('notify', 'false') \g /dev/null
 SELECT chat.set_setting('inbox_fanout_limit', '3') \g /dev/null
 
-SELECT plan(171);
+SELECT plan(172);
 
 CREATE ROLE regress_import_alice;      -- user 1, an end user
 CREATE ROLE regress_import_nobody;     -- no chat user
@@ -81,6 +81,8 @@ SELECT results_eq(format($$SELECT sender_id::bigint, kind::text, edited_at IS NO
                            (3, 'text', true, false), (NULL, 'system', false, false), (2, 'text', false, false)$$,
                   'authors, kinds, edits and deletes as they were');
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'every counter exact');
+SELECT is((SELECT count(*) FROM chat.search(2, 'fifth') WHERE thread_id = :q), 1::bigint,
+          'imported messages are searchable (chat.search)');
 SELECT results_eq(format($$SELECT user_id::bigint, role::text, permissions = (SELECT d.permissions FROM chat.permission_default d
                                                                               WHERE d.kind = 'private' AND d.role = mb.role),
                                   muted, archived
