@@ -12,7 +12,7 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # and api/ in name order (api/identity.sql first: chat.current_user_id() is
 # the default of every acting-user argument), then what uses the functions.
 SQL_SRC = sql/src/prelude.sql \
-          $(addprefix sql/src/schema/,types.sql settings.sql threads.sql rooms.sql interactions.sql registry.sql events.sql notifications.sql) \
+          $(addprefix sql/src/schema/,types.sql settings.sql threads.sql rooms.sql interactions.sql registry.sql events.sql notifications.sql retention.sql) \
           $(sort $(wildcard sql/src/internal/*.sql)) \
           sql/src/api/identity.sql \
           $(filter-out sql/src/api/identity.sql,$(sort $(wildcard sql/src/api/*.sql))) \

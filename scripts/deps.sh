@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and running chat needs: PostgreSQL 15 (server,
 # dev files, contrib), pgTAP and pg_prove, make, gcc, IPC::Run (PostgreSQL's
-# TAP framework, for the crash test), and what the example
+# TAP framework, for the crash test), pg_cron (the purge test), and what the example
 # applications need (Django, psycopg2, Node.js, Chromium). Silent when all is there.
 #
 # Run it, or source it (". scripts/deps.sh") to also get PG_CONFIG exported and
@@ -26,6 +26,8 @@ DEPS_PACKAGES=(
     make
     gcc
     libipc-run-perl
+    # test/tap/002_purge_cron.pl runs chat.purge under pg_cron (chat does not need it)
+    "postgresql-$PG_MAJOR-cron"
 )
 
 # Prints the packages of "$@" that dpkg does not have fully installed.

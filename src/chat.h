@@ -83,6 +83,8 @@ typedef enum ChatEvent
 	CHAT_EVENT_THREAD_RESTORED,
 	CHAT_EVENT_NOTIFY_LEVEL_SET,	/* from chat 0.9 on, with mentions */
 	CHAT_EVENT_THREAD_UPDATED,	/* from chat 0.9 on: set_profile */
+	CHAT_EVENT_MESSAGES_PURGED,	/* retention (chat.purge) */
+	CHAT_EVENT_MESSAGES_IMPORTED,	/* history imports */
 	CHAT_EVENT_COUNT
 } ChatEvent;
 

@@ -31,7 +31,7 @@ static const char *const event_names[CHAT_EVENT_COUNT] = {
 	"thread_read", "typing", "member_updated", "thread_renamed", "thread_dropped",
 	"thread_delivered", "thread_unread", "thread_muted", "thread_unmuted",
 	"thread_archived", "thread_unarchived", "thread_deleted", "thread_restored", "notify_level_set",
-	"thread_updated"
+	"thread_updated", "messages_purged", "messages_imported"
 };
 
 static const char *const model_names[CHAT_MODEL_COUNT] = {

@@ -133,5 +133,14 @@ GRANT EXECUTE ON FUNCTION chat.typing(bigint, chat.user_id) TO PUBLIC;
 -- api/admin.sql
 GRANT EXECUTE ON FUNCTION chat.verify_unread(bigint) TO PUBLIC;
 
+-- api/retention.sql
+GRANT EXECUTE ON FUNCTION chat.set_retention(bigint, chat.user_id, integer) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.purge(integer) TO PUBLIC;
+
+-- api/import.sql
+GRANT EXECUTE ON FUNCTION chat.import_thread(jsonb) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.import_messages(bigint, jsonb, jsonb) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.import_pinax(name, text) TO PUBLIC;
+
 -- row-level security (security.sql)
 GRANT EXECUTE ON FUNCTION chat._is_member(bigint) TO PUBLIC;

@@ -74,6 +74,25 @@ SELECT pg_temp.run('set_profile', format($$SELECT chat.set_profile(%s, 1, 'what 
 SELECT pg_temp.run('remove_member', format($$SELECT chat.remove_member(%s, 1, 5)$$, :g), 'member_removed');
 SELECT pg_temp.run('leave_thread', format($$SELECT chat.leave_thread(%s, 6)$$, :g), 'member_removed');
 SELECT pg_temp.run('drop_thread', format($$SELECT chat.drop_thread(%s, 1)$$, :g), 'thread_dropped');
+-- history: imports and retention
+SELECT pg_temp.run('import_thread', $$SELECT chat.import_thread('{"subject": "old", "members": [{"user_id": 1}, {"user_id": 2}],
+                                       "messages": [{"sender_id": 1, "sent_at": "2020-01-01T00:00:00Z", "content": "long ago"}]}')$$,
+                   'thread_created');
+SELECT id AS old FROM chat.thread WHERE subject = 'old' \gset
+SELECT pg_temp.run('import_messages', format($$SELECT chat.import_messages(%s, '[{"sender_id": 2, "sent_at": "2020-01-02T00:00:00Z",
+                                                                              "content": "still long ago"}]')$$, :old),
+                   'messages_imported');
+CREATE TABLE public.user_messages_thread (id integer PRIMARY KEY, subject text NOT NULL);
+CREATE TABLE public.user_messages_userthread (id integer PRIMARY KEY, thread_id integer NOT NULL, user_id integer NOT NULL,
+                                              unread boolean NOT NULL, deleted boolean NOT NULL);
+CREATE TABLE public.user_messages_message (id integer PRIMARY KEY, thread_id integer NOT NULL, sender_id integer NOT NULL,
+                                           sent_at timestamptz NOT NULL, content text NOT NULL);
+INSERT INTO public.user_messages_thread VALUES (1, 'pinax');
+INSERT INTO public.user_messages_userthread VALUES (1, 1, 1, false, false), (2, 1, 2, true, false);
+INSERT INTO public.user_messages_message VALUES (1, 1, 1, '2019-05-01 10:00+00', 'from pinax');
+SELECT pg_temp.run('import_pinax', $$SELECT count(*) FROM chat.import_pinax()$$, 'thread_created');
+SELECT pg_temp.run('set_retention', format($$SELECT chat.set_retention(%s, 1, 30)$$, :old), 'message_sent');
+SELECT pg_temp.run('purge', $$SELECT chat.purge()$$, 'messages_purged');
 
 /* ---- 1. every state change is an event ------------------------------------ */
 SELECT is_empty($$SELECT fn, event, emitted FROM seen WHERE NOT (event = ANY (emitted))$$,

@@ -282,9 +282,10 @@ SELECT ok((SELECT NOT extconfig @> ARRAY['chat.setting_default'::regclass]::oid[
 SELECT is_empty($$
     SELECT c.oid::regclass::text FROM pg_class c
      WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind = 'r'
-       AND c.relname NOT IN ('setting_default', 'permission_default', 'event_kind', 'event', 'event_pruned', 'notifier')
+       AND c.relname NOT IN ('setting_default', 'permission_default', 'event_kind', 'event', 'event_pruned', 'notifier',
+                             'purge_progress')
        AND NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'chat' AND c.oid = ANY (e.extconfig))
-$$, 'every table holding user rows is marked for pg_dump (the defaults tables belong to the extension; the event record is not dumped: after a restore clients reload; nor is the notifier''s cursor, of those events)');
+$$, 'every table holding user rows is marked for pg_dump (the defaults tables belong to the extension; the event record is not dumped: after a restore clients reload; nor is the notifier''s cursor, of those events, nor where chat.purge goes on)');
 SELECT is_empty($$
     SELECT c.oid::regclass::text FROM pg_class c
      WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind IN ('r', 'v', 'S')

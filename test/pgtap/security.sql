@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(861);
+SELECT plan(885);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -205,7 +205,7 @@ SELECT p.proname::text AS fn, p.oid, p.prosecdef, p.proconfig, p.prosrc
 CREATE TEMP TABLE open_api (fn text PRIMARY KEY);
 INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name');
 
-SELECT is((SELECT count(*)::int FROM api), 73, 'schema chat has 73 public functions');
+SELECT is((SELECT count(*)::int FROM api), 78, 'schema chat has 78 public functions');
 SELECT is_empty($$SELECT fn FROM api WHERE NOT prosecdef AND fn NOT IN (SELECT fn FROM open_api)$$,
                 'every public function but the open ones is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM api WHERE prosecdef AND NOT 'search_path=pg_catalog, pg_temp' = ANY (proconfig)$$,
@@ -244,9 +244,9 @@ SELECT is_empty($$SELECT c.oid::regclass, x.priv FROM pg_class c,
                 'an end user may only read chat''s tables and views');
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
                    WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind IN ('r', 'p')
-                     AND c.relname NOT IN ('event', 'event_pruned', 'event_kind', 'notification', 'notifier')
+                     AND c.relname NOT IN ('event', 'event_pruned', 'event_kind', 'notification', 'notifier', 'purge_progress')
                      AND NOT (c.relrowsecurity AND has_table_privilege('regress_sec_mallory', c.oid, 'SELECT'))$$,
-                'every table but the event record and the notification queue is readable by all, under row-level security');
+                'every table but the event record, the notification queue and purge''s progress is readable by all, under row-level security');
 SELECT ok(NOT has_table_privilege('regress_sec_mallory', 'chat.event', 'SELECT')
           AND NOT has_table_privilege('regress_sec_mallory', 'chat.event_pruned', 'SELECT'),
           'an end user cannot read chat.event: events reach a user through chat.changes, for that user only');
@@ -363,6 +363,7 @@ SELECT pg_temp.outsider('set_profile', format($$SELECT chat.set_profile(%s, desc
 SELECT pg_temp.outsider('profile', format($$SELECT * FROM chat.profile(%s)$$, t), t)
   FROM unnest(ARRAY[:p, :d, :g, :c, :o]::bigint[]) t;
 SELECT pg_temp.outsider('drop_thread', format($$SELECT chat.drop_thread(%s)$$, :g), :g);
+SELECT pg_temp.outsider('set_retention', format($$SELECT chat.set_retention(%s, days => 1)$$, :g), :g);
 SELECT pg_temp.outsider('members', format($$SELECT * FROM chat.members(%s)$$, t), t)
   FROM unnest(ARRAY[:g, :pub]::bigint[]) t;
 SELECT pg_temp.outsider('receipts', format($$SELECT * FROM chat.receipts(%s)$$, :pm), :p);
@@ -470,6 +471,7 @@ SELECT pg_temp.as_other('profile', format($$SELECT * FROM chat.profile(%s, viewe
 SELECT pg_temp.as_other('directory', $$SELECT * FROM chat.directory(viewer => 1)$$);
 SELECT pg_temp.as_other('search', $$SELECT * FROM chat.search(viewer => 1, query => 'private')$$);
 SELECT pg_temp.as_other('drop_thread', format($$SELECT chat.drop_thread(%s, actor => 1)$$, :ag));
+SELECT pg_temp.as_other('set_retention', format($$SELECT chat.set_retention(%s, actor => 1, days => 0)$$, :ag));
 SELECT pg_temp.as_other('members', format($$SELECT * FROM chat.members(%s, viewer => 1)$$, :p));
 SELECT pg_temp.as_other('receipts', format($$SELECT * FROM chat.receipts(%s, viewer => 1)$$, :pm));
 SELECT pg_temp.as_other('add_reaction', format($$SELECT chat.add_reaction(%s, "user" => 1, reaction => 'x')$$, :mgm));
@@ -538,6 +540,7 @@ SELECT pg_temp.nobody('set_profile', format($$SELECT chat.set_profile(%s, descri
 SELECT pg_temp.nobody('profile', format($$SELECT * FROM chat.profile(%s)$$, :pub));
 SELECT pg_temp.nobody('directory', $$SELECT * FROM chat.directory()$$);
 SELECT pg_temp.nobody('search', $$SELECT * FROM chat.search(query => 'private')$$);
+SELECT pg_temp.nobody('set_retention', format($$SELECT chat.set_retention(%s, days => 1)$$, :g));
 SELECT pg_temp.nobody('members', format($$SELECT * FROM chat.members(%s)$$, :g));
 SELECT pg_temp.nobody('receipts', format($$SELECT * FROM chat.receipts(%s)$$, :pm));
 SELECT pg_temp.nobody('add_reaction', format($$SELECT chat.add_reaction(%s, reaction => 'x')$$, :pm));
@@ -568,7 +571,13 @@ INSERT INTO admin_call VALUES
     ('ack_notification', $$SELECT chat.ack_notification(1, '{}')$$, 'acknowledge notifications'),
     ('fail_notification', $$SELECT chat.fail_notification(1, 'x')$$, 'report failed notifications'),
     ('notification_digest', $$SELECT * FROM chat.notification_digest(0)$$, 'read notification digests'),
-    ('prune_notifications', $$SELECT chat.prune_notifications()$$, 'prune notifications');
+    ('prune_notifications', $$SELECT chat.prune_notifications()$$, 'prune notifications'),
+    ('purge', $$SELECT chat.purge()$$, 'purge messages'),
+    ('import_thread', $$SELECT chat.import_thread('{"subject": "forged", "members": [{"user_id": 3}], "messages": [{"sender_id": 1, "sent_at": "2020-01-01", "content": "I owe Mallory"}]}')$$,
+     'import messages'),
+    ('import_messages', $$SELECT chat.import_messages(1, '[{"sender_id": 1, "sent_at": "2020-01-01T00:00:00Z", "content": "x"}]')$$,
+     'import messages'),
+    ('import_pinax', $$SELECT * FROM chat.import_pinax()$$, 'import messages');
 SELECT pg_temp.attack(fn, m, format('%s: %s, to %s', fn, CASE m WHEN 'admin' THEN 'Mallory' ELSE 'no identity' END, substr(sql, 8)),
                       sql, '42501', 'permission denied to ' || what)
   FROM admin_call, unnest('{admin,nobody}'::text[]) m;
@@ -622,14 +631,14 @@ SELECT pg_temp.gives(CASE mode WHEN 'open' THEN 'regress_sec_web' ELSE 'regress_
 CREATE TEMP TABLE visible (rel text, alice int, mallory int);
 INSERT INTO visible VALUES
     ('thread', 8, 2), ('public_thread', 1, 1), ('member', 16, 5), ('message', 17, 6), ('message_edit', 1, 0),
-    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 27, 27),
+    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 28, 28),
     ('permission_default', 12, 12), ('hook', 1, 1), ('model', 1, 1), ('user_binding', 1, 1),
     ('role_map', 1, 1), ('member_view', 16, 5), ('message_view', 17, 6), ('message_receipt', 6, 3),
-    ('settings', 27, 27), ('event_kind', 23, 23);
+    ('settings', 28, 28), ('event_kind', 25, 25);
 SELECT set_eq($$SELECT rel FROM visible$$,
               $$SELECT relname::text FROM pg_class WHERE relnamespace = 'chat'::regnamespace AND relkind IN ('r', 'p', 'v')
-                   AND relname NOT IN ('event', 'event_pruned', 'notification', 'notifier')$$,
-              'the counts cover every table and view of schema chat (chat.event, chat.event_pruned and the notification queue are readable by none)');
+                   AND relname NOT IN ('event', 'event_pruned', 'notification', 'notifier', 'purge_progress')$$,
+              'the counts cover every table and view of schema chat (chat.event, chat.event_pruned, the notification queue and chat.purge_progress are readable by none)');
 SELECT is(pg_temp.q(r, format('SELECT count(*) FROM chat.%I', v.rel)), n::text,
           format('%s sees %s rows of chat.%s', r, n, v.rel))
   FROM visible v, LATERAL (VALUES ('regress_sec_alice', v.alice), ('regress_sec_mallory', v.mallory)) x(r, n)
@@ -743,6 +752,7 @@ SELECT pg_temp.touches('UPDATE chat.permission_default SET permissions = permiss
                        'UPDATE the default permissions');
 SELECT pg_temp.touches('UPDATE chat.role_map SET user_id = 1', 'UPDATE her mapping to Alice');
 SELECT pg_temp.touches('DELETE FROM chat.role_map', 'DELETE her mapping, to use chat.user_id');
+SELECT pg_temp.touches('UPDATE chat.purge_progress SET thread_id = 0', 'UPDATE where chat.purge goes on');
 SELECT pg_temp.touches('UPDATE chat.member_view SET muted = true', 'UPDATE through chat.member_view');
 SELECT pg_temp.touches('DELETE FROM chat.message_view', 'DELETE through chat.message_view');
 SELECT pg_temp.gives('regress_sec_mallory', 'SELECT count(*) FROM (SELECT 1 FROM chat.thread FOR UPDATE) x', '0',

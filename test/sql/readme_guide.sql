@@ -220,6 +220,33 @@ RESET chat.user_id;
 RESET ROLE;
 -- README.md: end
 
+-- Importing history: a thread with its history and read state, then more of it
+-- README.md: begin
+SELECT chat.import_thread('{
+  "subject": "Old project",
+  "members": [{"user_id": 1}, {"user_id": 2, "read_until": "2019-05-01T09:05:00Z"},
+              {"user_id": 3, "deleted": true}],
+  "messages": [{"sender_id": 1, "sent_at": "2019-05-01T09:00:00Z", "content": "Kick-off at ten"},
+               {"sender_id": 2, "sent_at": "2019-05-01T09:05:00Z", "content": "Room 4?"},
+               {"sender_id": 1, "sent_at": "2019-05-01T09:07:00Z", "content": "Room 4, yes"}]
+}') AS old \gset
+SELECT sender_id, content FROM chat.messages(:old, 2);
+SELECT subject, unread_count FROM chat.inbox(2) WHERE thread_id = :old;      -- 1: Alice's answer
+SELECT subject FROM chat.inbox(3, folder => 'deleted') WHERE thread_id = :old;
+SELECT chat.import_messages(:old, '[{"sender_id": 3, "sent_at": "2019-05-02T08:00:00Z",
+                                     "content": "Minutes attached"}]');
+SELECT count(*) FROM chat.verify_unread();                                   -- 0: exact
+-- README.md: end
+
+-- Retention and purge: the imported history is older than a year
+-- README.md: begin
+SELECT chat.set_setting('retention_days', '365');   -- keep messages a year
+SELECT chat.set_retention(5, 1, 0);                 -- the announcements forever
+SELECT chat.purge();                                -- 4: the old project's history
+SELECT message_count, last_message_id FROM chat.thread WHERE id = :old;
+SELECT count(*) FROM chat.verify_unread();          -- 0: every counter exact
+-- README.md: end
+
 -- Reference: settings
 -- README.md: begin
 SELECT key, value, changed FROM chat.settings ORDER BY key;

@@ -89,10 +89,98 @@ END
 $$;
 
 /*
+ * Take deleted messages off a thread's counters: "ids" (ascending) are the
+ * thread's messages just deleted and "senders" their senders, in the same
+ * order.  Exact when the counters were, and its cost grows with the deleted
+ * messages and the thread's members, never with the messages left (a recount
+ * of a large room counts every member's unread messages):
+ *   message_count loses them all; the newest message is found again by key
+ *   when it was among them;
+ *   a member's read_count = message_count - unread loses the deleted
+ *   messages up to its read pointer and its own after it (others' after it
+ *   were unread, and are no longer counted at all).  width_bucket counts the
+ *   ids up to the pointer by binary search in the sorted array;
+ *   a member's mention_count loses the deleted messages after its pointer
+ *   that mentioned it ("mentioned" and "mention_ids": one pair per deleted
+ *   message and user it mentions), and its last_mention_id, when deleted, is
+ *   found again looking back from it.
+ * The thread row is locked first, as by every writer of several member rows,
+ * so the member rows do not move under the statement that updates them.
+ */
+CREATE FUNCTION chat._uncount(thread bigint, ids bigint[], senders chat.user_id[],
+                              mentioned chat.user_id[] DEFAULT '{}', mention_ids bigint[] DEFAULT '{}')
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n integer := cardinality(ids);
+    t chat.thread;
+BEGIN
+    UPDATE chat.thread th SET message_count = th.message_count - n
+     WHERE th.id = thread
+    RETURNING th.* INTO t;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF t.last_message_id <= ids[n] THEN
+        UPDATE chat.thread th
+           SET last_message_id = l.id, last_sender_id = l.sender_id, last_sent_at = l.sent_at,
+               last_preview = CASE WHEN l.deleted_at IS NULL THEN left(l.content, 100) END
+          FROM (SELECT NULL) one
+          LEFT JOIN LATERAL (SELECT m.id, m.sender_id, m.sent_at, m.deleted_at, m.content
+                               FROM chat.message m WHERE m.thread_id = thread
+                              ORDER BY m.id DESC LIMIT 1) l ON true
+         WHERE th.id = thread
+        RETURNING th.* INTO t;
+    END IF;
+
+    WITH own AS (
+        SELECT r.sender, array_agg(r.id ORDER BY r.id) AS sent
+          FROM unnest(ids, senders) AS r(id, sender)
+         WHERE r.sender IS NOT NULL
+         GROUP BY r.sender
+    ), gone AS (
+        SELECT mb.user_id,
+               width_bucket(mb.read_id, ids)
+               + coalesce(cardinality(o.sent) - width_bucket(mb.read_id, o.sent), 0) AS read_gone
+          FROM chat.member mb
+          LEFT JOIN own o ON o.sender = mb.user_id
+         WHERE mb.thread_id = thread
+    )
+    UPDATE chat.member mb
+       SET read_count = mb.read_count - g.read_gone,
+           activity_id = CASE WHEN mb.large THEN mb.activity_id ELSE coalesce(t.last_message_id, 0) END,
+           message_count = CASE WHEN mb.large THEN mb.message_count ELSE t.message_count END
+      FROM gone g
+     WHERE mb.thread_id = thread AND mb.user_id = g.user_id
+       AND (g.read_gone <> 0 OR NOT mb.large);
+
+    IF cardinality(mention_ids) > 0 THEN
+        WITH gone AS (
+            SELECT x.user_id, x.id FROM unnest(mentioned, mention_ids) AS x(user_id, id)
+        )
+        UPDATE chat.member mb
+           SET mention_count = mb.mention_count
+                               - (SELECT count(*) FROM gone g WHERE g.user_id = mb.user_id AND g.id > mb.read_id),
+               last_mention_id = CASE WHEN EXISTS (SELECT FROM gone g WHERE g.user_id = mb.user_id AND g.id = mb.last_mention_id)
+                                      THEN (SELECT m.id FROM chat.message m
+                                             WHERE m.thread_id = thread AND m.id < mb.last_mention_id
+                                               AND mb.user_id = ANY (m.mentions)
+                                             ORDER BY m.id DESC LIMIT 1)
+                                      ELSE mb.last_mention_id END
+         WHERE mb.thread_id = thread AND mb.user_id IN (SELECT g.user_id FROM gone g);
+    END IF;
+END
+$$;
+
+/*
  * Deleted messages take their history, reactions and attachments with them;
  * replies to them keep their place without a parent.  Then each thread that
- * is left is recounted.  (Hard deletes only: a thread's deletion, a user
- * deleted from a bound users table with on_delete cascade.)
+ * is left loses them from its counters (chat._uncount; before 0.9 a recount
+ * of the whole thread, chat._recount).  (Hard deletes only: a thread's
+ * deletion, a user deleted from a bound users table with on_delete cascade,
+ * chat.purge.)
  */
 CREATE FUNCTION chat._message_delete() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -100,6 +188,10 @@ CREATE FUNCTION chat._message_delete() RETURNS trigger
     AS $$
 DECLARE
     tid bigint;
+    ids bigint[];
+    senders chat.user_id[];
+    mentioned chat.user_id[];
+    mention_ids bigint[];
 BEGIN
     DELETE FROM chat.message_edit e USING removed o
      WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
@@ -110,10 +202,17 @@ BEGIN
     UPDATE chat.message m SET parent_id = NULL
       FROM removed o
      WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
-    FOR tid IN SELECT DISTINCT o.thread_id FROM removed o
-                JOIN chat.thread t ON t.id = o.thread_id ORDER BY 1
+    FOR tid, ids, senders, mentioned, mention_ids IN
+        SELECT o.thread_id, array_agg(o.id ORDER BY o.id), array_agg(o.sender_id ORDER BY o.id),
+               coalesce((SELECT array_agg(u ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
+                          WHERE x.thread_id = o.thread_id), '{}'),
+               coalesce((SELECT array_agg(x.id ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
+                          WHERE x.thread_id = o.thread_id), '{}')
+          FROM removed o
+         WHERE EXISTS (SELECT FROM chat.thread t WHERE t.id = o.thread_id)
+         GROUP BY o.thread_id ORDER BY 1
     LOOP
-        PERFORM chat._recount(tid);
+        PERFORM chat._uncount(tid, ids, senders, mentioned, mention_ids);
     END LOOP;
     RETURN NULL;
 END

@@ -67,6 +67,12 @@ INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
      'user_id set its notification level for the thread (all, mentions or none)'),
     ('typing', 'members', '{user_id}', false,
      'user_id is typing (not kept for chat.changes: it is only news while it happens)');
+/* history: retention and imports (api/retention.sql, api/import.sql) */
+INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
+    ('messages_purged', 'members', '{message_id,count}', true,
+     'chat.purge deleted every message of the thread up to message_id (count of them, with their edits, reactions and attachments) under the retention policy; hooks run before the rows go, so they can read them'),
+    ('messages_imported', 'members', '{message_id,count}', true,
+     'count messages of history were imported into the thread (chat.import_thread, chat.import_messages, chat.import_pinax), the newest being message_id');
 
 CREATE TABLE chat.hook (
     event    text NOT NULL REFERENCES chat.event_kind (name),

@@ -80,7 +80,9 @@ INSERT INTO chat.setting_default (key, value, type, min_value, max_value, descri
     ('max_description_length', '1000', 'integer', 1, 10000,
      'Longest room description, in characters (chat.set_profile)'),
     ('max_avatar_length', '2048', 'integer', 1, 10000,
-     'Longest room avatar key or URL, in characters (chat.set_profile)');
+     'Longest room avatar key or URL, in characters (chat.set_profile)'),
+    ('retention_days', 'null', 'integer', 1, 36500,
+     'Days messages are kept: chat.purge deletes older ones, with their edits, reactions and attachments (null: keep forever); a room''s own retention (chat.set_retention) overrides it');
 
 CREATE TABLE chat.setting (
     key   text PRIMARY KEY REFERENCES chat.setting_default (key),

@@ -34,6 +34,7 @@ CREATE TABLE chat.thread (
     direct_high     chat.user_id,
     description     text,
     avatar          text,
+    retention_days  integer,
     CONSTRAINT thread_object_check CHECK ((object_type IS NULL) = (object_id IS NULL))
 );
 ALTER SEQUENCE chat.thread_id_seq OWNED BY chat.thread.id;
@@ -59,6 +60,8 @@ CREATE INDEX thread_directory_name_idx ON chat.thread (lower(coalesce(subject, '
 CREATE INDEX thread_directory_search_idx ON chat.thread
     USING gin (to_tsvector('pg_catalog.simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(description, '')))
     WHERE is_public;
+/* the few rooms with a retention of their own, for chat.purge when retention_days is not set */
+CREATE INDEX thread_retention_idx ON chat.thread (id) WHERE retention_days IS NOT NULL;
 
 COMMENT ON TABLE chat.thread IS 'A conversation: private thread, direct chat, group or channel';
 COMMENT ON COLUMN chat.thread.id IS 'thread id, from chat.thread_id_seq';
@@ -89,6 +92,8 @@ COMMENT ON COLUMN chat.thread.description IS
     'what the room is about, shown in its profile and the directory (chat.set_profile; NULL: none)';
 COMMENT ON COLUMN chat.thread.avatar IS
     'the room''s picture: a key or URL of the application''s storage, as an attachment''s key (chat.set_profile; NULL: none)';
+COMMENT ON COLUMN chat.thread.retention_days IS
+    'the room''s own retention (chat.set_retention): chat.purge deletes its messages older than this many days; 0 keeps them forever; NULL follows the setting retention_days';
 
 CREATE TABLE chat.member (
     thread_id     bigint NOT NULL,
