@@ -288,6 +288,30 @@ ALTER TABLE chat.thread ALTER COLUMN avatar SET STATISTICS 0;
 ALTER TABLE chat.message ALTER COLUMN search_vector SET STATISTICS 0;
 ALTER INDEX chat.thread_directory_name_idx ALTER COLUMN 1 SET STATISTICS 0;
 ALTER INDEX chat.thread_directory_search_idx ALTER COLUMN 1 SET STATISTICS 0;
+
+-- retention, purge and imports
+INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
+    ('retention_days', 'null', 'integer', 1, 36500,
+     'Days messages are kept: chat.purge deletes older ones, with their edits, reactions and attachments (null: keep forever); a room''s own retention (chat.set_retention) overrides it');
+INSERT INTO chat.event_kind (name, audience, keys, hookable, description) VALUES
+    ('messages_purged', 'members', '{message_id,count}', true,
+     'chat.purge deleted every message of the thread up to message_id (count of them, with their edits, reactions and attachments) under the retention policy; hooks run before the rows go, so they can read them'),
+    ('messages_imported', 'members', '{message_id,count}', true,
+     'count messages of history were imported into the thread (chat.import_thread, chat.import_messages, chat.import_pinax), the newest being message_id');
+ALTER TABLE chat.thread ADD COLUMN retention_days integer;
+CREATE INDEX thread_retention_idx ON chat.thread (id) WHERE retention_days IS NOT NULL;
+COMMENT ON COLUMN chat.thread.retention_days IS
+    'the room''s own retention (chat.set_retention): chat.purge deletes its messages older than this many days; 0 keeps them forever; NULL follows the setting retention_days';
+CREATE TABLE chat.purge_progress (
+    one       boolean PRIMARY KEY DEFAULT true CONSTRAINT purge_progress_one_check CHECK (one),
+    thread_id bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE chat.purge_progress IS
+    'One row: the thread after which the next chat.purge call goes on (not dumped; readable by server roles)';
+COMMENT ON COLUMN chat.purge_progress.one IS 'always true: the table has at most one row';
+COMMENT ON COLUMN chat.purge_progress.thread_id IS
+    'the next call starts with the threads after this id, then comes back to the first ones (0: from the start)';
+ALTER TABLE chat.purge_progress ENABLE ROW LEVEL SECURITY;
 /* Functions whose result type changes are dropped and created again. */
 DROP FUNCTION chat._membership(chat.user_id);
 DROP FUNCTION chat._emit(text,bigint,bigint,chat.user_id,jsonb);
@@ -650,6 +674,192 @@ BEGIN
     PERFORM chat._emit('thread_unarchived', unarchive_thread.thread_id, NULL, actor, NULL, ARRAY[actor], true);
 END
 $$;
+
+/* ---- sql/src/api/import.sql ---- */
+
+CREATE FUNCTION chat._pinax_table(schema name, prefix text, suffix text, columns text[]) RETURNS regclass
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tbl regclass := to_regclass(format('%I.%I', schema, prefix || '_' || suffix));
+    col text;
+BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'relation "%.%" does not exist', schema, prefix || '_' || suffix
+            USING ERRCODE = '42P01',
+                  HINT = 'chat.import_pinax reads <prefix>_thread, <prefix>_userthread and <prefix>_message: prefix "user_messages" (the default) or "pinax_messages".';
+    END IF;
+    PERFORM chat._require_table_rights(tbl, 'SELECT');
+    SELECT c INTO col FROM unnest(columns) AS c
+     WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = tbl AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = '42703';
+    END IF;
+    RETURN tbl;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._pinax_table(name,text,text,text[]) FROM PUBLIC;
+
+CREATE FUNCTION chat.import_messages(thread_id bigint, messages jsonb, members jsonb DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t chat.thread;
+    stranger chat.user_id;
+BEGIN
+    PERFORM chat._require_server('import messages');
+    t := chat._lock_thread(import_messages.thread_id);
+    PERFORM chat._not_null(messages, 'messages');
+    PERFORM chat._check_import_messages(messages, 'messages', 'messages', t.last_sent_at);
+    IF members IS NOT NULL THEN
+        PERFORM chat._check_import_members(members, 'members', 'members', false);
+        SELECT (x.m ->> 'user_id')::chat.user_id INTO stranger
+          FROM jsonb_array_elements(members) WITH ORDINALITY AS x(m, ord)
+         WHERE NOT EXISTS (SELECT FROM chat.member mb
+                            WHERE mb.thread_id = t.id AND mb.user_id = (x.m ->> 'user_id')::chat.user_id)
+         ORDER BY x.ord LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'user "%" is not a member of thread %', stranger, t.id
+                USING ERRCODE = '42704', COLUMN = 'members';
+        END IF;
+    END IF;
+    RETURN chat._import_messages(t.id, messages, members);
+END
+$$;
+COMMENT ON FUNCTION chat.import_messages(bigint, jsonb, jsonb) IS
+    'Server roles: append history to a thread (each message sent at or after its newest one) at bulk speed; members [{user_id, read_until, deleted}] sets their read state, the others read on as they did; returns how many messages';
+REVOKE EXECUTE ON FUNCTION chat.import_messages(bigint, jsonb, jsonb) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.import_messages(bigint, jsonb, jsonb) TO PUBLIC;
+
+CREATE FUNCTION chat.import_pinax(schema name DEFAULT 'public', prefix text DEFAULT 'user_messages')
+    RETURNS TABLE (pinax_thread_id bigint, thread_id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    threads regclass;
+    userthreads regclass;
+    msgs regclass;
+    lim integer;
+    bad record;
+    after bigint;
+    ids bigint[];
+    docs jsonb[];
+BEGIN
+    PERFORM chat._require_server('import messages');
+    PERFORM chat._not_null(schema, 'schema');
+    PERFORM chat._not_null(prefix, 'prefix');
+    threads := chat._pinax_table(schema, prefix, 'thread', '{id,subject}');
+    userthreads := chat._pinax_table(schema, prefix, 'userthread', '{thread_id,user_id,unread,deleted}');
+    msgs := chat._pinax_table(schema, prefix, 'message', '{id,thread_id,sender_id,sent_at,content}');
+
+    /* what chat refuses, named by pinax's ids before anything is written */
+    lim := chat._setting_value('max_subject_length')::integer;
+    EXECUTE format('SELECT t.id, t.subject FROM %s t
+                     WHERE (t.subject IS NULL OR chat._is_blank(t.subject) OR char_length(t.subject) > $1)
+                       AND EXISTS (SELECT FROM %s ut WHERE ut.thread_id = t.id)
+                     ORDER BY t.id LIMIT 1', threads, userthreads)
+        INTO bad USING lim;
+    IF bad.id IS NOT NULL THEN
+        RAISE EXCEPTION 'pinax thread % has % subject', bad.id,
+                        CASE WHEN bad.subject IS NULL THEN 'no' WHEN chat._is_blank(bad.subject) THEN 'a blank'
+                             ELSE 'too long a' END
+            USING ERRCODE = CASE WHEN bad.subject IS NULL THEN '22004' WHEN chat._is_blank(bad.subject) THEN '22023'
+                                 ELSE '22001' END,
+                  COLUMN = 'prefix', HINT = 'Correct it in pinax''s table first: chat needs a subject for a private thread.';
+    END IF;
+    lim := chat._setting_value('max_content_length')::integer;
+    EXECUTE format('SELECT m.id, m.thread_id,
+                           CASE WHEN m.sender_id IS NULL THEN ''has no sender''
+                                WHEN m.sent_at IS NULL THEN ''has no sent_at''
+                                WHEN m.sent_at::timestamptz > clock_timestamp() THEN ''was sent in the future''
+                                WHEN m.content IS NULL THEN ''has no content''
+                                WHEN chat._is_blank(m.content) THEN ''has blank content''
+                                ELSE ''is too long'' END AS problem
+                      FROM %s m
+                     WHERE (m.sender_id IS NULL OR m.sent_at IS NULL OR m.sent_at::timestamptz > clock_timestamp()
+                            OR m.content IS NULL OR chat._is_blank(m.content) OR char_length(m.content) > $1)
+                       AND EXISTS (SELECT FROM %s ut WHERE ut.thread_id = m.thread_id)
+                     ORDER BY m.id LIMIT 1', msgs, userthreads)
+        INTO bad USING lim;
+    IF bad.id IS NOT NULL THEN
+        RAISE EXCEPTION 'pinax message % (thread %) %', bad.id, bad.thread_id, bad.problem
+            USING ERRCODE = CASE WHEN bad.problem LIKE 'has no %' THEN '22004' WHEN bad.problem = 'is too long' THEN '22001'
+                                 ELSE '22023' END,
+                  COLUMN = 'prefix',
+                  HINT = CASE WHEN bad.problem = 'is too long' THEN 'Raise the setting "max_content_length" for the import, or correct it in pinax''s table.'
+                              ELSE 'Correct it in pinax''s table first.' END;
+    END IF;
+
+    /*
+     * One thread at a time, through the import of one thread: a member who
+     * had the thread unread has read up to its own last message (pinax keeps
+     * no pointer: a reply marks everything before it read), one who had it
+     * deleted finds it in the deleted folder.  Threads nobody belongs to are
+     * left out: nobody could see them.
+     */
+    /* 100 threads at a time: no query stays open while chat's tables grow */
+    LOOP
+        EXECUTE format($q$
+            SELECT array_agg(d.id ORDER BY d.id), array_agg(d.doc ORDER BY d.id)
+              FROM (SELECT t.id::bigint AS id,
+                           jsonb_build_object(
+                               'kind', 'private',
+                               'subject', t.subject,
+                               'members', (SELECT jsonb_agg(jsonb_build_object('user_id', u.user_id, 'deleted', u.deleted)
+                                                            || CASE WHEN u.unread THEN jsonb_build_object('read_until',
+                                                                   coalesce((SELECT max(m.sent_at::timestamptz) FROM %3$s m
+                                                                              WHERE m.thread_id = t.id AND m.sender_id = u.user_id),
+                                                                            '-infinity'::timestamptz))
+                                                               ELSE '{}'::jsonb END
+                                                            ORDER BY u.user_id)
+                                             FROM (SELECT ut.user_id, bool_or(ut.unread) AS unread, bool_and(ut.deleted) AS deleted
+                                                     FROM %2$s ut WHERE ut.thread_id = t.id GROUP BY ut.user_id) u),
+                               'messages', coalesce((SELECT jsonb_agg(jsonb_build_object('sender_id', m.sender_id,
+                                                                                         'sent_at', m.sent_at::timestamptz,
+                                                                                         'content', m.content)
+                                                                      ORDER BY m.sent_at, m.id)
+                                                       FROM %3$s m WHERE m.thread_id = t.id), '[]'::jsonb)) AS doc
+                      FROM %1$s t
+                     WHERE EXISTS (SELECT FROM %2$s ut WHERE ut.thread_id = t.id) AND ($1 IS NULL OR t.id > $1)
+                     ORDER BY t.id
+                     LIMIT 100) d
+            $q$, threads, userthreads, msgs)
+            INTO ids, docs USING after;
+        EXIT WHEN ids IS NULL;
+        FOR i IN 1 .. cardinality(ids) LOOP
+            pinax_thread_id := ids[i];
+            thread_id := chat._import_thread(docs[i]);
+            RETURN NEXT;
+        END LOOP;
+        after := ids[cardinality(ids)];
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat.import_pinax(name, text) IS
+    'Server roles: import every thread of pinax-messages'' tables <schema>.<prefix>_thread, _userthread and _message (prefix user_messages or pinax_messages) with their members, authors, times, unread and deleted flags; returns each pinax thread id with its new chat thread id. One transaction: all or nothing';
+REVOKE EXECUTE ON FUNCTION chat.import_pinax(name, text) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.import_pinax(name, text) TO PUBLIC;
+
+CREATE FUNCTION chat.import_thread(thread jsonb)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._require_server('import messages');
+    RETURN chat._import_thread(thread);
+END
+$$;
+COMMENT ON FUNCTION chat.import_thread(jsonb) IS
+    'Server roles: create a thread with its members, read state and history from one JSON object {kind, subject, created_by, created_at, is_public, members: [{user_id, role, joined_at, read_until, deleted, archived, muted}], messages: [{sender_id, sent_at, content, kind, edited_at, deleted_at}]}, counted at bulk speed; returns the thread id';
+REVOKE EXECUTE ON FUNCTION chat.import_thread(jsonb) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.import_thread(jsonb) TO PUBLIC;
 
 /* ---- sql/src/api/membership.sql ---- */
 
@@ -1997,6 +2207,162 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/api/retention.sql ---- */
+
+CREATE FUNCTION chat.purge(batch integer DEFAULT 1000)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    global_days integer;
+    start bigint;
+    budget bigint;
+    pass integer;
+    lo bigint;
+    hi bigint;
+    locked boolean;
+    candidates refcursor;
+    tid bigint;
+    cutoff timestamptz;
+    ids bigint[];
+    n integer;
+    deleted bigint;
+BEGIN
+    PERFORM chat._require_server('purge messages');
+    PERFORM chat._not_null(batch, 'batch');
+    IF batch < 1 OR batch > 1000000 THEN
+        RAISE EXCEPTION 'batch must be between 1 and 1000000' USING ERRCODE = '22023', COLUMN = 'batch',
+            DETAIL = format('The batch given was %s.', batch);
+    END IF;
+    global_days := (chat._setting_value('retention_days') #>> '{}')::integer;
+
+    /* one purge at a time; it goes on after the thread the last one reached */
+    INSERT INTO chat.purge_progress AS p (one, thread_id) VALUES (true, 0) ON CONFLICT (one) DO NOTHING;
+    SELECT p.thread_id INTO start FROM chat.purge_progress p FOR UPDATE;
+    budget := batch;
+    locked := false;
+    deleted := 0;
+
+    /*
+     * Pass 1: the threads after "start"; pass 2, from the first thread up to
+     * "start", only when pass 1 locked no thread, so that one call locks
+     * threads in id order only (as every other multi-thread lock does).
+     */
+    FOR pass IN 1 .. 2 LOOP
+        EXIT WHEN pass = 2 AND (locked OR start = 0);
+        lo := CASE pass WHEN 1 THEN start ELSE 0 END;
+        hi := CASE pass WHEN 1 THEN NULL ELSE start END;
+        /*
+         * Threads whose oldest message has expired, found by key (one probe
+         * per thread, no index on sent_at for every message to maintain).
+         * Without the setting only rooms with a retention of their own.
+         */
+        IF global_days IS NULL THEN
+            OPEN candidates FOR
+                SELECT th.id, now() - make_interval(days => th.retention_days)
+                  FROM chat.thread th
+                 WHERE th.retention_days IS NOT NULL AND th.retention_days > 0
+                   AND th.id > lo AND (hi IS NULL OR th.id <= hi)
+                   AND (SELECT m.sent_at FROM chat.message m WHERE m.thread_id = th.id ORDER BY m.id LIMIT 1)
+                       < now() - make_interval(days => th.retention_days)
+                 ORDER BY th.id;
+        ELSE
+            OPEN candidates FOR
+                SELECT th.id, now() - make_interval(days => coalesce(th.retention_days, global_days))
+                  FROM chat.thread th
+                 WHERE (th.retention_days IS NULL OR th.retention_days > 0)
+                   AND th.id > lo AND (hi IS NULL OR th.id <= hi)
+                   AND (SELECT m.sent_at FROM chat.message m WHERE m.thread_id = th.id ORDER BY m.id LIMIT 1)
+                       < now() - make_interval(days => coalesce(th.retention_days, global_days))
+                 ORDER BY th.id;
+        END IF;
+        LOOP
+            FETCH candidates INTO tid, cutoff;
+            EXIT WHEN NOT FOUND;
+            /* as a reply does: the thread's counters and pointers stay put until commit */
+            PERFORM FROM chat.thread th WHERE th.id = tid FOR NO KEY UPDATE;
+            CONTINUE WHEN NOT FOUND;
+            locked := true;
+            /* the expired prefix: the oldest messages up to the first one kept */
+            SELECT array_agg(x.id ORDER BY x.id) INTO ids
+              FROM (SELECT p.id, bool_and(p.sent_at < cutoff) OVER (ORDER BY p.id) AS expired
+                      FROM (SELECT m.id, m.sent_at FROM chat.message m
+                             WHERE m.thread_id = tid ORDER BY m.id LIMIT budget) p) x
+             WHERE x.expired;
+            n := coalesce(cardinality(ids), 0);
+            CONTINUE WHEN n = 0;
+            /* before the delete: a hook can still read what goes (to remove attachments' files) */
+            PERFORM chat._emit('messages_purged', tid, ids[n], NULL, jsonb_build_object('count', n));
+            DELETE FROM chat.message m WHERE m.thread_id = tid AND m.id <= ids[n];
+            deleted := deleted + n;
+            budget := budget - n;
+            IF budget = 0 THEN
+                /* this thread may have more: the next call starts with it */
+                CLOSE candidates;
+                UPDATE chat.purge_progress p SET thread_id = tid - 1;
+                RETURN deleted;
+            END IF;
+        END LOOP;
+        CLOSE candidates;
+    END LOOP;
+    /* every thread was seen: the next call starts from the first one */
+    UPDATE chat.purge_progress p SET thread_id = 0;
+    RETURN deleted;
+END
+$$;
+COMMENT ON FUNCTION chat.purge(integer) IS
+    'Server roles: delete at most batch expired messages (older than their room''s retention_days or the setting retention_days), with their edits, reactions and attachments, keeping every counter exact; returns how many (0: none is left). One short transaction per call: call it again until it returns 0';
+REVOKE EXECUTE ON FUNCTION chat.purge(integer) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.purge(integer) TO PUBLIC;
+
+CREATE FUNCTION chat.set_retention(thread_id bigint,
+                                   actor chat.user_id DEFAULT chat.current_user_id(),
+                                   days integer DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t chat.thread;
+    m chat.member;
+    global_days integer;
+BEGIN
+    PERFORM chat._act(actor);
+    t := chat._lock_thread(set_retention.thread_id);
+    PERFORM chat._not_null(actor, 'actor');
+    IF days < 0 OR days > 36500 THEN
+        RAISE EXCEPTION 'days must be between 0 and 36500' USING ERRCODE = '22023', COLUMN = 'days',
+            DETAIL = format('The days given were %s.', days),
+            HINT = 'Give a number of days, 0 to keep the messages forever, or NULL to follow the setting "retention_days".';
+    END IF;
+    m := chat._member_row(t.id, actor);
+    /* a direct thread's two members have no edit_thread: either may choose */
+    IF t.kind <> 'direct' THEN
+        PERFORM chat._require(m, 'edit_thread', 'change the retention');
+    END IF;
+    global_days := (chat._setting_value('retention_days') #>> '{}')::integer;
+    IF global_days IS NOT NULL AND (days = 0 OR days > global_days) AND NOT chat.is_server_role() THEN
+        RAISE EXCEPTION 'permission denied to keep the messages of thread % longer than retention_days', t.id
+            USING ERRCODE = '42501', CONSTRAINT = 'server_role_only',
+                  DETAIL = format('The setting "retention_days" keeps messages %s days; only server roles may keep a room''s longer.', global_days);
+    END IF;
+    IF t.retention_days IS NOT DISTINCT FROM days THEN
+        RETURN;
+    END IF;
+    UPDATE chat.thread th SET retention_days = days WHERE th.id = t.id;
+    PERFORM chat._system_message(t.id, actor, format('%s set messages to be %s', chat._label(actor),
+        CASE WHEN days IS NULL THEN 'kept for the default time'
+             WHEN days = 0 THEN 'kept forever'
+             WHEN days = 1 THEN 'deleted after 1 day'
+             ELSE format('deleted after %s days', days) END));
+END
+$$;
+COMMENT ON FUNCTION chat.set_retention(bigint, chat.user_id, integer) IS
+    'Set how many days the room keeps its messages before chat.purge deletes them (0: forever; NULL: the setting retention_days); permission edit_thread (either member of a direct thread); only server roles may keep them longer than retention_days. Posts a system message';
+REVOKE EXECUTE ON FUNCTION chat.set_retention(bigint, chat.user_id, integer) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.set_retention(bigint, chat.user_id, integer) TO PUBLIC;
+
 /* ---- sql/src/api/rooms.sql ---- */
 
 CREATE OR REPLACE FUNCTION chat.direct_thread(user_a chat.user_id DEFAULT chat.current_user_id(),
@@ -2670,6 +3036,546 @@ CREATE FUNCTION chat._emit(event text, thread_id bigint, message_id bigint,
 COMMENT ON FUNCTION chat._emit(text, bigint, bigint, chat.user_id, jsonb, chat.user_id[], boolean) IS
     'Describe an event as one jsonb object, keep it in chat.event for the thread''s members and recipients (private: the recipients only), run its hooks and queue its NOTIFY (src/events.c)';
 REVOKE EXECUTE ON FUNCTION chat._emit(text,bigint,bigint,chat.user_id,jsonb,chat.user_id[],boolean) FROM PUBLIC;
+
+/* ---- sql/src/internal/import.sql ---- */
+
+CREATE FUNCTION chat._check_import_members(members jsonb, arg text, path text, complete boolean)
+    RETURNS integer
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    allowed text[] := CASE WHEN complete THEN '{user_id,role,joined_at,read_until,deleted,archived,muted}'::text[]
+                           ELSE '{user_id,read_until,deleted}'::text[] END;
+    bad record;
+    el record;
+    dup chat.user_id;
+BEGIN
+    IF jsonb_typeof(members) <> 'array' THEN
+        RAISE EXCEPTION '% must be a JSON array of members', path
+            USING ERRCODE = '22023', COLUMN = arg, HINT = 'Give [{"user_id": 1}, ...].';
+    END IF;
+    SELECT x.ord - 1 AS ord,
+           CASE WHEN jsonb_typeof(x.m) <> 'object' THEN 'object'
+                WHEN k.key IS NOT NULL THEN 'key ' || k.key
+                WHEN coalesce(jsonb_typeof(x.m -> 'user_id'), 'null') = 'null' THEN 'null'
+                WHEN jsonb_typeof(x.m -> 'user_id') NOT IN ('number', 'string') THEN 'user_id'
+                WHEN coalesce(jsonb_typeof(x.m -> 'role'), 'null') NOT IN ('null', 'string')
+                     OR coalesce(x.m ->> 'role', 'member') NOT IN ('owner', 'admin', 'member') THEN 'role'
+                WHEN coalesce(jsonb_typeof(x.m -> 'joined_at'), 'null') NOT IN ('null', 'string') THEN 'string joined_at'
+                WHEN coalesce(jsonb_typeof(x.m -> 'read_until'), 'null') NOT IN ('null', 'string') THEN 'string read_until'
+                WHEN coalesce(jsonb_typeof(x.m -> 'deleted'), 'null') NOT IN ('null', 'boolean') THEN 'boolean deleted'
+                WHEN coalesce(jsonb_typeof(x.m -> 'archived'), 'null') NOT IN ('null', 'boolean') THEN 'boolean archived'
+                WHEN coalesce(jsonb_typeof(x.m -> 'muted'), 'null') NOT IN ('null', 'boolean') THEN 'boolean muted'
+           END AS problem
+      INTO bad
+      FROM jsonb_array_elements(members) WITH ORDINALITY AS x(m, ord)
+      LEFT JOIN LATERAL (SELECT f.key FROM jsonb_object_keys(CASE jsonb_typeof(x.m) WHEN 'object' THEN x.m END) AS f(key)
+                          WHERE f.key <> ALL (allowed) ORDER BY f.key LIMIT 1) k ON true
+     WHERE jsonb_typeof(x.m) <> 'object' OR k.key IS NOT NULL
+        OR coalesce(jsonb_typeof(x.m -> 'user_id'), 'null') NOT IN ('number', 'string')
+        OR coalesce(jsonb_typeof(x.m -> 'role'), 'null') NOT IN ('null', 'string')
+        OR coalesce(x.m ->> 'role', 'member') NOT IN ('owner', 'admin', 'member')
+        OR coalesce(jsonb_typeof(x.m -> 'joined_at'), 'null') NOT IN ('null', 'string')
+        OR coalesce(jsonb_typeof(x.m -> 'read_until'), 'null') NOT IN ('null', 'string')
+        OR coalesce(jsonb_typeof(x.m -> 'deleted'), 'null') NOT IN ('null', 'boolean')
+        OR coalesce(jsonb_typeof(x.m -> 'archived'), 'null') NOT IN ('null', 'boolean')
+        OR coalesce(jsonb_typeof(x.m -> 'muted'), 'null') NOT IN ('null', 'boolean')
+     ORDER BY x.ord
+     LIMIT 1;
+    IF FOUND THEN
+        CASE
+        WHEN bad.problem = 'object' THEN
+            RAISE EXCEPTION '%[%] must be a JSON object', path, bad.ord USING ERRCODE = '22023', COLUMN = arg;
+        WHEN bad.problem LIKE 'key %' THEN
+            RAISE EXCEPTION 'unknown field "%" in %[%]', chat._shown(substr(bad.problem, 5)), path, bad.ord
+                USING ERRCODE = '22023', COLUMN = arg,
+                      HINT = format('A member has %s.', (SELECT string_agg(format('"%s"', a), ', ') FROM unnest(allowed) a));
+        WHEN bad.problem = 'null' THEN
+            RAISE EXCEPTION '%[%] has no user_id', path, bad.ord USING ERRCODE = '22004', COLUMN = arg;
+        WHEN bad.problem = 'user_id' THEN
+            RAISE EXCEPTION '%[%].user_id must be a user id', path, bad.ord
+                USING ERRCODE = '22023', COLUMN = arg, HINT = 'Give it as a JSON number or string.';
+        WHEN bad.problem = 'role' THEN
+            RAISE EXCEPTION 'invalid role in %[%]', path, bad.ord
+                USING ERRCODE = '22023', COLUMN = arg, HINT = 'Roles are "owner", "admin" and "member".';
+        WHEN bad.problem LIKE 'string %' THEN
+            RAISE EXCEPTION '%[%].% must be a string', path, bad.ord, substr(bad.problem, 8)
+                USING ERRCODE = '22023', COLUMN = arg;
+        ELSE
+            RAISE EXCEPTION '%[%].% must be true or false', path, bad.ord, substr(bad.problem, 9)
+                USING ERRCODE = '22023', COLUMN = arg;
+        END CASE;
+    END IF;
+    BEGIN
+        PERFORM count((x.m ->> 'joined_at')::timestamptz) + count((x.m ->> 'read_until')::timestamptz)
+           FROM jsonb_array_elements(members) AS x(m);
+    EXCEPTION WHEN data_exception THEN
+        /* name the first one that is no timestamp */
+        FOR el IN SELECT x.ord - 1 AS ord, x.m FROM jsonb_array_elements(members) WITH ORDINALITY AS x(m, ord)
+                   ORDER BY x.ord LOOP
+            PERFORM chat._import_timestamp(el.m ->> 'joined_at', format('%s[%s].joined_at', path, el.ord), arg),
+                    chat._import_timestamp(el.m ->> 'read_until', format('%s[%s].read_until', path, el.ord), arg);
+        END LOOP;
+        RAISE EXCEPTION 'invalid timestamp in %', path USING ERRCODE = '22023', COLUMN = arg, DETAIL = SQLERRM;
+    END;
+    /* user ids of the wrong type fail here as everywhere (22P02, 22003) */
+    SELECT u INTO dup FROM (SELECT (x.m ->> 'user_id')::chat.user_id AS u FROM jsonb_array_elements(members) x(m)) y
+     GROUP BY u HAVING count(*) > 1 ORDER BY u LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'user "%" is listed twice in %', dup, path USING ERRCODE = '22023', COLUMN = arg;
+    END IF;
+    RETURN jsonb_array_length(members);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._check_import_members(jsonb,text,text,boolean) FROM PUBLIC;
+
+CREATE FUNCTION chat._check_import_messages(messages jsonb, arg text, path text, after timestamptz)
+    RETURNS integer
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    lim integer := chat._setting_value('max_content_length')::integer;
+    bad record;
+    el record;
+    wrong bigint;
+    early bigint;
+    parsed bigint;
+BEGIN
+    IF jsonb_typeof(messages) <> 'array' THEN
+        RAISE EXCEPTION '% must be a JSON array of messages', path
+            USING ERRCODE = '22023', COLUMN = arg,
+                  HINT = 'Give [{"sender_id": 1, "sent_at": "2024-05-01T09:30:00Z", "content": "..."}, ...].';
+    END IF;
+    /*
+     * The first element at fault, in one pass of plain expressions (a
+     * lateral scan of each element's keys costs ten times more at 100,000
+     * messages).
+     */
+    SELECT y.ord - 1 AS ord,
+           CASE WHEN y.t <> 'object' THEN 'object'
+                WHEN y.extra THEN 'key ' || (SELECT min(k) FROM jsonb_object_keys(y.m - y.allowed) AS k)
+                WHEN y.sent_at = 'null' THEN 'null sent_at'
+                WHEN y.sent_at <> 'string' THEN 'string sent_at'
+                WHEN y.edited_at NOT IN ('null', 'string') THEN 'string edited_at'
+                WHEN y.deleted_at NOT IN ('null', 'string') THEN 'string deleted_at'
+                WHEN y.kind NOT IN ('null', 'string') OR coalesce(y.m ->> 'kind', 'text') NOT IN ('text', 'system') THEN 'kind'
+                WHEN y.sender NOT IN ('null', 'number', 'string') THEN 'sender type'
+                WHEN y.sender = 'null' AND coalesce(y.m ->> 'kind', 'text') = 'text' THEN 'null sender_id'
+                WHEN y.content = 'null' THEN 'null content'
+                WHEN y.content <> 'string' THEN 'string content'
+                WHEN chat._is_blank(y.m ->> 'content') THEN 'blank'
+                WHEN char_length(y.m ->> 'content') > lim THEN 'long'
+           END AS problem
+      INTO bad
+      FROM (SELECT x.ord, x.m, jsonb_typeof(x.m) AS t, a.allowed,
+                   CASE WHEN jsonb_typeof(x.m) = 'object' THEN x.m - a.allowed <> '{}' END AS extra,
+                   coalesce(jsonb_typeof(x.m -> 'sent_at'), 'null') AS sent_at,
+                   coalesce(jsonb_typeof(x.m -> 'edited_at'), 'null') AS edited_at,
+                   coalesce(jsonb_typeof(x.m -> 'deleted_at'), 'null') AS deleted_at,
+                   coalesce(jsonb_typeof(x.m -> 'kind'), 'null') AS kind,
+                   coalesce(jsonb_typeof(x.m -> 'sender_id'), 'null') AS sender,
+                   coalesce(jsonb_typeof(x.m -> 'content'), 'null') AS content
+              FROM (SELECT '{sender_id,sent_at,content,kind,edited_at,deleted_at}'::text[] AS allowed) a,
+                   jsonb_array_elements(messages) WITH ORDINALITY AS x(m, ord)
+            OFFSET 0) y
+     WHERE y.t <> 'object' OR y.extra OR y.sent_at <> 'string'
+        OR y.edited_at NOT IN ('null', 'string') OR y.deleted_at NOT IN ('null', 'string')
+        OR y.kind NOT IN ('null', 'string') OR coalesce(y.m ->> 'kind', 'text') NOT IN ('text', 'system')
+        OR y.sender NOT IN ('null', 'number', 'string')
+        OR (y.sender = 'null' AND coalesce(y.m ->> 'kind', 'text') = 'text')
+        OR y.content <> 'string' OR chat._is_blank(y.m ->> 'content') OR char_length(y.m ->> 'content') > lim
+     ORDER BY y.ord
+     LIMIT 1;
+    IF FOUND THEN
+        CASE
+        WHEN bad.problem = 'object' THEN
+            RAISE EXCEPTION '%[%] must be a JSON object', path, bad.ord USING ERRCODE = '22023', COLUMN = arg;
+        WHEN bad.problem LIKE 'key %' THEN
+            RAISE EXCEPTION 'unknown field "%" in %[%]', chat._shown(substr(bad.problem, 5)), path, bad.ord
+                USING ERRCODE = '22023', COLUMN = arg,
+                      HINT = 'A message has "sender_id", "sent_at", "content", and optionally "kind" ("text" or "system"), "edited_at" and "deleted_at".';
+        WHEN bad.problem LIKE 'null %' THEN
+            RAISE EXCEPTION '%[%] has no %', path, bad.ord, substr(bad.problem, 6)
+                USING ERRCODE = '22004', COLUMN = arg,
+                      DETAIL = CASE substr(bad.problem, 6)
+                               WHEN 'sender_id' THEN 'A text message needs its sender (a system message may have none).'
+                               WHEN 'sent_at' THEN 'Imported messages keep the time they were sent.'
+                               ELSE 'Imported messages have content.' END;
+        WHEN bad.problem LIKE 'string %' THEN
+            RAISE EXCEPTION '%[%].% must be a string', path, bad.ord, substr(bad.problem, 8)
+                USING ERRCODE = '22023', COLUMN = arg;
+        WHEN bad.problem = 'kind' THEN
+            RAISE EXCEPTION 'invalid kind in %[%]', path, bad.ord
+                USING ERRCODE = '22023', COLUMN = arg, HINT = 'A message''s kind is "text" (the default) or "system".';
+        WHEN bad.problem = 'sender type' THEN
+            RAISE EXCEPTION '%[%].sender_id must be a user id', path, bad.ord
+                USING ERRCODE = '22023', COLUMN = arg, HINT = 'Give it as a JSON number or string.';
+        WHEN bad.problem = 'blank' THEN
+            RAISE EXCEPTION '%[%].content must not be blank', path, bad.ord USING ERRCODE = '22023', COLUMN = arg;
+        ELSE
+            RAISE EXCEPTION '%[%].content is too long', path, bad.ord
+                USING ERRCODE = '22001', COLUMN = arg,
+                      DETAIL = format('It has %s characters; the limit is %s.',
+                                      char_length(messages -> (bad.ord::int) ->> 'content'), lim),
+                      HINT = 'The limit is the setting "max_content_length".';
+        END CASE;
+    END IF;
+
+    /* the timestamps: each parses, and sent_at is past, finite, not before the thread's newest */
+    BEGIN
+        SELECT min(x.ord) FILTER (WHERE NOT isfinite(x.sent_at) OR x.sent_at > clock_timestamp()),
+               min(x.ord) FILTER (WHERE x.sent_at < after),
+               count(x.edited_at) + count(x.deleted_at)
+          INTO wrong, early, parsed
+          FROM (SELECT e.ord - 1 AS ord, (e.m ->> 'sent_at')::timestamptz AS sent_at,
+                       (e.m ->> 'edited_at')::timestamptz AS edited_at,
+                       (e.m ->> 'deleted_at')::timestamptz AS deleted_at
+                  FROM jsonb_array_elements(messages) WITH ORDINALITY AS e(m, ord)) x;
+    EXCEPTION WHEN data_exception THEN
+        /* name the first one that is no timestamp */
+        FOR el IN SELECT x.ord - 1 AS ord, x.m FROM jsonb_array_elements(messages) WITH ORDINALITY AS x(m, ord) ORDER BY x.ord LOOP
+            PERFORM chat._import_timestamp(el.m ->> f, format('%s[%s].%s', path, el.ord, f), arg)
+               FROM unnest(ARRAY['sent_at', 'edited_at', 'deleted_at']) AS f;
+        END LOOP;
+        RAISE EXCEPTION 'invalid timestamp in %', path USING ERRCODE = '22023', COLUMN = arg, DETAIL = SQLERRM;
+    END;
+    IF wrong IS NOT NULL THEN
+        RAISE EXCEPTION '%[%].sent_at is not a past time', path, wrong
+            USING ERRCODE = '22023', COLUMN = arg,
+                  DETAIL = format('It is "%s".', chat._shown(messages -> (wrong::int) ->> 'sent_at')),
+                  HINT = 'Messages are imported with the time they were sent, which has passed.';
+    END IF;
+    IF early IS NOT NULL THEN
+        RAISE EXCEPTION '%[%].sent_at is before the thread''s newest message', path, early
+            USING ERRCODE = '22023', COLUMN = arg,
+                  DETAIL = format('It is "%s"; the thread''s newest message was sent at %s.',
+                                  chat._shown(messages -> (early::int) ->> 'sent_at'), after),
+                  HINT = 'An import appends to a thread: import its older history with the thread itself (chat.import_thread).';
+    END IF;
+    RETURN jsonb_array_length(messages);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._check_import_messages(jsonb,text,text,timestamp with time zone) FROM PUBLIC;
+
+CREATE FUNCTION chat._import_messages(tid bigint, messages jsonb, members jsonb)
+    RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    prev chat.thread;
+    t chat.thread;
+    n integer := coalesce(jsonb_array_length(messages), 0);
+    ids bigint[];
+    md chat.model;
+    times timestamptz[];
+    ids_by_time bigint[];
+BEGIN
+    PERFORM chat._refresh_statistics();
+    SELECT * INTO prev FROM chat.thread th WHERE th.id = tid;
+    t := prev;
+    IF n > 0 THEN
+        /* the ids, increasing, drawn under the thread's lock */
+        ids := ARRAY(SELECT s.id FROM (SELECT nextval('chat.message_id_seq') AS id FROM generate_series(1, n)) s
+                      ORDER BY s.id);
+        /* first the thread counts them: the trigger then keeps each row as it comes */
+        UPDATE chat.thread th
+           SET message_count = th.message_count + n,
+               last_message_id = ids[n],
+               last_sender_id = l.sender_id,
+               last_sent_at = l.sent_at,
+               last_preview = CASE WHEN l.deleted_at IS NULL THEN left(l.content, 100) END
+          FROM (SELECT (x.m ->> 'sender_id')::chat.user_id AS sender_id, (x.m ->> 'sent_at')::timestamptz AS sent_at,
+                       x.m ->> 'content' AS content, (x.m ->> 'deleted_at')::timestamptz AS deleted_at
+                  FROM jsonb_array_elements(messages) WITH ORDINALITY AS x(m, ord)
+                 ORDER BY 2 DESC, x.ord DESC
+                 LIMIT 1) l
+         WHERE th.id = tid
+        RETURNING th.* INTO t;
+        /* in the order of sent_at (ties: the order given), so the ids increase with it */
+        INSERT INTO chat.message (thread_id, id, sender_id, kind, content, sent_at, edited_at, deleted_at)
+        SELECT tid, ids[p.rank], p.sender_id, p.kind, p.content, p.sent_at, p.edited_at, p.deleted_at
+          FROM (SELECT (x.m ->> 'sender_id')::chat.user_id AS sender_id,
+                       coalesce(x.m ->> 'kind', 'text')::chat.message_kind AS kind,
+                       x.m ->> 'content' AS content,
+                       (x.m ->> 'sent_at')::timestamptz AS sent_at,
+                       (x.m ->> 'edited_at')::timestamptz AS edited_at,
+                       (x.m ->> 'deleted_at')::timestamptz AS deleted_at,
+                       row_number() OVER (ORDER BY (x.m ->> 'sent_at')::timestamptz, x.ord) AS rank
+                  FROM jsonb_array_elements(messages) WITH ORDINALITY AS x(m, ord)) p
+         ORDER BY p.rank;
+        /* a swapped message model: a row of defaults for each, as for every new message */
+        md := chat._swapped('message');
+        IF md.tbl IS NOT NULL THEN
+            EXECUTE format('INSERT INTO %s (thread_id, message_id)
+                            SELECT m.thread_id, m.id FROM chat.message m WHERE m.thread_id = $1 AND m.id > $2',
+                           md.tbl)
+                USING tid, coalesce(prev.last_message_id, 0);
+        END IF;
+    END IF;
+
+    /*
+     * Every member's read state, once.  A read_until is found by binary
+     * search (width_bucket) in the thread's send times in id order, which
+     * never decrease (an import sorts by sent_at and appends; a reply takes
+     * the clock under the thread's lock): its position is how many messages
+     * the member has read, the id there its pointer, and its own messages
+     * after the pointer, found likewise in the ids it sent, count as read
+     * too.  So members x log(messages), not members x messages.
+     */
+    IF EXISTS (SELECT FROM jsonb_array_elements(coalesce(members, '[]')) AS x(m) WHERE x.m ->> 'read_until' IS NOT NULL) THEN
+        SELECT array_agg(m.sent_at ORDER BY m.id), array_agg(m.id ORDER BY m.id) INTO times, ids_by_time
+          FROM chat.message m WHERE m.thread_id = tid;
+    END IF;
+    WITH said AS (
+        SELECT (x.m ->> 'user_id')::chat.user_id AS user_id,
+               (x.m ->> 'read_until')::timestamptz AS read_until,
+               (x.m ->> 'deleted')::boolean AS deleted
+          FROM jsonb_array_elements(coalesce(members, '[]')) AS x(m)
+    ), sent AS (
+        SELECT m.sender_id, array_agg(m.id ORDER BY m.id) AS ids
+          FROM chat.message m
+         WHERE m.thread_id = tid AND m.sender_id IS NOT NULL AND times IS NOT NULL
+         GROUP BY m.sender_id
+    ), own AS (
+        SELECT m.sender_id, count(*) AS n
+          FROM chat.message m
+         WHERE m.thread_id = tid AND m.id > coalesce(prev.last_message_id, 0) AND m.sender_id IS NOT NULL
+         GROUP BY m.sender_id
+    ), placed AS MATERIALIZED (
+        SELECT s.user_id, p.pos, CASE WHEN p.pos > 0 THEN ids_by_time[p.pos] ELSE 0 END AS target
+          FROM said s,
+               LATERAL (SELECT CASE WHEN times IS NULL THEN 0 ELSE width_bucket(s.read_until, times) END AS pos) p
+         WHERE s.read_until IS NOT NULL
+    ), state AS MATERIALIZED (
+        SELECT mb.user_id, s.deleted,
+               CASE WHEN pl.user_id IS NOT NULL THEN pl.target
+                    WHEN mb.read_count >= prev.message_count THEN coalesce(t.last_message_id, 0)
+                    ELSE mb.read_id END AS read_id,
+               CASE WHEN pl.user_id IS NOT NULL
+                        THEN pl.pos + coalesce(cardinality(se.ids) - width_bucket(pl.target, se.ids), 0)
+                    WHEN mb.read_count >= prev.message_count THEN t.message_count
+                    ELSE mb.read_count + coalesce(o.n, 0) END AS read_count
+          FROM chat.member mb
+          LEFT JOIN said s ON s.user_id = mb.user_id
+          LEFT JOIN placed pl ON pl.user_id = mb.user_id
+          LEFT JOIN sent se ON se.sender_id = mb.user_id AND pl.user_id IS NOT NULL
+          LEFT JOIN own o ON o.sender_id = mb.user_id
+         WHERE mb.thread_id = tid
+    )
+    UPDATE chat.member mb
+       SET read_id = st.read_id,
+           read_count = st.read_count,
+           /* imported messages mention no one: recount where the pointer moved over old mentions */
+           mention_count = CASE WHEN mb.last_mention_id IS NULL OR st.read_id = mb.read_id THEN mb.mention_count
+                                ELSE (SELECT count(*) FROM chat.message m
+                                       WHERE m.thread_id = tid AND m.id > st.read_id AND mb.user_id = ANY (m.mentions))
+                           END,
+           seen_id = CASE WHEN st.read_id < mb.read_id THEN greatest(mb.seen_id, mb.read_id) ELSE mb.seen_id END,
+           delivered_id = greatest(mb.delivered_id, st.read_id),
+           hidden_id = CASE WHEN st.deleted IS NULL THEN mb.hidden_id
+                            WHEN st.deleted THEN coalesce(t.last_message_id, 0) END,
+           activity_id = CASE WHEN mb.large THEN mb.activity_id ELSE coalesce(t.last_message_id, 0) END,
+           message_count = CASE WHEN mb.large THEN mb.message_count ELSE t.message_count END
+      FROM state st
+     WHERE mb.thread_id = tid AND mb.user_id = st.user_id
+       AND (mb.read_id, mb.read_count, mb.hidden_id, mb.activity_id, mb.message_count)
+           IS DISTINCT FROM (st.read_id, st.read_count,
+                             CASE WHEN st.deleted IS NULL THEN mb.hidden_id
+                                  WHEN st.deleted THEN coalesce(t.last_message_id, 0) END,
+                             CASE WHEN mb.large THEN mb.activity_id ELSE coalesce(t.last_message_id, 0) END,
+                             CASE WHEN mb.large THEN mb.message_count ELSE t.message_count END);
+
+    IF n > 0 THEN
+        PERFORM chat._emit('messages_imported', tid, ids[n], NULL, jsonb_build_object('count', n));
+    END IF;
+    RETURN n;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._import_messages(bigint,jsonb,jsonb) FROM PUBLIC;
+
+CREATE FUNCTION chat._import_thread(doc jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    cap bigint := (chat._setting_value('max_members') #>> '{}')::bigint;
+    lim integer := chat._setting_value('max_subject_length')::integer;
+    k text;
+    kind chat.thread_kind;
+    subject text;
+    n integer;
+    users chat.user_id[];
+    creator chat.user_id;
+    created timestamptz;
+    has_owner boolean;
+    t chat.thread;
+BEGIN
+    PERFORM chat._not_null(doc, 'thread');
+    IF jsonb_typeof(doc) <> 'object' THEN
+        RAISE EXCEPTION 'thread must be a JSON object' USING ERRCODE = '22023', COLUMN = 'thread',
+            HINT = 'Give {"subject": "...", "members": [...], "messages": [...]}.';
+    END IF;
+    SELECT e.key INTO k FROM jsonb_object_keys(doc) AS e(key)
+     WHERE e.key NOT IN ('kind', 'subject', 'created_by', 'created_at', 'is_public', 'members', 'messages')
+     ORDER BY 1 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown field "%" in thread', chat._shown(k) USING ERRCODE = '22023', COLUMN = 'thread',
+            HINT = 'A thread has "kind", "subject", "created_by", "created_at", "is_public", "members" and "messages".';
+    END IF;
+
+    IF coalesce(jsonb_typeof(doc -> 'kind'), 'null') NOT IN ('null', 'string')
+       OR coalesce(doc ->> 'kind', 'private') NOT IN ('private', 'direct', 'group', 'channel') THEN
+        RAISE EXCEPTION 'invalid kind in thread' USING ERRCODE = '22023', COLUMN = 'thread',
+            HINT = 'Kinds are "private" (the default), "direct", "group" and "channel".';
+    END IF;
+    kind := coalesce(doc ->> 'kind', 'private');
+
+    IF coalesce(jsonb_typeof(doc -> 'subject'), 'null') NOT IN ('null', 'string') THEN
+        RAISE EXCEPTION 'thread.subject must be a string' USING ERRCODE = '22023', COLUMN = 'thread';
+    END IF;
+    subject := doc ->> 'subject';
+    IF kind = 'direct' AND subject IS NOT NULL THEN
+        RAISE EXCEPTION 'a direct thread has no subject' USING ERRCODE = '22023', COLUMN = 'thread';
+    ELSIF kind <> 'direct' AND subject IS NULL THEN
+        RAISE EXCEPTION 'thread.subject must not be null' USING ERRCODE = '22004', COLUMN = 'thread',
+            DETAIL = format('A %s has a subject or title.', chat._kind_word(kind));
+    ELSIF kind <> 'direct' AND chat._is_blank(subject) THEN
+        RAISE EXCEPTION 'thread.subject must not be blank' USING ERRCODE = '22023', COLUMN = 'thread';
+    ELSIF char_length(subject) > lim THEN
+        RAISE EXCEPTION 'thread.subject is too long' USING ERRCODE = '22001', COLUMN = 'thread',
+            DETAIL = format('The subject has %s characters; the limit is %s.', char_length(subject), lim),
+            HINT = 'The limit is the setting "max_subject_length".';
+    END IF;
+    IF coalesce(jsonb_typeof(doc -> 'is_public'), 'null') NOT IN ('null', 'boolean') THEN
+        RAISE EXCEPTION 'thread.is_public must be true or false' USING ERRCODE = '22023', COLUMN = 'thread';
+    ELSIF kind = 'direct' AND (doc ->> 'is_public')::boolean THEN
+        RAISE EXCEPTION 'a direct thread cannot be public' USING ERRCODE = '22023', COLUMN = 'thread';
+    END IF;
+
+    IF coalesce(jsonb_typeof(doc -> 'members'), 'null') = 'null' THEN
+        RAISE EXCEPTION 'thread.members must not be null' USING ERRCODE = '22004', COLUMN = 'thread';
+    END IF;
+    n := chat._check_import_members(doc -> 'members', 'thread', 'thread.members', true);
+    IF n = 0 THEN
+        RAISE EXCEPTION 'thread.members must not be empty' USING ERRCODE = '22023', COLUMN = 'thread',
+            HINT = 'A thread has at least one member.';
+    END IF;
+    users := ARRAY(SELECT (x.m ->> 'user_id')::chat.user_id
+                     FROM jsonb_array_elements(doc -> 'members') WITH ORDINALITY AS x(m, ord) ORDER BY x.ord);
+    IF kind = 'direct' AND (n <> 2 OR EXISTS (SELECT FROM jsonb_array_elements(doc -> 'members') x(m)
+                                               WHERE coalesce(x.m ->> 'role', 'member') <> 'member')) THEN
+        RAISE EXCEPTION 'a direct thread has two members, both of role member' USING ERRCODE = '22023', COLUMN = 'thread';
+    END IF;
+    IF cap IS NOT NULL AND n > cap THEN
+        RAISE EXCEPTION 'too many members for a new %', chat._kind_word(kind)
+            USING ERRCODE = '54000', COLUMN = 'thread',
+                  DETAIL = format('It would have %s members; the limit is %s.', n, cap),
+                  HINT = 'The limit is the setting "max_members".';
+    END IF;
+
+    IF coalesce(jsonb_typeof(doc -> 'messages'), 'null') <> 'null' THEN
+        PERFORM chat._check_import_messages(doc -> 'messages', 'thread', 'thread.messages', NULL);
+    END IF;
+
+    IF coalesce(jsonb_typeof(doc -> 'created_by'), 'null') NOT IN ('null', 'number', 'string') THEN
+        RAISE EXCEPTION 'thread.created_by must be a user id' USING ERRCODE = '22023', COLUMN = 'thread';
+    END IF;
+    /* by default who sent the first message, else the first owner, else the first member */
+    creator := coalesce((doc ->> 'created_by')::chat.user_id,
+                        (SELECT (x.m ->> 'sender_id')::chat.user_id
+                           FROM jsonb_array_elements(coalesce(doc -> 'messages', '[]')) WITH ORDINALITY AS x(m, ord)
+                          WHERE x.m ->> 'sender_id' IS NOT NULL
+                          ORDER BY (x.m ->> 'sent_at')::timestamptz, x.ord LIMIT 1),
+                        (SELECT (x.m ->> 'user_id')::chat.user_id
+                           FROM jsonb_array_elements(doc -> 'members') WITH ORDINALITY AS x(m, ord)
+                          WHERE x.m ->> 'role' = 'owner' ORDER BY x.ord LIMIT 1),
+                        users[1]);
+    IF coalesce(jsonb_typeof(doc -> 'created_at'), 'null') NOT IN ('null', 'string') THEN
+        RAISE EXCEPTION 'thread.created_at must be a string' USING ERRCODE = '22023', COLUMN = 'thread';
+    END IF;
+    created := chat._import_timestamp(doc ->> 'created_at', 'thread.created_at', 'thread');
+    IF NOT isfinite(created) OR created > clock_timestamp() THEN
+        RAISE EXCEPTION 'thread.created_at is not a past time' USING ERRCODE = '22023', COLUMN = 'thread';
+    END IF;
+    created := coalesce(created,
+                        (SELECT min((x.m ->> 'sent_at')::timestamptz)
+                           FROM jsonb_array_elements(coalesce(doc -> 'messages', '[]')) AS x(m)),
+                        now());
+
+    IF kind = 'direct' AND EXISTS (SELECT FROM chat.thread th
+                                    WHERE th.kind = 'direct' AND th.direct_low = least(users[1], users[2])
+                                      AND th.direct_high = greatest(users[1], users[2])) THEN
+        RAISE EXCEPTION 'users "%" and "%" have a direct thread already', least(users[1], users[2]),
+                        greatest(users[1], users[2])
+            USING ERRCODE = '23505', COLUMN = 'thread',
+                  HINT = 'Append the history to it with chat.import_messages(chat.direct_thread(a, b), ...).';
+    END IF;
+
+    INSERT INTO chat.thread AS th (kind, subject, created_by, created_at, is_public, direct_low, direct_high)
+    VALUES (kind, subject, creator, created, coalesce((doc ->> 'is_public')::boolean, false),
+            CASE WHEN kind = 'direct' THEN least(users[1], users[2]) END,
+            CASE WHEN kind = 'direct' THEN greatest(users[1], users[2]) END)
+    RETURNING th.* INTO t;
+
+    /* no owner named: the creator owns the room (a direct thread has none) */
+    has_owner := EXISTS (SELECT FROM jsonb_array_elements(doc -> 'members') x(m) WHERE x.m ->> 'role' = 'owner');
+    INSERT INTO chat.member (thread_id, user_id, role, joined_at, muted, archived)
+    SELECT t.id, y.user_id,
+           CASE WHEN y.role IS NOT NULL THEN y.role::chat.member_role
+                WHEN kind <> 'direct' AND NOT has_owner AND y.user_id = creator THEN 'owner'
+                ELSE 'member' END,
+           coalesce(y.joined_at, created), coalesce(y.muted, false), coalesce(y.archived, false)
+      FROM (SELECT (x.m ->> 'user_id')::chat.user_id AS user_id, x.m ->> 'role' AS role,
+                   (x.m ->> 'joined_at')::timestamptz AS joined_at,
+                   (x.m ->> 'muted')::boolean AS muted, (x.m ->> 'archived')::boolean AS archived
+              FROM jsonb_array_elements(doc -> 'members') AS x(m)) y
+     ORDER BY y.user_id;
+    PERFORM chat._fill_extra('thread', t.id, NULL, NULL, NULL);
+    PERFORM chat._fill_extra('member', t.id, NULL, u, NULL) FROM unnest(users) AS u;
+
+    PERFORM chat._emit('thread_created', t.id, NULL, creator,
+                       jsonb_build_object('thread_kind', kind,
+                                          'member_count', (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id)));
+    PERFORM chat._import_messages(t.id, coalesce(nullif(doc -> 'messages', 'null'), '[]'), doc -> 'members');
+    RETURN t.id;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._import_thread(jsonb) FROM PUBLIC;
+
+CREATE FUNCTION chat._import_timestamp(value text, what text, arg text) RETURNS timestamptz
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RETURN value::timestamptz;
+EXCEPTION WHEN data_exception THEN
+    RAISE EXCEPTION 'invalid timestamp in %: "%"', what, chat._shown(value)
+        USING ERRCODE = '22023', COLUMN = arg,
+              HINT = 'Give timestamps as ISO 8601 strings, such as "2024-05-01T09:30:00Z".';
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._import_timestamp(text,text,text) FROM PUBLIC;
+
+CREATE FUNCTION chat._refresh_statistics() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tbl regclass;
+BEGIN
+    FOR tbl IN SELECT c.oid::regclass FROM pg_class c
+                WHERE c.oid IN ('chat.thread'::regclass, 'chat.member'::regclass, 'chat.message'::regclass)
+                  AND pg_relation_size(c.oid) / current_setting('block_size')::bigint > 2 * greatest(c.relpages, 0) + 8
+                ORDER BY c.oid
+    LOOP
+        EXECUTE format('ANALYZE %s', tbl);
+    END LOOP;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._refresh_statistics() FROM PUBLIC;
 
 /* ---- sql/src/internal/interactions.sql ---- */
 
@@ -3738,6 +4644,42 @@ CREATE FUNCTION chat._membership(viewer chat.user_id)
 $$;
 REVOKE EXECUTE ON FUNCTION chat._membership(chat.user_id) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION chat._message_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+    ids bigint[];
+    senders chat.user_id[];
+    mentioned chat.user_id[];
+    mention_ids bigint[];
+BEGIN
+    DELETE FROM chat.message_edit e USING removed o
+     WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
+    DELETE FROM chat.reaction r USING removed o
+     WHERE r.thread_id = o.thread_id AND r.message_id = o.id;
+    DELETE FROM chat.attachment a USING removed o
+     WHERE a.thread_id = o.thread_id AND a.message_id = o.id;
+    UPDATE chat.message m SET parent_id = NULL
+      FROM removed o
+     WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
+    FOR tid, ids, senders, mentioned, mention_ids IN
+        SELECT o.thread_id, array_agg(o.id ORDER BY o.id), array_agg(o.sender_id ORDER BY o.id),
+               coalesce((SELECT array_agg(u ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
+                          WHERE x.thread_id = o.thread_id), '{}'),
+               coalesce((SELECT array_agg(x.id ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
+                          WHERE x.thread_id = o.thread_id), '{}')
+          FROM removed o
+         WHERE EXISTS (SELECT FROM chat.thread t WHERE t.id = o.thread_id)
+         GROUP BY o.thread_id ORDER BY 1
+    LOOP
+        PERFORM chat._uncount(tid, ids, senders, mentioned, mention_ids);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION chat._recount(thread bigint) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -3774,6 +4716,74 @@ BEGIN
      WHERE mb.thread_id = thread AND mb.last_mention_id IS NOT NULL;
 END
 $$;
+
+CREATE FUNCTION chat._uncount(thread bigint, ids bigint[], senders chat.user_id[],
+                              mentioned chat.user_id[] DEFAULT '{}', mention_ids bigint[] DEFAULT '{}')
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n integer := cardinality(ids);
+    t chat.thread;
+BEGIN
+    UPDATE chat.thread th SET message_count = th.message_count - n
+     WHERE th.id = thread
+    RETURNING th.* INTO t;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF t.last_message_id <= ids[n] THEN
+        UPDATE chat.thread th
+           SET last_message_id = l.id, last_sender_id = l.sender_id, last_sent_at = l.sent_at,
+               last_preview = CASE WHEN l.deleted_at IS NULL THEN left(l.content, 100) END
+          FROM (SELECT NULL) one
+          LEFT JOIN LATERAL (SELECT m.id, m.sender_id, m.sent_at, m.deleted_at, m.content
+                               FROM chat.message m WHERE m.thread_id = thread
+                              ORDER BY m.id DESC LIMIT 1) l ON true
+         WHERE th.id = thread
+        RETURNING th.* INTO t;
+    END IF;
+
+    WITH own AS (
+        SELECT r.sender, array_agg(r.id ORDER BY r.id) AS sent
+          FROM unnest(ids, senders) AS r(id, sender)
+         WHERE r.sender IS NOT NULL
+         GROUP BY r.sender
+    ), gone AS (
+        SELECT mb.user_id,
+               width_bucket(mb.read_id, ids)
+               + coalesce(cardinality(o.sent) - width_bucket(mb.read_id, o.sent), 0) AS read_gone
+          FROM chat.member mb
+          LEFT JOIN own o ON o.sender = mb.user_id
+         WHERE mb.thread_id = thread
+    )
+    UPDATE chat.member mb
+       SET read_count = mb.read_count - g.read_gone,
+           activity_id = CASE WHEN mb.large THEN mb.activity_id ELSE coalesce(t.last_message_id, 0) END,
+           message_count = CASE WHEN mb.large THEN mb.message_count ELSE t.message_count END
+      FROM gone g
+     WHERE mb.thread_id = thread AND mb.user_id = g.user_id
+       AND (g.read_gone <> 0 OR NOT mb.large);
+
+    IF cardinality(mention_ids) > 0 THEN
+        WITH gone AS (
+            SELECT x.user_id, x.id FROM unnest(mentioned, mention_ids) AS x(user_id, id)
+        )
+        UPDATE chat.member mb
+           SET mention_count = mb.mention_count
+                               - (SELECT count(*) FROM gone g WHERE g.user_id = mb.user_id AND g.id > mb.read_id),
+               last_mention_id = CASE WHEN EXISTS (SELECT FROM gone g WHERE g.user_id = mb.user_id AND g.id = mb.last_mention_id)
+                                      THEN (SELECT m.id FROM chat.message m
+                                             WHERE m.thread_id = thread AND m.id < mb.last_mention_id
+                                               AND mb.user_id = ANY (m.mentions)
+                                             ORDER BY m.id DESC LIMIT 1)
+                                      ELSE mb.last_mention_id END
+         WHERE mb.thread_id = thread AND mb.user_id IN (SELECT g.user_id FROM gone g);
+    END IF;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._uncount(bigint,bigint[],chat.user_id[],chat.user_id[],bigint[]) FROM PUBLIC;
 
 
 
