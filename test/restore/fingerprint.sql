@@ -6,7 +6,8 @@
 --             without one: by the whole row and its occurrence); not chat's
 --             event record (chat.event, chat.event_pruned), which is not
 --             dumped: after a restore clients reload, as their cursors say;
---             nor the notifier's cursor (chat.notifier) over those events
+--             nor the notifier's cursor (chat.notifier) over those events,
+--             nor where chat.purge goes on (chat.purge_progress, not dumped)
 --   setting   every setting's effective value (chat.get_setting), and the
 --             extension's version
 --   registry  hooks, swapped models, the user binding, role mappings, and the
@@ -37,7 +38,8 @@ SELECT format($q$SELECT 'row', %L, r.k, f.key, f.value::text
        WHERE i.indrelid = c.oid AND i.indisprimary
          AND a.attrelid = c.oid AND a.attnum = x.attnum) k ON true
  WHERE n.nspname IN ('chat', 'app') AND c.relkind IN ('r', 'p')
-   AND c.oid NOT IN ('chat.event'::regclass, 'chat.event_pruned'::regclass, 'chat.notifier'::regclass)
+   AND c.oid NOT IN ('chat.event'::regclass, 'chat.event_pruned'::regclass, 'chat.notifier'::regclass,
+                     'chat.purge_progress'::regclass)
  ORDER BY 1
 \gexec
 

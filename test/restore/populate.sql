@@ -206,3 +206,12 @@ SELECT chat.swap_model('notification', 'app.notification_meta');
 SELECT count(*) > 0 AS claimed FROM chat.claim_notifications('restore-worker', 20);
 SELECT chat.ack_notification(min(id), '{"provider_id": "apns-1"}') FROM chat.notification WHERE attempts > 0;
 SELECT chat.fail_notification(max(id), 'bounced') FROM chat.notification WHERE attempts > 0;
+
+-- history (issue 14): an imported thread with a room period of its own (a column of chat.thread),
+-- its oldest message purged (10 years), the rest kept with their original times and read state
+SELECT chat.import_thread('{"subject": "Imported", "members": [{"user_id": 1}, {"user_id": 2, "read_until": "2020-01-01T10:00:00Z"}],
+                            "messages": [{"sender_id": 1, "sent_at": "2010-01-01T10:00:00Z", "content": "very old"},
+                                         {"sender_id": 2, "sent_at": "2020-01-01T10:00:00Z", "content": "old"},
+                                         {"sender_id": 1, "sent_at": "2020-06-01T10:00:00Z", "content": "less old"}]}') AS imported \gset
+SELECT chat.set_retention(:imported, 1, 3650);
+SELECT chat.purge() AS purged;

@@ -67,7 +67,7 @@ DECLARE
     col text;
 BEGIN
     IF tbl IS NULL THEN
-        RAISE EXCEPTION 'relation "%.%" does not exist', schema, prefix || '_' || suffix
+        RAISE EXCEPTION 'relation "%.%" does not exist', schema, chat._shown(prefix || '_' || suffix)
             USING ERRCODE = '42P01',
                   HINT = 'chat.import_pinax reads <prefix>_thread, <prefix>_userthread and <prefix>_message: prefix "user_messages" (the default) or "pinax_messages".';
     END IF;

@@ -17,7 +17,7 @@ CREATE TABLE chat.purge_progress (
     thread_id bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE chat.purge_progress IS
-    'One row: the thread after which the next chat.purge call goes on (not dumped; readable by server roles)';
+    'One row: the thread after which the next chat.purge call goes on (not dumped; under row-level security with no policy: chat''s functions and superusers only)';
 COMMENT ON COLUMN chat.purge_progress.one IS 'always true: the table has at most one row';
 COMMENT ON COLUMN chat.purge_progress.thread_id IS
     'the next call starts with the threads after this id, then comes back to the first ones (0: from the start)';
