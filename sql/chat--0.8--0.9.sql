@@ -686,7 +686,7 @@ DECLARE
     col text;
 BEGIN
     IF tbl IS NULL THEN
-        RAISE EXCEPTION 'relation "%.%" does not exist', schema, prefix || '_' || suffix
+        RAISE EXCEPTION 'relation "%.%" does not exist', schema, chat._shown(prefix || '_' || suffix)
             USING ERRCODE = '42P01',
                   HINT = 'chat.import_pinax reads <prefix>_thread, <prefix>_userthread and <prefix>_message: prefix "user_messages" (the default) or "pinax_messages".';
     END IF;
@@ -4826,3 +4826,6 @@ SELECT t.id, t.kind, t.subject, t.created_by, t.created_at, t.object_type, t.obj
  WHERE t.is_public;
 COMMENT ON COLUMN chat.public_thread.description IS 'what the room is about (chat.set_profile; NULL: none)';
 COMMENT ON COLUMN chat.public_thread.avatar IS 'the room''s picture, a key or URL of the application''s storage (NULL: none)';
+
+COMMENT ON TABLE chat.purge_progress IS
+    'One row: the thread after which the next chat.purge call goes on (not dumped; under row-level security with no policy: chat''s functions and superusers only)';
