@@ -145,7 +145,7 @@ BEGIN
         ELSE
             /* by word first, unless the sample's share of matches puts the query far above probe */
             by_word := NOT (sampled = walk
-                            AND matched::float8 / sampled
+                            AND matched::float8 / greatest(sampled, 1)
                                 * (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'chat.message'::regclass) > 2 * probe);
         END IF;
     END IF;
