@@ -6,8 +6,8 @@
 -- configuration is a setting refused when unknown; every refusal has its
 -- SQLSTATE and changes nothing.  Results are compared with a reference query
 -- written straight from the rules, for every user and query, on small data
--- and on enough data for each of the function's plans (more than 10,000
--- matches in the database, a sample of the newest 5,000 messages).
+-- and on enough data for each of the function's plans (more than 20,000
+-- matches in the database, a sample of the newest messages).
 SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
@@ -18,7 +18,7 @@ CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 SELECT chat.set_setting('notify', 'false') \g /dev/null
 
-SELECT plan(123);
+SELECT plan(125);
 
 /* ---- catalog ------------------------------------------------------------------ */
 
@@ -284,12 +284,12 @@ SELECT is((SELECT array_agg(message_id) FROM chat.search(query => 'pizza', sort 
 SELECT set_config('chat.user_id', '', true) \g /dev/null
 RESET ROLE;
 
-/* ---- more than 10,000 matches: each plan, every page ------------------------------------------ */
+/* ---- more than 20,000 matches: each plan, every page ------------------------------------------ */
 
 /*
- * 12,000 messages with the word "common" in 600 two-person threads: Alice is
- * in 300 of them (6,000 matches), user 8 in one (20).  "common rare" is in 30
- * of them; "last" in the newest 10 only, Alice's.
+ * 24,000 messages with the word "common" in 600 two-person threads: Alice is
+ * in 300 of them (12,000 matches), user 8 in one (40).  "common rare" is in
+ * 60 of them; "last" in the newest 10 only, Alice's.
  */
 INSERT INTO chat.thread (id, kind, subject, created_by)
 SELECT 100000 + k, 'private', 'bulk ' || k, 1 FROM generate_series(1, 600) k;
@@ -297,21 +297,29 @@ INSERT INTO chat.member (thread_id, user_id, role)
 SELECT 100000 + k, CASE WHEN k <= 300 THEN 1 ELSE 1000 + k END, 'owner' FROM generate_series(1, 600) k;
 INSERT INTO chat.member (thread_id, user_id, role)
 SELECT 100000 + k, CASE WHEN k = 600 THEN 8 ELSE 2000 + k END, 'member' FROM generate_series(1, 600) k;
+-- user 9's thread, older than all of them: its matches are in none of the newest messages
+INSERT INTO chat.thread (id, kind, subject, created_by) VALUES (100700, 'private', 'old', 9);
+INSERT INTO chat.member (thread_id, user_id, role) VALUES (100700, 9, 'owner'), (100700, 10, 'member');
+INSERT INTO chat.message (thread_id, sender_id, content)
+SELECT 100700, 9 + i % 2, 'an old common saying ' || i FROM generate_series(1, 30) i;
 INSERT INTO chat.message (thread_id, sender_id, content)
 SELECT 100000 + (i % 600) + 1, CASE WHEN (i % 600) + 1 <= 300 THEN 1 ELSE 1000 + (i % 600) + 1 END,
        'common words number ' || i || CASE WHEN i % 400 = 7 THEN ' rare' ELSE '' END
        || CASE WHEN i % 2 = 0 THEN ' common' ELSE '' END
-  FROM generate_series(1, 12000) i;
+  FROM generate_series(1, 24000) i;
 INSERT INTO chat.message (thread_id, sender_id, content)
 SELECT 100000 + k, 1, 'the last word' FROM generate_series(1, 10) k;
 SELECT is(pg_temp.found(1, 'common', 'rank', 500), pg_temp.expected(1, 'common', 'rank'),
-          'ranked, 6,000 matches of Alice among 12,000: every page, in order (by thread)');
+          'ranked, 12,000 matches of Alice among 24,000: every page, in order (by thread)');
 SELECT is(pg_temp.found(1, 'common', 'newest', 500), pg_temp.expected(1, 'common', 'newest'),
           'newest first: every page, in order (from the newest messages, then by thread)');
 SELECT is(pg_temp.found(8, 'common', 'newest', 7), pg_temp.expected(8, 'common', 'newest'),
           'a user with few of the matches, newest first');
 SELECT is(pg_temp.found(8, 'common', 'rank', 7), pg_temp.expected(8, 'common', 'rank'),
           '... and ranked');
+SELECT is(pg_temp.found(9, 'common', 'newest', 7), pg_temp.expected(9, 'common', 'newest'),
+          'newest first, matches older than the newest messages (by thread)');
+SELECT is(pg_temp.found(9, 'common', 'rank', 7), pg_temp.expected(9, 'common', 'rank'), '... and ranked');
 SELECT is(pg_temp.found(1, 'common rare', 'rank', 4), pg_temp.expected(1, 'common rare', 'rank'),
           'a rare combination of common words (by word)');
 SELECT is(pg_temp.found(1, 'last', 'newest', 3), pg_temp.expected(1, 'last', 'newest'), 'a word of the newest only');

@@ -25,6 +25,8 @@ SELECT id, sender_id, kind, content, edited, deleted, parent_id, forwarded_from,
        attachments, seen_count, extra
   FROM chat.messages(:club);
 SELECT count(*) AS visible_messages FROM chat.message;
+SELECT message_id, snippet, rank FROM chat.search(query => 'stations or restored', sort => 'rank');
+SELECT subject, description, avatar FROM chat.directory(query => 'news');
 RESET ROLE;
 
 -- a server call, then the counters and the hook's log

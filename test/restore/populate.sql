@@ -82,6 +82,8 @@ SELECT chat.set_setting('server_roles', '["regress_restore_server"]');
 SELECT chat.set_setting('notify_channel', '"chat_restore"');
 SELECT chat.set_setting('max_reaction_length', '8');
 SELECT chat.set_setting('inbox_fanout_limit', '1000');
+-- search: messages indexed under english (their vectors must come back as they are)
+SELECT chat.set_setting('search_config', '"english"');
 
 -- private threads: replies, edits, soft deletes, attachments, reactions
 SELECT chat.new_message(1, '{2,3,5}', 'Lunch', 'Pizza at noon?', extra => '{"priority": "high"}') AS lunch_m1 \gset
@@ -152,6 +154,7 @@ SELECT chat.mute(:club, 3);
 
 -- a public channel: only admins post, anyone joins
 SELECT chat.create_channel(1, 'Announcements', '{2,3}', is_public => true) AS chan \gset
+SELECT chat.set_profile(:chan, 1, 'News for everyone', 's3://b/announcements.png');
 SELECT chat.join_thread(:chan, 5);
 SELECT chat.join_thread(:chan, 8);
 SELECT chat.new_reply(:chan, 1, 'Release 1.2 is out') AS chan_m1 \gset
