@@ -2539,8 +2539,7 @@ BEGIN
     n := search.page_size;
     c_rank := 'Infinity';
     c_id := 9223372036854775807;
-    probe := 10000;          -- the word plan while the query has at most this many matches in the database
-    walk := 5000;            -- the newest messages of the database sampled
+    probe := 20000;          -- the word plan while the query has at most this many matches in the database
     by_word := false;
     done := false;
     PERFORM chat._not_null(v, 'viewer');
@@ -2551,6 +2550,7 @@ BEGIN
             USING ERRCODE = '22023', COLUMN = 'sort', HINT = 'Sort by "rank" (best match first) or "newest".';
     END IF;
     by_rank := search.sort = 'rank';
+    walk := CASE WHEN by_rank THEN 5000 ELSE 20000 END;   -- the newest messages of the database sampled
     PERFORM chat._check_page_size(n);
     PERFORM chat._check_query(search.query);
     IF tid IS NOT NULL THEN
@@ -2587,9 +2587,8 @@ BEGIN
             RETURN;
         END IF;
         threads := ARRAY[tid];
-        /* a long thread and a rare word: by word */
-        by_word := (SELECT t.message_count FROM chat.thread t WHERE t.id = tid) > probe
-                   AND (SELECT count(*) FROM (SELECT FROM chat.message m WHERE m.search_vector @@ q LIMIT probe + 1) x) <= probe;
+        /* a long thread: by word first */
+        by_word := (SELECT t.message_count FROM chat.thread t WHERE t.id = tid) > probe;
     ELSE
         /* the sample, and newest first the page when it holds one */
         SELECT count(*), count(*) FILTER (WHERE x.hit),
@@ -2613,32 +2612,35 @@ BEGIN
         IF done THEN
             page_ranks := array_fill(0::real, ARRAY[coalesce(cardinality(page_ids), 0)]);
         ELSE
-            /* common: the sample's share of matches puts the query far above the probe's limit */
+            /* by word first, unless the sample's share of matches puts the query far above probe */
             by_word := NOT (sampled = walk
-                            AND matched::float8 / sampled
-                                * (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'chat.message'::regclass) > 4 * probe)
-                       AND (SELECT count(*) FROM (SELECT FROM chat.message m WHERE m.search_vector @@ q LIMIT probe + 1) x) <= probe;
-            IF NOT by_word THEN
-                threads := ARRAY(SELECT s.thread_id FROM chat._membership(v) s WHERE s.visible);
-            END IF;
+                            AND matched::float8 / greatest(sampled, 1)
+                                * (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'chat.message'::regclass) > 2 * probe);
         END IF;
     END IF;
 
     IF by_word THEN
-        /* by word: the matches in the whole database (or the thread), those the viewer may read */
-        SELECT array_agg(x.thread_id ORDER BY x.r DESC, x.id DESC), array_agg(x.id ORDER BY x.r DESC, x.id DESC),
-               array_agg(x.r ORDER BY x.r DESC, x.id DESC)
-          INTO page_tids, page_ids, page_ranks
+        /*
+         * By word: the index's matches (in the thread), at most probe + 1 of
+         * them read; with no more than probe, they are all, and the page is
+         * those the viewer may read.  Else the plan by thread answers.
+         */
+        WITH g AS MATERIALIZED (
+            SELECT m.thread_id, m.id, CASE WHEN by_rank THEN ts_rank(m.search_vector, q) ELSE 0 END::real AS r
+              FROM chat.message m
+             WHERE m.search_vector @@ q AND m.deleted_at IS NULL
+               AND m.id < CASE WHEN by_rank THEN 9223372036854775807 ELSE c_id END
+               AND (tid IS NULL OR m.thread_id = tid)
+             LIMIT probe + 1),
+        c AS (SELECT count(*) <= probe AS few FROM g)
+        SELECT (SELECT c.few FROM c), array_agg(x.thread_id ORDER BY x.r DESC, x.id DESC),
+               array_agg(x.id ORDER BY x.r DESC, x.id DESC), array_agg(x.r ORDER BY x.r DESC, x.id DESC)
+          INTO done, page_tids, page_ids, page_ranks
           FROM (SELECT g.thread_id, g.id, g.r
-                  FROM (SELECT m.thread_id, m.id,
-                               CASE WHEN by_rank THEN ts_rank(m.search_vector, q) ELSE 0 END::real AS r
-                          FROM chat.message m
-                         WHERE m.search_vector @@ q AND m.deleted_at IS NULL
-                           AND m.id < CASE WHEN by_rank THEN 9223372036854775807 ELSE c_id END
-                           AND (tid IS NULL OR m.thread_id = tid)
-                        OFFSET 0) g
-                 /* a scalar subquery, never turned into a join: one primary-key probe per match */
-                 WHERE (SELECT mb.hidden_id IS NULL
+                  FROM g
+                 WHERE (SELECT c.few FROM c)
+                   /* a scalar subquery, never turned into a join: one primary-key probe per match */
+                   AND (SELECT mb.hidden_id IS NULL
                                OR mb.hidden_id < CASE WHEN mb.large
                                                       THEN (SELECT coalesce(t.last_message_id, 0) FROM chat.thread t
                                                              WHERE t.id = mb.thread_id)
@@ -2647,7 +2649,9 @@ BEGIN
                    AND (NOT by_rank OR g.r < c_rank OR (g.r = c_rank AND g.id < c_id))
                  ORDER BY g.r DESC, g.id DESC
                  LIMIT n) x;
-        done := true;
+    END IF;
+    IF NOT done AND tid IS NULL THEN
+        threads := ARRAY(SELECT s.thread_id FROM chat._membership(v) s WHERE s.visible);
     END IF;
 
     IF NOT done THEN
