@@ -314,6 +314,7 @@ COMMENT ON COLUMN chat.purge_progress.thread_id IS
 ALTER TABLE chat.purge_progress ENABLE ROW LEVEL SECURITY;
 /* Functions whose result type changes are dropped and created again. */
 DROP FUNCTION chat._membership(chat.user_id);
+DROP FUNCTION chat.inbox(chat.user_id,text,text,integer);
 DROP FUNCTION chat._emit(text,bigint,bigint,chat.user_id,jsonb);
 DROP FUNCTION chat.add_reaction(bigint,chat.user_id,text);
 DROP FUNCTION chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb);
@@ -1634,7 +1635,7 @@ GRANT EXECUTE ON FUNCTION chat.toggle_reaction(bigint, chat.user_id, text, jsonb
 
 /* ---- sql/src/api/read.sql ---- */
 
-CREATE OR REPLACE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
+CREATE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
                            folder text DEFAULT 'inbox',
                            before text DEFAULT NULL,
                            page_size integer DEFAULT 50)
@@ -1642,7 +1643,8 @@ CREATE OR REPLACE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_u
                    last_message_id bigint, last_sender_id chat.user_id,
                    last_preview text, last_sent_at timestamptz,
                    unread_count bigint, unread boolean, muted boolean,
-                   member_count integer, cursor text, extra jsonb)
+                   member_count integer, cursor text, extra jsonb,
+                   mention_count bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     /* custom plans for the first calls of a session join all large threads */
@@ -1689,7 +1691,8 @@ BEGIN
         SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
                t.last_preview, t.last_sent_at,
                t.message_count - mb.read_count, t.message_count > mb.read_count,
-               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb
+               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb,
+               mb.mention_count
           FROM ((SELECT s.thread_id, s.activity
                    FROM (SELECT mb.thread_id, mb.activity_id AS activity,
                                 mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
@@ -1785,172 +1788,18 @@ BEGIN
            t.last_preview, t.last_sent_at,
            t.message_count - mb.read_count, t.message_count > mb.read_count,
            mb.muted, t.member_count, p.activity || ':' || p.thread_id,
-           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
+           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text,
+           mb.mention_count
       FROM p
       JOIN chat.thread t ON t.id = p.thread_id
       JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
      ORDER BY p.activity DESC, p.thread_id DESC;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
-                           folder text DEFAULT 'inbox',
-                           before text DEFAULT NULL,
-                           page_size integer DEFAULT 50)
-    RETURNS TABLE (thread_id bigint, kind text, subject text,
-                   last_message_id bigint, last_sender_id chat.user_id,
-                   last_preview text, last_sent_at timestamptz,
-                   unread_count bigint, unread boolean, muted boolean,
-                   member_count integer, cursor text, extra jsonb)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-    /* custom plans for the first calls of a session join all large threads */
-    SET plan_cache_mode = force_generic_plan
-    AS $$
-#variable_conflict use_column
-DECLARE
-    v chat.user_id;
-    f text;
-    n integer;
-    c_act bigint;
-    c_tid bigint;
-    parts text[];
-BEGIN
-    PERFORM chat._act(viewer);
-    v := inbox.viewer;
-    f := inbox.folder;
-    n := inbox.page_size;
-    c_act := 9223372036854775807;
-    c_tid := 9223372036854775807;
-    PERFORM chat._not_null(v, 'viewer');
-    PERFORM chat._check_folder(f);
-    PERFORM chat._check_page_size(n);
-    IF inbox.before IS NOT NULL THEN
-        parts := regexp_match(inbox.before, '^(\d{1,19}):(\d{1,19})$');
-        IF parts IS NULL OR parts[1]::numeric > 9223372036854775807
-           OR parts[2]::numeric > 9223372036854775807 THEN
-            RAISE EXCEPTION 'invalid cursor "%"', chat._shown(inbox.before)
-                USING ERRCODE = '22023', COLUMN = 'before',
-                      HINT = 'Pass the cursor column of the last row of the previous page.';
-        END IF;
-        c_act := parts[1]::bigint;
-        c_tid := parts[2]::bigint;
-    END IF;
-
-    /*
-     * Each arm is ordered and limited by itself: the small-thread arm is then
-     * the first page_size entries of member_inbox_idx whatever the planner
-     * estimates, and the large-thread arm sorts only the user's few large
-     * threads.  The folder test is spelled out in both arms for that reason.
-     */
-    IF NOT EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'thread' AND md.tbl IS NOT NULL) THEN
-        RETURN QUERY
-        SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
-               t.last_preview, t.last_sent_at,
-               t.message_count - mb.read_count, t.message_count > mb.read_count,
-               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb
-          FROM ((SELECT s.thread_id, s.activity
-                   FROM (SELECT mb.thread_id, mb.activity_id AS activity,
-                                mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
-                                mb.archived, mb.message_count - mb.read_count AS unread,
-                                mb.mention_count AS mentions
-                           FROM chat.member mb
-                          WHERE mb.user_id = v AND NOT mb.large
-                            AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
-                  WHERE CASE f
-                          WHEN 'inbox' THEN s.visible AND NOT s.archived
-                          WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
-                          WHEN 'deleted' THEN NOT s.visible
-                          WHEN 'archived' THEN s.visible AND s.archived
-                          WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
-                          ELSE EXISTS (SELECT 1 FROM chat.thread st
-                                        WHERE st.id = s.thread_id AND st.created_by = v)
-                        END
-                  ORDER BY s.activity DESC, s.thread_id DESC
-                  LIMIT n)
-                UNION ALL
-                (SELECT s.thread_id, s.activity
-                   FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
-                                mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
-                                mb.archived, lt.message_count - mb.read_count AS unread, mb.mention_count AS mentions,
-                                lt.created_by
-                           FROM chat.member mb
-                           JOIN chat.thread lt ON lt.id = mb.thread_id
-                          WHERE mb.user_id = v AND mb.large) s
-                  WHERE (s.activity, s.thread_id) < (c_act, c_tid)
-                    AND CASE f
-                          WHEN 'inbox' THEN s.visible AND NOT s.archived
-                          WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
-                          WHEN 'deleted' THEN NOT s.visible
-                          WHEN 'archived' THEN s.visible AND s.archived
-                          WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
-                          ELSE s.created_by = v
-                        END
-                  ORDER BY s.activity DESC, s.thread_id DESC
-                  LIMIT n)
-                ORDER BY 2 DESC, 1 DESC
-                LIMIT n) p
-          JOIN chat.thread t ON t.id = p.thread_id
-          JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
-         ORDER BY p.activity DESC, p.thread_id DESC;
-        RETURN;
-    END IF;
-
-    /* the same page, rendered by one call of chat._extras */
-    RETURN QUERY
-    WITH p AS (
-        (SELECT s.thread_id, s.activity
-           FROM (SELECT mb.thread_id, mb.activity_id AS activity,
-                        mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
-                        mb.archived, mb.message_count - mb.read_count AS unread,
-                        mb.mention_count AS mentions
-                   FROM chat.member mb
-                  WHERE mb.user_id = v AND NOT mb.large
-                    AND (mb.activity_id, mb.thread_id) < (c_act, c_tid)) s
-          WHERE CASE f
-                  WHEN 'inbox' THEN s.visible AND NOT s.archived
-                  WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
-                  WHEN 'deleted' THEN NOT s.visible
-                  WHEN 'archived' THEN s.visible AND s.archived
-                  WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
-                  ELSE EXISTS (SELECT 1 FROM chat.thread st
-                                WHERE st.id = s.thread_id AND st.created_by = v)
-                END
-          ORDER BY s.activity DESC, s.thread_id DESC
-          LIMIT n)
-        UNION ALL
-        (SELECT s.thread_id, s.activity
-           FROM (SELECT mb.thread_id, coalesce(lt.last_message_id, 0) AS activity,
-                        mb.hidden_id IS NULL OR mb.hidden_id < coalesce(lt.last_message_id, 0) AS visible,
-                        mb.archived, lt.message_count - mb.read_count AS unread, mb.mention_count AS mentions,
-                        lt.created_by
-                   FROM chat.member mb
-                   JOIN chat.thread lt ON lt.id = mb.thread_id
-                  WHERE mb.user_id = v AND mb.large) s
-          WHERE (s.activity, s.thread_id) < (c_act, c_tid)
-            AND CASE f
-                  WHEN 'inbox' THEN s.visible AND NOT s.archived
-                  WHEN 'unread' THEN s.visible AND NOT s.archived AND s.unread > 0
-                  WHEN 'deleted' THEN NOT s.visible
-                  WHEN 'archived' THEN s.visible AND s.archived
-                  WHEN 'mentions' THEN s.visible AND NOT s.archived AND s.mentions > 0
-                  ELSE s.created_by = v
-                END
-          ORDER BY s.activity DESC, s.thread_id DESC
-          LIMIT n)
-        ORDER BY 2 DESC, 1 DESC
-        LIMIT n)
-    SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
-           t.last_preview, t.last_sent_at,
-           t.message_count - mb.read_count, t.message_count > mb.read_count,
-           mb.muted, t.member_count, p.activity || ':' || p.thread_id,
-           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
-      FROM p
-      JOIN chat.thread t ON t.id = p.thread_id
-      JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
-     ORDER BY p.activity DESC, p.thread_id DESC;
-END
-$$;
+COMMENT ON FUNCTION chat.inbox(chat.user_id, text, text, integer) IS
+    'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived, mentions: threads with unread mentions of the viewer), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"; mention_count is the viewer''s unread mentions in the thread';
+REVOKE EXECUTE ON FUNCTION chat.inbox(chat.user_id, text, text, integer) FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.inbox(chat.user_id, text, text, integer) TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION chat.inbox_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                  folder text DEFAULT 'inbox')
@@ -4803,7 +4652,7 @@ COMMENT ON COLUMN chat.model.model IS
     'the chat model extended or rendered: message, thread, member, reaction, attachment or notification';
 
 COMMENT ON FUNCTION chat.inbox(chat.user_id, text, text, integer) IS
-    'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived, mentions: threads with unread mentions of the viewer), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"';
+    'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived, mentions: threads with unread mentions of the viewer), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"; mention_count is the viewer''s unread mentions in the thread';
 COMMENT ON FUNCTION chat.unread_count(chat.user_id) IS
     'Badge counts: threads with unread messages and unread messages in them (inbox folder, muted threads and threads at notification level none left out)';
 COMMENT ON FUNCTION chat.verify_unread(bigint) IS

@@ -18,7 +18,7 @@ CREATE EXTENSION chat;
 RESET chat.user_id_type;
 SELECT chat.set_setting('notify', 'false') \g /dev/null
 
-SELECT plan(81);
+SELECT plan(84);
 
 CREATE FUNCTION pg_temp.counts(tid bigint) RETURNS TABLE (user_id bigint, mentions bigint)
     LANGUAGE sql AS $$
@@ -97,6 +97,13 @@ SELECT thread_id AS q FROM chat.message WHERE id = :q1 \gset
 SELECT results_eq($$SELECT thread_id FROM chat.inbox(4, 'mentions')$$, ARRAY[:p::bigint],
                   'the mentions folder: the threads with unread mentions');
 SELECT is(chat.inbox_count(4, 'mentions'), 1::bigint, 'inbox_count counts it');
+SELECT results_eq(format($$SELECT unread_count, mention_count FROM chat.inbox(4) WHERE thread_id IN (%s, %s) ORDER BY thread_id$$, :p, :q),
+                  format($$VALUES (%s::bigint, 3::bigint), (1, 0)$$,
+                         (SELECT t.message_count - mb.read_count FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
+                           WHERE t.id = :p AND mb.user_id = 4)),
+                  'inbox rows carry the mention count beside the unread count');
+SELECT is((SELECT mention_count FROM chat.inbox(4, 'mentions')), (SELECT mentions FROM chat.mention_count(4, :p)),
+          'and it is mention_count(viewer, thread)');
 SELECT results_eq($$SELECT threads, mentions FROM chat.mention_count(4)$$, $$VALUES (1::bigint, 3::bigint)$$,
                   'mention_count: the badge');
 SELECT results_eq(format($$SELECT threads, mentions FROM chat.mention_count(4, %s)$$, :q),
@@ -154,6 +161,8 @@ SELECT results_eq(format('SELECT * FROM pg_temp.counts(%s)', :big),
                   $$VALUES (1::bigint, 0::bigint), (2, 0), (3, 0), (4, 0), (5, 1), (6, 0)$$, 'the count in a large thread');
 SELECT results_eq($$SELECT thread_id FROM chat.inbox(5, 'mentions')$$, ARRAY[:big::bigint],
                   'a large thread in the mentions folder');
+SELECT is((SELECT mention_count FROM chat.inbox(5) WHERE thread_id = :big), 1::bigint,
+          'its inbox row says one mention');
 SELECT chat.mark_read(:big, 5) \g /dev/null
 SELECT is((SELECT mention_count FROM chat.member WHERE thread_id = :big AND user_id = 5), 0::bigint,
           'read in a large thread');

@@ -11,7 +11,8 @@ CREATE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
                    last_message_id bigint, last_sender_id chat.user_id,
                    last_preview text, last_sent_at timestamptz,
                    unread_count bigint, unread boolean, muted boolean,
-                   member_count integer, cursor text, extra jsonb)
+                   member_count integer, cursor text, extra jsonb,
+                   mention_count bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     /* custom plans for the first calls of a session join all large threads */
@@ -58,7 +59,8 @@ BEGIN
         SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
                t.last_preview, t.last_sent_at,
                t.message_count - mb.read_count, t.message_count > mb.read_count,
-               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb
+               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb,
+               mb.mention_count
           FROM ((SELECT s.thread_id, s.activity
                    FROM (SELECT mb.thread_id, mb.activity_id AS activity,
                                 mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
@@ -154,7 +156,8 @@ BEGIN
            t.last_preview, t.last_sent_at,
            t.message_count - mb.read_count, t.message_count > mb.read_count,
            mb.muted, t.member_count, p.activity || ':' || p.thread_id,
-           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
+           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text,
+           mb.mention_count
       FROM p
       JOIN chat.thread t ON t.id = p.thread_id
       JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
@@ -162,7 +165,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.inbox(chat.user_id, text, text, integer) IS
-    'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived, mentions: threads with unread mentions of the viewer), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"';
+    'A page of the viewer''s threads in a folder (inbox, unread, deleted, sent, archived, mentions: threads with unread mentions of the viewer), newest activity first; pass the last row''s cursor as "before" for the next page. extra is the thread''s row in the table swapped for model "thread"; mention_count is the viewer''s unread mentions in the thread';
 
 CREATE FUNCTION chat.inbox_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                  folder text DEFAULT 'inbox')
