@@ -289,6 +289,13 @@ ALTER TABLE chat.message ALTER COLUMN search_vector SET STATISTICS 0;
 ALTER INDEX chat.thread_directory_name_idx ALTER COLUMN 1 SET STATISTICS 0;
 ALTER INDEX chat.thread_directory_search_idx ALTER COLUMN 1 SET STATISTICS 0;
 
+-- opt-in asynchronous commit (issue 15)
+INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
+    ('async_messages', 'false', 'boolean', NULL, NULL,
+     'new_message, new_reply and forward_message commit their transaction without waiting for its WAL flush (synchronous_commit off): a server crash can lose the transactions acknowledged in its last 3 x wal_writer_delay, each whole; counters and read state stay exact'),
+    ('async_read_state', 'false', 'boolean', NULL, NULL,
+     'mark_read, mark_unread and mark_delivered commit their transaction without waiting for its WAL flush: a server crash can move the pointers of its last 3 x wal_writer_delay back, never leave them inconsistent');
+
 -- retention, purge and imports
 INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
     ('retention_days', 'null', 'integer', 1, 36500,
@@ -1935,6 +1942,7 @@ DECLARE
     moved bigint;
 BEGIN
     PERFORM chat._act(reader);
+    PERFORM chat._relax_commit('async_read_state');
     tid := mark_delivered.thread_id;
     PERFORM chat._not_null(reader, 'reader');
     IF tid IS NULL THEN
@@ -1991,6 +1999,7 @@ DECLARE
     pos record;
 BEGIN
     PERFORM chat._act(reader);
+    PERFORM chat._relax_commit('async_read_state');
     tid := mark_read.thread_id;
     PERFORM chat._not_null(tid, 'thread_id');
     PERFORM chat._not_null(reader, 'reader');
@@ -2033,6 +2042,7 @@ DECLARE
     pos record;
 BEGIN
     PERFORM chat._act(reader);
+    PERFORM chat._relax_commit('async_read_state');
     tid := mark_unread.thread_id;
     PERFORM chat._not_null(tid, 'thread_id');
     PERFORM chat._not_null(reader, 'reader');
@@ -2557,6 +2567,7 @@ DECLARE
     mid bigint;
 BEGIN
     PERFORM chat._act(actor);
+    PERFORM chat._relax_commit('async_messages');
     PERFORM chat._not_null(forward_message.message_id, 'message_id');
     PERFORM chat._not_null(to_thread_id, 'to_thread_id');
     PERFORM chat._not_null(actor, 'actor');
@@ -2605,6 +2616,7 @@ DECLARE
     mid bigint;
 BEGIN
     PERFORM chat._act(actor);
+    PERFORM chat._relax_commit('async_messages');
     PERFORM chat._not_null(forward_message.message_id, 'message_id');
     PERFORM chat._not_null(to_thread_id, 'to_thread_id');
     PERFORM chat._not_null(actor, 'actor');
@@ -2658,6 +2670,7 @@ DECLARE
     named chat.user_id[];
 BEGIN
     PERFORM chat._act(sender);
+    PERFORM chat._relax_commit('async_messages');
     PERFORM chat._not_null(sender, 'sender');
     PERFORM chat._not_null(recipients, 'recipients');
     IF array_ndims(recipients) > 1 THEN
@@ -4473,6 +4486,15 @@ $$;
 COMMENT ON FUNCTION chat._snippet(regconfig, text, tsquery) IS
     'The highlighted snippet of a search result: HTML-escaped text, matches in <b>...</b>';
 REVOKE EXECUTE ON FUNCTION chat._snippet(regconfig,text,tsquery) FROM PUBLIC;
+
+/* ---- sql/src/internal/settings.sql ---- */
+
+CREATE FUNCTION chat._relax_commit(key text) RETURNS void
+    LANGUAGE c VOLATILE STRICT
+    AS 'MODULE_PATHNAME', 'chat_relax_commit_sql';
+COMMENT ON FUNCTION chat._relax_commit(text) IS
+    'When the boolean setting (async_messages, async_read_state) is on, the calling transaction commits with synchronous_commit off';
+REVOKE EXECUTE ON FUNCTION chat._relax_commit(text) FROM PUBLIC;
 
 /* ---- sql/src/internal/unread.sql ---- */
 

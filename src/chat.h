@@ -36,6 +36,8 @@ extern void chat_cache_fill(bool *valid, void (*load) (void));
 extern void chat_settings_invalidate(Oid relid);
 extern int64 chat_setting_int64(const char *key);
 extern Jsonb *chat_setting_optional(const char *key);
+extern bool chat_setting_bool(const char *key, bool missing);
+extern void chat_relax_commit(const char *key);
 
 /* identity.c: the session's chat user and trust level */
 extern void chat_identity_invalidate(Oid relid);

@@ -66,18 +66,7 @@ event_model(ChatEvent event)
 	}
 }
 
-/* A boolean or string setting of a later version, with its default. */
-static bool
-setting_bool(const char *key, bool missing)
-{
-	Jsonb	   *value = chat_setting_optional(key);
-	JsonbValue	scalar;
-
-	if (value == NULL || !JsonbExtractScalar(&value->root, &scalar) || scalar.type != jbvBool)
-		return missing;
-	return scalar.val.boolean;
-}
-
+/* A string setting of a later version, with its default. */
 static char *
 setting_string(const char *key, const char *missing)
 {
@@ -307,7 +296,7 @@ notify_event(Jsonb *payload, const char *description, int64 seq)
 {
 	const char *text;
 
-	if (seq > 0 && !setting_bool("notify_full_payload", true))
+	if (seq > 0 && !chat_setting_bool("notify_full_payload", true))
 	{
 		ring_doorbell(seq);
 		return;
@@ -323,7 +312,7 @@ notify_event(Jsonb *payload, const char *description, int64 seq)
 static bool
 events_kept(void)
 {
-	return setting_bool("events", false) && OidIsValid(chat_relid("event"));
+	return chat_setting_bool("events", false) && OidIsValid(chat_relid("event"));
 }
 
 /* Keep the event in chat.event, in the operation's transaction. */
@@ -356,7 +345,7 @@ keep_event(ChatEvent event, int64 thread_id, int64 seq, Jsonb *payload,
 bool
 chat_event_wanted(ChatEvent event)
 {
-	return chat_registry()->hooks[event].count > 0 || setting_bool("notify", false) || events_kept();
+	return chat_registry()->hooks[event].count > 0 || chat_setting_bool("notify", false) || events_kept();
 }
 
 /*
@@ -373,7 +362,7 @@ chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 {
 	const ChatRegistry *reg = chat_registry();
 	const ChatHookList *hooks = &reg->hooks[event];
-	bool		notify = setting_bool("notify", false);
+	bool		notify = chat_setting_bool("notify", false);
 	bool		keep = events_kept();
 	Oid			seq_relid;
 	int64		seq = 0;

@@ -387,6 +387,7 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	ArrayType  *stored;
 
 	registry = check_reply_args(fcinfo);
+	chat_relax_commit("async_messages");
 	mentions = reply_mentions(fcinfo);
 	thread_id = PG_GETARG_INT64(0);
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -255,6 +255,18 @@ SELECT chat.get_setting('max_members');
 SELECT chat.set_setting('max_members', NULL);   -- back to the default
 -- README.md: end
 
+-- README.md: begin
+SELECT chat.set_setting('async_messages', 'true');    -- new_message, new_reply, forward_message
+SELECT chat.set_setting('async_read_state', 'true');  -- mark_read, mark_unread, mark_delivered
+-- README.md: end
+-- a reply now relaxes its own transaction's commit, and only that one
+BEGIN;
+SELECT chat.new_reply(4, 1, 'fast') > 0 AS sent;
+SHOW synchronous_commit;
+COMMIT;
+SHOW synchronous_commit;
+SELECT chat.set_setting('async_messages', NULL), chat.set_setting('async_read_state', NULL);
+
 -- every counter still equals a recount from the rows
 SELECT count(*) AS counters_wrong FROM chat.verify_unread();
 -- leave the cluster as it was

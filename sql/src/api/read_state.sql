@@ -18,6 +18,7 @@ DECLARE
     pos record;
 BEGIN
     PERFORM chat._act(reader);
+    PERFORM chat._relax_commit('async_read_state');
     tid := mark_read.thread_id;
     PERFORM chat._not_null(tid, 'thread_id');
     PERFORM chat._not_null(reader, 'reader');
@@ -64,6 +65,7 @@ DECLARE
     pos record;
 BEGIN
     PERFORM chat._act(reader);
+    PERFORM chat._relax_commit('async_read_state');
     tid := mark_unread.thread_id;
     PERFORM chat._not_null(tid, 'thread_id');
     PERFORM chat._not_null(reader, 'reader');
@@ -104,6 +106,7 @@ DECLARE
     moved bigint;
 BEGIN
     PERFORM chat._act(reader);
+    PERFORM chat._relax_commit('async_read_state');
     tid := mark_delivered.thread_id;
     PERFORM chat._not_null(reader, 'reader');
     IF tid IS NULL THEN

@@ -28,6 +28,7 @@ DECLARE
     named chat.user_id[];
 BEGIN
     PERFORM chat._act(sender);
+    PERFORM chat._relax_commit('async_messages');
     PERFORM chat._not_null(sender, 'sender');
     PERFORM chat._not_null(recipients, 'recipients');
     IF array_ndims(recipients) > 1 THEN
@@ -123,6 +124,7 @@ DECLARE
     mid bigint;
 BEGIN
     PERFORM chat._act(actor);
+    PERFORM chat._relax_commit('async_messages');
     PERFORM chat._not_null(forward_message.message_id, 'message_id');
     PERFORM chat._not_null(to_thread_id, 'to_thread_id');
     PERFORM chat._not_null(actor, 'actor');

@@ -9,6 +9,12 @@ CREATE FUNCTION chat._setting_value(key text) RETURNS jsonb
 COMMENT ON FUNCTION chat._setting_value(text) IS
     'Effective value of a setting, from a per-backend cache invalidated when chat.setting changes';
 
+CREATE FUNCTION chat._relax_commit(key text) RETURNS void
+    LANGUAGE c VOLATILE STRICT
+    AS 'MODULE_PATHNAME', 'chat_relax_commit_sql';
+COMMENT ON FUNCTION chat._relax_commit(text) IS
+    'When the boolean setting (async_messages, async_read_state) is on, the calling transaction commits with synchronous_commit off';
+
 CREATE FUNCTION chat._setting_changed() RETURNS trigger
     LANGUAGE c
     AS 'MODULE_PATHNAME', 'chat_setting_changed';
