@@ -1650,8 +1650,7 @@ CREATE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
                    last_message_id bigint, last_sender_id chat.user_id,
                    last_preview text, last_sent_at timestamptz,
                    unread_count bigint, unread boolean, muted boolean,
-                   member_count integer, cursor text, extra jsonb,
-                   mention_count bigint)
+                   member_count integer, cursor text, mention_count bigint, extra jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     /* custom plans for the first calls of a session join all large threads */
@@ -1698,8 +1697,8 @@ BEGIN
         SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
                t.last_preview, t.last_sent_at,
                t.message_count - mb.read_count, t.message_count > mb.read_count,
-               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb,
-               mb.mention_count
+               mb.muted, t.member_count, p.activity || ':' || p.thread_id, mb.mention_count,
+               NULL::jsonb
           FROM ((SELECT s.thread_id, s.activity
                    FROM (SELECT mb.thread_id, mb.activity_id AS activity,
                                 mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
@@ -1794,9 +1793,8 @@ BEGIN
     SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
            t.last_preview, t.last_sent_at,
            t.message_count - mb.read_count, t.message_count > mb.read_count,
-           mb.muted, t.member_count, p.activity || ':' || p.thread_id,
-           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text,
-           mb.mention_count
+           mb.muted, t.member_count, p.activity || ':' || p.thread_id, mb.mention_count,
+           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
       FROM p
       JOIN chat.thread t ON t.id = p.thread_id
       JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v
@@ -4393,7 +4391,7 @@ CREATE FUNCTION chat._message_search() RETURNS trigger
     LANGUAGE c
     AS 'MODULE_PATHNAME', 'chat_message_search';
 COMMENT ON FUNCTION chat._message_search() IS
-    'Sets chat.message.search_vector from the content, under the setting search_config (src/search.c)';
+    'Sets chat.message.search_vector of an edited message from its content, under the setting search_config (new messages: chat._message_insert; src/search.c)';
 REVOKE EXECUTE ON FUNCTION chat._message_search() FROM PUBLIC;
 
 CREATE FUNCTION chat._prefix_query(query text) RETURNS tsquery
@@ -4680,11 +4678,6 @@ COMMENT ON FUNCTION chat.unread_count(chat.user_id) IS
 COMMENT ON FUNCTION chat.verify_unread(bigint) IS
     'Counters that differ from a recount of the message rows (no rows: all exact). Unread = other members'' messages after the read pointer; mentions = messages after the read pointer that mention the member';
 
-CREATE TRIGGER message_search_insert
-    BEFORE INSERT ON chat.message
-    FOR EACH ROW
-    WHEN (NEW.kind = 'text' AND NEW.search_vector IS NULL)
-    EXECUTE FUNCTION chat._message_search();
 CREATE TRIGGER message_search_update
     BEFORE UPDATE OF content ON chat.message
     FOR EACH ROW

@@ -59,6 +59,9 @@ extern ArrayType *chat_parse_mentions(text *content, Oid elem_type);
 extern bool chat_check_mentions(ArrayType *mentions);
 extern void chat_append_mentions_json(StringInfo buf, ArrayType *mentions);
 
+/* search.c */
+extern Datum chat_search_vector(Datum content, bool content_null, bool *isnull);
+
 /* registry.c: hooks, swapped models, the user binding */
 typedef enum ChatEvent
 {

@@ -23,6 +23,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 
 #include "chat.h"
 
@@ -35,14 +36,22 @@
 static Oid
 search_config(void)
 {
+	/* the last name resolved and its configuration: a write resolves it once */
+	static char *cached_name = NULL;
+	static Oid	cached_cfg = InvalidOid;
 	Jsonb	   *value = chat_setting_optional("search_config");
 	JsonbValue	scalar;
+	char	   *name = NULL;
 	Oid			cfg = InvalidOid;
 
 	if (value != NULL && JsonbExtractScalar(&value->root, &scalar) &&
 		scalar.type == jbvString && scalar.val.string.len > 0)
+		name = pnstrdup(scalar.val.string.val, scalar.val.string.len);
+	if (name != NULL && cached_name != NULL && strcmp(name, cached_name) == 0 &&
+		SearchSysCacheExists1(TSCONFIGOID, ObjectIdGetDatum(cached_cfg)))
+		return cached_cfg;
+	if (name != NULL)
 	{
-		char	   *name = pnstrdup(scalar.val.string.val, scalar.val.string.len);
 		List	   *names = stringToQualifiedNameList(name);
 
 		/* a name alone is pg_catalog's, whatever the search_path */
@@ -51,7 +60,11 @@ search_config(void)
 		cfg = get_ts_config_oid(names, true);
 	}
 	if (!OidIsValid(cfg))
-		cfg = get_ts_config_oid(list_make2(makeString("pg_catalog"), makeString("simple")), false);
+		return get_ts_config_oid(list_make2(makeString("pg_catalog"), makeString("simple")), false);
+	if (cached_name != NULL)
+		pfree(cached_name);
+	cached_name = MemoryContextStrdup(TopMemoryContext, name);
+	cached_cfg = cfg;
 	return cfg;
 }
 
@@ -67,10 +80,27 @@ chat_search_config(PG_FUNCTION_ARGS)
 }
 
 /*
- * BEFORE INSERT and BEFORE UPDATE OF content trigger on chat.message (their
- * WHEN clauses pick the rows: text messages without a vector, and edits):
- * search_vector := to_tsvector(search_config, content), NULL when the
- * content has no word to find.
+ * The search vector of a message's content: to_tsvector(search_config,
+ * content), NULL (*isnull) when the content has none or no word to find.
+ */
+Datum
+chat_search_vector(Datum content, bool content_null, bool *isnull)
+{
+	Datum		vector;
+
+	*isnull = true;
+	if (content_null)
+		return (Datum) 0;
+	vector = DirectFunctionCall2(to_tsvector_byid, ObjectIdGetDatum(search_config()), content);
+	*isnull = DatumGetTSVector(vector)->size == 0;
+	return *isnull ? (Datum) 0 : vector;
+}
+
+/*
+ * BEFORE UPDATE OF content trigger on chat.message (its WHEN clause picks
+ * the edits of text messages): search_vector := chat_search_vector(content).
+ * A new message gets its vector from the message trigger (src/unread.c),
+ * which saves a trigger call on every message sent.
  */
 PG_FUNCTION_INFO_V1(chat_message_search);
 Datum
@@ -98,10 +128,6 @@ chat_message_search(PG_FUNCTION_ARGS)
 		elog(ERROR, "chat_message_search: chat.message has no content or search_vector column");
 
 	content = heap_getattr(tuple, content_att, desc, &isnull);
-	if (!isnull)
-	{
-		vector = DirectFunctionCall2(to_tsvector_byid, ObjectIdGetDatum(search_config()), content);
-		vector_null = DatumGetTSVector(vector)->size == 0;
-	}
+	vector = chat_search_vector(content, isnull, &vector_null);
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 1, &vector_att, &vector, &vector_null));
 }

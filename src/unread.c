@@ -202,6 +202,7 @@ typedef struct NewMessage
 	int			att_kind;
 	int			att_sent_at;
 	int			att_mentions;	/* 0: no such column (before chat 0.9) */
+	int			att_vector;		/* search_vector; 0: no such column (before chat 0.9) */
 	int64		thread_id;
 	Datum		sender;
 	bool		sender_null;
@@ -271,6 +272,11 @@ read_new_message(TriggerData *trigdata, NewMessage *msg)
 				 errmsg("a message needs a thread_id")));
 	msg->sender = heap_getattr(msg->tuple, att_sender, desc, &msg->sender_null);
 	msg->content = heap_getattr(msg->tuple, att_content, desc, &msg->content_null);
+
+	/* the search vector, from chat 0.9 on: filled here for new text messages */
+	msg->att_vector = SPI_fnumber(desc, "search_vector");
+	if (msg->att_vector <= 0)
+		msg->att_vector = 0;
 
 	/* mentions, from chat 0.9 on: a column the trigger fills from the list given */
 	msg->att_mentions = SPI_fnumber(desc, "mentions");
@@ -461,19 +467,44 @@ count_mentions(const NewMessage *msg, const ThreadCount *count, bool *isnull)
 }
 
 /*
- * The row to insert: the one given, with the id and sent_at just drawn, and
- * the mentions as counted.
+ * The words of a text message for chat.search (src/search.c), unless the row
+ * brings them (a restored row) or has no such column: false when there is
+ * nothing to set.
+ */
+static bool
+message_vector(const NewMessage *msg, bool is_text, Datum *vector, bool *isnull)
+{
+	if (msg->att_vector == 0 || !is_text)
+		return false;
+	(void) heap_getattr(msg->tuple, msg->att_vector, msg->desc, isnull);
+	if (!*isnull)
+		return false;
+	*vector = chat_search_vector(msg->content, msg->content_null, isnull);
+	return true;
+}
+
+/*
+ * The row to insert: the one given, with the id and sent_at just drawn, the
+ * mentions as counted and the words to search.
  */
 static HeapTuple
 stamp_message(const NewMessage *msg, const ThreadCount *count,
-			  Datum mentions, bool mentions_null)
+			  Datum mentions, bool mentions_null, bool is_text)
 {
-	int			cols[3] = {msg->att_id, msg->att_sent_at, msg->att_mentions};
-	Datum		values[3] = {Int64GetDatum(count->message_id), count->sent_at, mentions};
-	bool		nulls[3] = {false, false, mentions_null};
+	int			cols[4] = {msg->att_id, msg->att_sent_at};
+	Datum		values[4] = {Int64GetDatum(count->message_id), count->sent_at};
+	bool		nulls[4] = {false, false};
+	int			n = 2;
 
-	return heap_modify_tuple_by_cols(msg->tuple, msg->desc, msg->att_mentions > 0 ? 3 : 2,
-									 cols, values, nulls);
+	if (msg->att_mentions > 0)
+	{
+		cols[n] = msg->att_mentions;
+		values[n] = mentions;
+		nulls[n++] = mentions_null;
+	}
+	if (message_vector(msg, is_text, &values[n], &nulls[n]))
+		cols[n++] = msg->att_vector;
+	return heap_modify_tuple_by_cols(msg->tuple, msg->desc, n, cols, values, nulls);
 }
 
 /*
@@ -490,6 +521,7 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	SenderStanding standing;
 	Datum		mentions = (Datum) 0;
 	bool		mentions_null = true;
+	bool		is_text;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
@@ -502,23 +534,30 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
 	prepare_plans(msg.user_type);
+	is_text = !is_system_message(&msg);
 	if (is_restored_row(&msg))
 	{
+		Datum		vector;
+		bool		vector_null;
+
 		SPI_finish();
+		if (message_vector(&msg, is_text, &vector, &vector_null))
+			return PointerGetDatum(heap_modify_tuple_by_cols(msg.tuple, msg.desc, 1, &msg.att_vector,
+															 &vector, &vector_null));
 		return PointerGetDatum(msg.tuple);
 	}
 
 	/* a new text message needs a sender (a restored one may be anonymous) */
-	if (msg.sender_null && !is_system_message(&msg))
+	if (msg.sender_null && is_text)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a text message needs a sender")));
 	count_on_thread(&msg, &count);
 	move_member_state(&msg, &count, &standing);
 	check_sender(&msg, count.is_channel, &standing);
-	if (msg.has_mentions && !is_system_message(&msg))
+	if (msg.has_mentions && is_text)
 		mentions = count_mentions(&msg, &count, &mentions_null);
 	SPI_finish();
 
-	return PointerGetDatum(stamp_message(&msg, &count, mentions, mentions_null));
+	return PointerGetDatum(stamp_message(&msg, &count, mentions, mentions_null, is_text));
 }

@@ -26,13 +26,7 @@ CREATE TRIGGER message_update
           OR OLD.sender_id IS DISTINCT FROM NEW.sender_id OR OLD.kind <> NEW.kind)
     EXECUTE FUNCTION chat._message_update();
 
-/* messages: the words of a text message for chat.search, when written and when edited (src/search.c) */
-CREATE TRIGGER message_search_insert
-    BEFORE INSERT ON chat.message
-    FOR EACH ROW
-    WHEN (NEW.kind = 'text' AND NEW.search_vector IS NULL)
-    EXECUTE FUNCTION chat._message_search();
-
+/* messages: the words of an edited text message for chat.search (a new one gets them from message_insert; src/search.c) */
 CREATE TRIGGER message_search_update
     BEFORE UPDATE OF content ON chat.message
     FOR EACH ROW

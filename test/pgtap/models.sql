@@ -152,8 +152,8 @@ SELECT is(pg_get_function_result('chat.messages(bigint, chat.user_id, bigint, bi
           'TABLE(id bigint, sender_id chat.user_id, kind text, content text, sent_at timestamp with time zone, edited boolean, deleted boolean, parent_id bigint, forwarded_from bigint, reactions jsonb, attachments jsonb, seen_count bigint, extra jsonb)',
           'chat.messages keeps its 0.1 columns in order, then extra');
 SELECT is(pg_get_function_result('chat.inbox(chat.user_id, text, text, integer)'::regprocedure),
-          'TABLE(thread_id bigint, kind text, subject text, last_message_id bigint, last_sender_id chat.user_id, last_preview text, last_sent_at timestamp with time zone, unread_count bigint, unread boolean, muted boolean, member_count integer, cursor text, extra jsonb)',
-          'chat.inbox keeps its 0.1 columns in order, then extra');
+          'TABLE(thread_id bigint, kind text, subject text, last_message_id bigint, last_sender_id chat.user_id, last_preview text, last_sent_at timestamp with time zone, unread_count bigint, unread boolean, muted boolean, member_count integer, cursor text, mention_count bigint, extra jsonb)',
+          'chat.inbox keeps its 0.1 columns in order, then mention_count (0.9), then extra');
 SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_generic_plan', 'search_path=pg_catalog, pg_temp']
              FROM pg_proc WHERE oid = 'chat.inbox(chat.user_id, text, text, integer)'::regprocedure),
           'chat.inbox still forces the generic plan and pins search_path');

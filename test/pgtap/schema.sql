@@ -186,7 +186,7 @@ INSERT INTO api VALUES
   'bigint'),
  ('inbox', ARRAY['chat.user_id', 'text', 'text', 'integer'],
   'viewer chat.user_id DEFAULT chat.current_user_id(), folder text DEFAULT ''inbox''::text, before text DEFAULT NULL::text, page_size integer DEFAULT 50',
-  'TABLE(thread_id bigint, kind text, subject text, last_message_id bigint, last_sender_id chat.user_id, last_preview text, last_sent_at timestamp with time zone, unread_count bigint, unread boolean, muted boolean, member_count integer, cursor text, extra jsonb)'),
+  'TABLE(thread_id bigint, kind text, subject text, last_message_id bigint, last_sender_id chat.user_id, last_preview text, last_sent_at timestamp with time zone, unread_count bigint, unread boolean, muted boolean, member_count integer, cursor text, mention_count bigint, extra jsonb)'),
  ('inbox_count', ARRAY['chat.user_id', 'text'],
   'viewer chat.user_id DEFAULT chat.current_user_id(), folder text DEFAULT ''inbox''::text',
   'bigint'),

@@ -11,8 +11,7 @@ CREATE FUNCTION chat.inbox(viewer chat.user_id DEFAULT chat.current_user_id(),
                    last_message_id bigint, last_sender_id chat.user_id,
                    last_preview text, last_sent_at timestamptz,
                    unread_count bigint, unread boolean, muted boolean,
-                   member_count integer, cursor text, extra jsonb,
-                   mention_count bigint)
+                   member_count integer, cursor text, mention_count bigint, extra jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     /* custom plans for the first calls of a session join all large threads */
@@ -59,8 +58,8 @@ BEGIN
         SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
                t.last_preview, t.last_sent_at,
                t.message_count - mb.read_count, t.message_count > mb.read_count,
-               mb.muted, t.member_count, p.activity || ':' || p.thread_id, NULL::jsonb,
-               mb.mention_count
+               mb.muted, t.member_count, p.activity || ':' || p.thread_id, mb.mention_count,
+               NULL::jsonb
           FROM ((SELECT s.thread_id, s.activity
                    FROM (SELECT mb.thread_id, mb.activity_id AS activity,
                                 mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
@@ -155,9 +154,8 @@ BEGIN
     SELECT t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id,
            t.last_preview, t.last_sent_at,
            t.message_count - mb.read_count, t.message_count > mb.read_count,
-           mb.muted, t.member_count, p.activity || ':' || p.thread_id,
-           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text,
-           mb.mention_count
+           mb.muted, t.member_count, p.activity || ':' || p.thread_id, mb.mention_count,
+           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
       FROM p
       JOIN chat.thread t ON t.id = p.thread_id
       JOIN chat.member mb ON mb.thread_id = p.thread_id AND mb.user_id = v

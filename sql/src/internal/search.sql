@@ -13,7 +13,7 @@ CREATE FUNCTION chat._message_search() RETURNS trigger
     LANGUAGE c
     AS 'MODULE_PATHNAME', 'chat_message_search';
 COMMENT ON FUNCTION chat._message_search() IS
-    'Sets chat.message.search_vector from the content, under the setting search_config (src/search.c)';
+    'Sets chat.message.search_vector of an edited message from its content, under the setting search_config (new messages: chat._message_insert; src/search.c)';
 
 /*
  * The setting search_config: the name of an existing text search
