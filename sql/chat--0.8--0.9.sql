@@ -289,6 +289,11 @@ ALTER TABLE chat.message ALTER COLUMN search_vector SET STATISTICS 0;
 ALTER INDEX chat.thread_directory_name_idx ALTER COLUMN 1 SET STATISTICS 0;
 ALTER INDEX chat.thread_directory_search_idx ALTER COLUMN 1 SET STATISTICS 0;
 
+-- CHECK constraints cost every message sent (PostgreSQL re-reads them per statement): the
+-- pairs they kept are kept by chat's functions and the message triggers (issue 15, P1)
+ALTER TABLE chat.thread DROP CONSTRAINT thread_object_check;
+ALTER TABLE chat.message DROP CONSTRAINT message_forward_not_reply;
+
 -- opt-in asynchronous commit (issue 15)
 INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
     ('async_messages', 'false', 'boolean', NULL, NULL,
@@ -4553,6 +4558,37 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION chat._message_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF NEW.id <> OLD.id OR NEW.thread_id <> OLD.thread_id
+       OR (NEW.sender_id IS DISTINCT FROM OLD.sender_id AND NEW.sender_id IS NOT NULL)
+       OR NEW.kind <> OLD.kind THEN
+        RAISE EXCEPTION 'cannot change the id, thread, sender or kind of message %', OLD.id
+            USING ERRCODE = '55000';
+    END IF;
+    IF NEW.parent_id IS NOT NULL AND NEW.forwarded_from IS NOT NULL THEN
+        RAISE EXCEPTION 'new row for relation "message" violates check constraint "message_forward_not_reply"'
+            USING ERRCODE = '23514', SCHEMA = 'chat', TABLE = 'message', CONSTRAINT = 'message_forward_not_reply',
+                  DETAIL = 'A forwarded message cannot be a reply.';
+    END IF;
+    IF NEW.content IS DISTINCT FROM OLD.content THEN
+        INSERT INTO chat.message_edit (thread_id, message_id, version, content, replaced_at)
+        SELECT OLD.thread_id, OLD.id, coalesce(max(e.version), 0) + 1, OLD.content, clock_timestamp()
+          FROM chat.message_edit e
+         WHERE e.thread_id = OLD.thread_id AND e.message_id = OLD.id;
+        NEW.edited_at := clock_timestamp();
+    END IF;
+    UPDATE chat.thread t
+       SET last_preview = CASE WHEN NEW.deleted_at IS NULL THEN left(NEW.content, 100) END,
+           last_sender_id = NEW.sender_id
+     WHERE t.id = OLD.thread_id AND t.last_message_id = OLD.id;
+    RETURN NEW;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION chat._recount(thread bigint) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -4697,3 +4733,15 @@ COMMENT ON COLUMN chat.public_thread.avatar IS 'the room''s picture, a key or UR
 
 COMMENT ON TABLE chat.purge_progress IS
     'One row: the thread after which the next chat.purge call goes on (not dumped; under row-level security with no policy: chat''s functions and superusers only)';
+
+/* message_update also refuses a forwarded message made a reply (was a CHECK) */
+DROP TRIGGER message_update ON chat.message;
+CREATE TRIGGER message_update
+    BEFORE UPDATE ON chat.message
+    FOR EACH ROW
+    WHEN (OLD.content IS DISTINCT FROM NEW.content
+          OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at
+          OR OLD.id <> NEW.id OR OLD.thread_id <> NEW.thread_id
+          OR OLD.sender_id IS DISTINCT FROM NEW.sender_id OR OLD.kind <> NEW.kind
+          OR (NEW.parent_id IS NOT NULL AND NEW.forwarded_from IS NOT NULL))
+    EXECUTE FUNCTION chat._message_update();

@@ -270,6 +270,18 @@ read_new_message(TriggerData *trigdata, NewMessage *msg)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a message needs a thread_id")));
+	/* what the constraint message_forward_not_reply said until chat 0.9 */
+	(void) heap_getattr(msg->tuple, message_attnum(desc, "parent_id"), desc, &isnull);
+	if (!isnull)
+	{
+		(void) heap_getattr(msg->tuple, message_attnum(desc, "forwarded_from"), desc, &isnull);
+		if (!isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("new row for relation \"message\" violates check constraint \"message_forward_not_reply\""),
+					 errdetail("A forwarded message cannot be a reply."),
+					 errtableconstraint(trigdata->tg_relation, "message_forward_not_reply")));
+	}
 	msg->sender = heap_getattr(msg->tuple, att_sender, desc, &msg->sender_null);
 	msg->content = heap_getattr(msg->tuple, att_content, desc, &msg->content_null);
 

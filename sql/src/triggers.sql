@@ -23,7 +23,8 @@ CREATE TRIGGER message_update
     WHEN (OLD.content IS DISTINCT FROM NEW.content
           OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at
           OR OLD.id <> NEW.id OR OLD.thread_id <> NEW.thread_id
-          OR OLD.sender_id IS DISTINCT FROM NEW.sender_id OR OLD.kind <> NEW.kind)
+          OR OLD.sender_id IS DISTINCT FROM NEW.sender_id OR OLD.kind <> NEW.kind
+          OR (NEW.parent_id IS NOT NULL AND NEW.forwarded_from IS NOT NULL))
     EXECUTE FUNCTION chat._message_update();
 
 /* messages: the words of an edited text message for chat.search (a new one gets them from message_insert; src/search.c) */

@@ -32,6 +32,11 @@ BEGIN
         RAISE EXCEPTION 'cannot change the id, thread, sender or kind of message %', OLD.id
             USING ERRCODE = '55000';
     END IF;
+    IF NEW.parent_id IS NOT NULL AND NEW.forwarded_from IS NOT NULL THEN
+        RAISE EXCEPTION 'new row for relation "message" violates check constraint "message_forward_not_reply"'
+            USING ERRCODE = '23514', SCHEMA = 'chat', TABLE = 'message', CONSTRAINT = 'message_forward_not_reply',
+                  DETAIL = 'A forwarded message cannot be a reply.';
+    END IF;
     IF NEW.content IS DISTINCT FROM OLD.content THEN
         INSERT INTO chat.message_edit (thread_id, message_id, version, content, replaced_at)
         SELECT OLD.thread_id, OLD.id, coalesce(max(e.version), 0) + 1, OLD.content, clock_timestamp()
