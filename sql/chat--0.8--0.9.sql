@@ -294,6 +294,12 @@ ALTER INDEX chat.thread_directory_search_idx ALTER COLUMN 1 SET STATISTICS 0;
 ALTER TABLE chat.thread DROP CONSTRAINT thread_object_check;
 ALTER TABLE chat.message DROP CONSTRAINT message_forward_not_reply;
 
+-- the badge count reads member_unread_idx alone (issue 15, P4); notify_level exists by now
+DROP INDEX chat.member_unread_idx;
+CREATE INDEX member_unread_idx ON chat.member (user_id)
+    INCLUDE (message_count, read_count, hidden_id, activity_id, archived, muted, notify_level)
+    WHERE NOT large AND message_count > read_count;
+
 -- opt-in asynchronous commit (issue 15)
 INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
     ('async_messages', 'false', 'boolean', NULL, NULL,

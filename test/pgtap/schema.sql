@@ -8,7 +8,7 @@ CREATE EXTENSION chat;
 -- chat stays off the path, so types print schema-qualified (chat.user_id)
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(210);
+SELECT plan(211);
 
 /* ---- schema, domain, tables, sequences ---------------------------------- */
 
@@ -176,6 +176,9 @@ SELECT ok(pg_temp.leading_index('chat.member', 'user_id'), 'an index on chat.mem
 SELECT ok(pg_temp.leading_index('chat.thread', 'created_by'), 'an index on chat.thread leads with created_by (sent folder)');
 SELECT has_index('chat', 'member', 'member_inbox_idx', ARRAY['user_id', 'activity_id', 'thread_id'],
                  'the inbox index is (user_id, activity_id, thread_id)');
+SELECT is(pg_get_indexdef('chat.member_unread_idx'::regclass),
+          'CREATE INDEX member_unread_idx ON chat.member USING btree (user_id) INCLUDE (message_count, read_count, hidden_id, activity_id, archived, muted, notify_level) WHERE ((NOT large) AND (message_count > read_count))',
+          'the unread index carries what unread_count reads (index-only badge counts)');
 
 /* ---- functions of SPEC §4.1: existence, types, names, defaults, result --- */
 
