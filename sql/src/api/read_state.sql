@@ -16,6 +16,8 @@ DECLARE
     tid bigint;
     m chat.member;
     pos record;
+    at timestamptz;
+    mentions bigint;
 BEGIN
     PERFORM chat._act(reader);
     tid := mark_read.thread_id;
@@ -29,16 +31,21 @@ BEGIN
     IF pos.target <= m.read_id THEN
         RETURN 0;
     END IF;
-    /* clock_timestamp: taken after the snapshot, so after the messages' commit */
-    /* mentions: none left past the newest; else those passed over are read */
+    /*
+     * clock_timestamp: taken after the snapshot, so after the messages' commit;
+     * into a variable, as Citus refuses a volatile call in the UPDATE
+     */
+    at := clock_timestamp();
+    /* mentions: none left past the newest; else those passed over are read (the row is locked) */
+    mentions := CASE WHEN m.mention_count = 0 OR pos.target >= m.last_mention_id THEN 0
+                     ELSE m.mention_count - chat._mentions_between(tid, reader, m.read_id, pos.target)
+                END;
     UPDATE chat.member mb
        SET read_id = pos.target, read_count = pos.read_count,
-           mention_count = CASE WHEN mb.mention_count = 0 OR pos.target >= mb.last_mention_id THEN 0
-                                ELSE mb.mention_count - chat._mentions_between(tid, reader, m.read_id, pos.target)
-                           END,
+           mention_count = mentions,
            seen_id = greatest(mb.seen_id, pos.target),
-           read_at = clock_timestamp(),
-           delivered_at = CASE WHEN pos.target > mb.delivered_id THEN clock_timestamp() ELSE mb.delivered_at END,
+           read_at = at,
+           delivered_at = CASE WHEN pos.target > mb.delivered_id THEN at ELSE mb.delivered_at END,
            delivered_id = greatest(mb.delivered_id, pos.target)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
     PERFORM chat._emit('thread_read', tid, pos.target, reader,
