@@ -162,6 +162,7 @@ COMMENT ON FUNCTION chat._citus_worker() IS
 /* clock_timestamp() for an UPDATE of a distributed table: Citus refuses a volatile call there (chat._citus_adapt) */
 CREATE FUNCTION chat._citus_clock() RETURNS timestamptz
     LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
     AS 'SELECT pg_catalog.clock_timestamp()';
 COMMENT ON FUNCTION chat._citus_clock() IS
     'clock_timestamp() declared stable, so Citus evaluates it once before it ships an UPDATE (Citus only)';
@@ -188,6 +189,8 @@ DECLARE
     body text;
     outs text;
     pre text;
+    k integer;
+    mt text[];
     n integer := 0;
 BEGIN
     PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
@@ -202,6 +205,19 @@ BEGIN
         /* statements before the last one are checks: PERFORM them */
         body := regexp_replace(f.prosrc, ';\s*$', '');
         pre := '';
+        /*
+         * "is a model swapped" (chat.model, a reference table) read first: a
+         * query joining it with a distributed table has no single shard key,
+         * which a delegated call refuses
+         */
+        k := 0;
+        LOOP
+            mt := regexp_match(body, 'EXISTS \(SELECT 1 FROM chat\.model [a-z]+ WHERE [^)]*\)');
+            EXIT WHEN mt IS NULL;
+            k := k + 1;
+            pre := pre || format(E'swapped_%s := %s;\n', k, mt[1]);
+            body := replace(body, mt[1], 'swapped_' || k);
+        END LOOP;
         WHILE body ~ ';\s*\n' LOOP
             pre := pre || 'PERFORM ' || regexp_replace(substr(body, 1, strpos(body, ';') - 1), '^\s*SELECT\s+', '') || E';\n';
             body := substr(body, strpos(body, ';') + 1);
@@ -218,7 +234,10 @@ BEGIN
         def := pg_catalog.pg_get_functiondef(f.oid);
         def := regexp_replace(def, '\n LANGUAGE sql\n', E'\n LANGUAGE plpgsql\n');
         def := substr(def, 1, strpos(def, 'AS $function$') - 1)
-               || 'AS $function$' || E'\n#variable_conflict use_column\nBEGIN\n' || pre || body || E'\nEND\n$function$';
+               || 'AS $function$' || E'\n#variable_conflict use_column\n'
+               || CASE WHEN k > 0 THEN 'DECLARE ' || (SELECT string_agg(format('swapped_%s boolean;', i), ' ')
+                                                        FROM generate_series(1, k) i) || E'\n' ELSE '' END
+               || E'BEGIN\n' || pre || body || E'\nEND\n$function$';
         EXECUTE def;
         n := n + 1;
     END LOOP;
@@ -353,7 +372,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_clock(), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat.distribute() FROM PUBLIC;
 
 /* CREATE EXTENSION chat with Citus in the database: distribute now (coordinator) or get ready (worker) */

@@ -109,6 +109,7 @@ DECLARE
     tid bigint;
     target bigint;
     moved bigint;
+    at timestamptz;
 BEGIN
     PERFORM chat._act(reader);
     tid := mark_delivered.thread_id;
@@ -116,6 +117,25 @@ BEGIN
     IF tid IS NULL THEN
         IF up_to IS NOT NULL THEN
             RAISE EXCEPTION 'up_to needs a thread_id' USING ERRCODE = '22023', COLUMN = 'thread_id';
+        END IF;
+        IF chat._citus() THEN
+            /*
+             * distributed (citus.sql): Citus locks no rows of several shards
+             * at once, so thread by thread, in id order
+             */
+            moved := 0;
+            FOR tid IN SELECT t.id FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
+                        WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id ORDER BY 1 LOOP
+                target := (SELECT t.last_message_id FROM chat.thread t WHERE t.id = tid FOR SHARE);
+                at := clock_timestamp();
+                UPDATE chat.member mb SET delivered_id = target, delivered_at = at
+                 WHERE mb.thread_id = tid AND mb.user_id = reader AND mb.delivered_id < target;
+                IF FOUND THEN
+                    PERFORM chat._emit('thread_delivered', tid, target, reader);
+                    moved := moved + 1;
+                END IF;
+            END LOOP;
+            RETURN moved;
         END IF;
         /* thread rows first, in id order, as everywhere: see chat._member_row */
         PERFORM FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
