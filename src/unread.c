@@ -71,12 +71,13 @@ static const char *thread_sql =
  * With Citus (README "Running on Citus") this trigger runs on the node holding
  * the thread, where Citus refuses a volatile call in an UPDATE of a
  * distributed table: the row is locked first, then the id and time are drawn,
- * then written.  Three statements instead of one, only where Citus is.
+ * then written.  Three statements instead of one, only where Citus is.  The
+ * id is time-ordered across nodes (chat._citus_message_id).
  */
 static const char *citus_lock_sql =
-"SELECT FROM chat.thread WHERE id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE";
+"SELECT last_message_id FROM chat.thread WHERE id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE";
 static const char *citus_draw_sql =
-"SELECT pg_catalog.nextval('chat.message_id_seq'::pg_catalog.regclass), pg_catalog.clock_timestamp()";
+"SELECT chat._citus_message_id($1), pg_catalog.clock_timestamp()";
 static const char *citus_thread_sql =
 "UPDATE chat.thread"
 "   SET message_count = message_count OPERATOR(pg_catalog.+) 1,"
@@ -208,7 +209,7 @@ prepare_plans(Oid user_type)
 	if (citus)
 	{
 		citus_lock_plan = chat_keep_plan(citus_lock_sql, 1, thread_args);
-		citus_draw_plan = chat_keep_plan(citus_draw_sql, 0, NULL);
+		citus_draw_plan = chat_keep_plan(citus_draw_sql, 1, thread_args);
 		thread_plan = chat_keep_plan(citus_thread_sql, 5, citus_args);
 	}
 	else
@@ -384,13 +385,18 @@ count_on_thread(const NewMessage *msg, ThreadCount *count)
 
 	if (plans_citus)
 	{
+		Datum		last[1];
+
 		if (SPI_execute_plan(citus_lock_plan, args, nulls, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "chat: cannot lock thread %lld", (long long) msg->thread_id);
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("thread %lld does not exist", (long long) msg->thread_id)));
-		if (SPI_execute_plan(citus_draw_plan, NULL, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		/* the id follows the thread's last one (chat._citus_message_id, sql/src/citus.sql) */
+		last[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (SPI_execute_plan(citus_draw_plan, last, isnull ? "n" : " ", false, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
 			elog(ERROR, "chat: cannot draw a message id");
 		args[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		args[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);

@@ -168,6 +168,41 @@ COMMENT ON FUNCTION chat._citus_clock() IS
     'clock_timestamp() declared stable, so Citus evaluates it once before it ships an UPDATE (Citus only)';
 
 /*
+ * A message id on a Citus cluster, drawn by the message trigger under the
+ * thread's row lock on the node holding the thread.  Ids must be unique
+ * across nodes, increase within a thread in commit order, and follow time
+ * across nodes, since the inbox is ordered by the newest message's id
+ * whichever worker holds each thread.  So:
+ *
+ *   bits 62..20  time in units of 100 microseconds since 2025-01-01 (to 2052)
+ *   bits 19..6   this node's sequence, modulo 16384
+ *   bits  5..0   this node's Citus group id (up to 63 workers)
+ *
+ * Two nodes never draw the same id (the low bits); one node repeats an id
+ * only if it drew 16384 ids within the same 100 microseconds, or its clock
+ * stepped back onto an instant it had used with the same sequence residue.
+ * Within a thread an id is always above the thread's last one ("after").
+ */
+CREATE FUNCTION chat._citus_message_id(after bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    id bigint;
+BEGIN
+    id := (floor((extract(epoch FROM clock_timestamp()) - 1735689600) * 10000)::bigint << 20)
+          | ((nextval('chat.message_id_seq') & 16383) << 6)
+          | ((SELECT g.groupid FROM pg_catalog.pg_dist_local_group g) & 63);
+    IF id <= coalesce(after, 0) THEN
+        id := (((after >> 20) + 1) << 20) | (id & 1048575);
+    END IF;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_message_id(bigint) IS
+    'a message id on a Citus cluster: time (100 us) | node sequence | Citus group, above the thread''s last id (Citus only)';
+
+/*
  * What Citus cannot run as chat's single-node code has it, adapted on the
  * node it runs on (every node: delegated calls run chat's functions on the
  * workers).  Run again after ALTER EXTENSION chat UPDATE (chat.distribute()
@@ -372,7 +407,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_clock(), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat.distribute() FROM PUBLIC;
 
 /* CREATE EXTENSION chat with Citus in the database: distribute now (coordinator) or get ready (worker) */
