@@ -335,20 +335,16 @@ COMMENT ON FUNCTION chat._citus_adapt() IS
     'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, verify_unread thread by thread';
 
 CREATE FUNCTION chat.distribute() RETURNS text
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     t text;
-    pol record;
-    expr text;
     f text;
 BEGIN
+    PERFORM chat._require_server('distribute chat');
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
         RETURN 'Citus is not installed in this database: nothing to distribute';
-    END IF;
-    IF NOT chat.is_server_role() THEN
-        RAISE EXCEPTION 'only a server role may distribute chat' USING ERRCODE = '42501';
     END IF;
     IF chat._citus() THEN
         /* after ALTER EXTENSION chat UPDATE: adapt the new functions again */
@@ -408,7 +404,8 @@ COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
 REVOKE ALL ON FUNCTION chat._citus(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
-    chat._citus_workers(text), chat._citus_shape(), chat.distribute() FROM PUBLIC;
+    chat._citus_workers(text), chat._citus_shape() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;
 
 /* CREATE EXTENSION chat with Citus in the database: distribute now (coordinator) or get ready (worker) */
 DO $$

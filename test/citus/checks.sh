@@ -3,6 +3,8 @@
 # shellcheck shell=bash
 
 # ---------------------------------------------------------------- distribution
+# 2 shards per worker, as README "Running on Citus" advises for a small cluster
+q "$COORD" "ALTER DATABASE chat_dist SET citus.shard_count = 4" >/dev/null
 echo "# CREATE EXTENSION chat on the coordinator distributes chat"
 t0=$(date +%s%N)
 is "CREATE EXTENSION chat on the coordinator" "" "CREATE EXTENSION chat"
@@ -33,8 +35,8 @@ is "the 7 per-thread tables in one colocation group" "1" \
 is "distributed by the thread id" "chat.attachment:thread_id,chat.event:thread_id,chat.member:thread_id,chat.message:thread_id,chat.message_edit:thread_id,chat.reaction:thread_id,chat.thread:id" \
    "SELECT string_agg(logicalrelid::text || ':' || column_to_column_name(logicalrelid, partkey), ',' ORDER BY logicalrelid::text)
       FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid::text LIKE 'chat.%'"
-is "shards of the per-thread tables on both workers only" "$W1|112
-$W2|112" \
+is "shards of the per-thread tables on both workers only" "$W1|14
+$W2|14" \
    "SELECT n.nodeport || '|' || count(*) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
       JOIN pg_dist_node n ON n.groupid = pl.groupid
      WHERE s.logicalrelid::text LIKE 'chat.%' AND s.shardminvalue IS NOT NULL
@@ -155,16 +157,33 @@ is "verify_unread after the races" "" "SELECT * FROM chat.verify_unread()"
 # ---------------------------------------------------------------- events
 echo "# events: LISTEN on the coordinator"
 q "$COORD" "SELECT chat.set_setting('notify', 'true')" >/dev/null
+# a call inside a transaction block runs on the coordinator (only its statements go to the worker):
+# its event is sent by the coordinator at commit
 ev=$(as_pg "$BIN/psql" -X -q -h 127.0.0.1 -p "$COORD" -U postgres -d chat_dist <<EOF 2>&1
 LISTEN chat;
+BEGIN;
 SELECT chat.new_reply($t1, 2, 'heard?');
+COMMIT;
 SELECT pg_sleep(0.2);
 EOF
 )
 if grep -q 'Asynchronous notification "chat"' <<<"$ev"; then
-    pass "a delegated new_reply's event reaches a listener on the coordinator"
+    pass "the event of a reply in a transaction block reaches a listener on the coordinator at commit"
 else
-    fail "a delegated new_reply's event reaches a listener on the coordinator" "no notification: it was sent on the worker"
+    fail "the event of a reply in a transaction block reaches a listener on the coordinator at commit" "$ev"
+fi
+# a delegated call notifies on the worker that ran it (README "Running on Citus")
+as_pg "$BIN/psql" -X -q -h 127.0.0.1 -p "$holder" -U postgres -d chat_dist >"$DIR/listen.out" 2>&1 <<EOF &
+LISTEN chat;
+SELECT pg_sleep(1.5);
+EOF
+sleep 0.5
+q "$COORD" "SELECT chat.new_reply($t1, 2, 'delegated event')" >/dev/null
+wait
+if grep -q 'Asynchronous notification "chat"' "$DIR/listen.out"; then
+    pass "a delegated reply's event reaches a listener on the worker holding the thread"
+else
+    fail "a delegated reply's event reaches a listener on the worker holding the thread" "$(cat "$DIR/listen.out")"
 fi
 ev=$(as_pg "$BIN/psql" -X -q -h 127.0.0.1 -p "$COORD" -U postgres -d chat_dist <<EOF 2>&1
 LISTEN chat;
