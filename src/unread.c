@@ -30,6 +30,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -167,7 +169,10 @@ member_has_permissions(void)
 			get_attnum(relid, "permissions") != InvalidAttrNumber;
 		schema_mentions = OidIsValid(relid) &&
 			get_attnum(relid, "mention_count") != InvalidAttrNumber;
-		schema_citus = OidIsValid(get_extension_oid("citus", true));
+		/* Citus in the database, and chat 0.9 on (its chat._citus_message_id) */
+		schema_citus = OidIsValid(get_extension_oid("citus", true)) &&
+			OidIsValid(LookupFuncName(list_make2(makeString("chat"), makeString("_citus_message_id")),
+									  1, (Oid[]) {INT8OID}, true));
 		schema_known = true;
 	}
 	return schema_permissions;

@@ -193,16 +193,29 @@ DECLARE
     mentioned chat.user_id[];
     mention_ids bigint[];
 BEGIN
-    /*
-     * thread by thread, the removed ids as an array: on Citus each statement
-     * then runs on the thread's node (a transition table cannot be shipped)
-     */
-    FOR tid, ids IN SELECT o.thread_id, array_agg(o.id) FROM removed o GROUP BY 1 ORDER BY 1 LOOP
-        DELETE FROM chat.message_edit e WHERE e.thread_id = tid AND e.message_id = ANY (ids);
-        DELETE FROM chat.reaction r WHERE r.thread_id = tid AND r.message_id = ANY (ids);
-        DELETE FROM chat.attachment a WHERE a.thread_id = tid AND a.message_id = ANY (ids);
-        UPDATE chat.message m SET parent_id = NULL WHERE m.thread_id = tid AND m.parent_id = ANY (ids);
-    END LOOP;
+    IF chat._citus() THEN
+        /*
+         * distributed (citus.sql): thread by thread, the removed ids as an
+         * array, so each statement runs on the thread's node (Citus cannot
+         * ship a transition table)
+         */
+        FOR tid, ids IN SELECT o.thread_id, array_agg(o.id) FROM removed o GROUP BY 1 ORDER BY 1 LOOP
+            DELETE FROM chat.message_edit e WHERE e.thread_id = tid AND e.message_id = ANY (ids);
+            DELETE FROM chat.reaction r WHERE r.thread_id = tid AND r.message_id = ANY (ids);
+            DELETE FROM chat.attachment a WHERE a.thread_id = tid AND a.message_id = ANY (ids);
+            UPDATE chat.message m SET parent_id = NULL WHERE m.thread_id = tid AND m.parent_id = ANY (ids);
+        END LOOP;
+    ELSE
+        DELETE FROM chat.message_edit e USING removed o
+         WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
+        DELETE FROM chat.reaction r USING removed o
+         WHERE r.thread_id = o.thread_id AND r.message_id = o.id;
+        DELETE FROM chat.attachment a USING removed o
+         WHERE a.thread_id = o.thread_id AND a.message_id = o.id;
+        UPDATE chat.message m SET parent_id = NULL
+          FROM removed o
+         WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
+    END IF;
     FOR tid, ids, senders, mentioned, mention_ids IN
         SELECT o.thread_id, array_agg(o.id ORDER BY o.id), array_agg(o.sender_id ORDER BY o.id),
                coalesce((SELECT array_agg(u ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
@@ -229,11 +242,16 @@ CREATE FUNCTION chat._thread_delete() RETURNS trigger
 DECLARE
     tid bigint;
 BEGIN
-    /* thread by thread, by key: on Citus each statement then runs on the thread's node */
-    FOR tid IN SELECT o.id FROM removed o ORDER BY 1 LOOP
-        DELETE FROM chat.message m WHERE m.thread_id = tid;
-        DELETE FROM chat.member mb WHERE mb.thread_id = tid;
-    END LOOP;
+    IF chat._citus() THEN
+        /* distributed (citus.sql): thread by thread, so each statement runs on the thread's node */
+        FOR tid IN SELECT o.id FROM removed o ORDER BY 1 LOOP
+            DELETE FROM chat.message m WHERE m.thread_id = tid;
+            DELETE FROM chat.member mb WHERE mb.thread_id = tid;
+        END LOOP;
+        RETURN NULL;
+    END IF;
+    DELETE FROM chat.message m USING removed o WHERE m.thread_id = o.id;
+    DELETE FROM chat.member mb USING removed o WHERE mb.thread_id = o.id;
     RETURN NULL;
 END
 $$;
