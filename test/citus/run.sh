@@ -8,7 +8,7 @@
 # "not ok N - ..." with what was expected and what came), last line
 # "N passed, M failed". Exit status 1 when a check failed or the cluster broke.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || { echo "0 passed, 1 failed"; exit 1; }
 export LC_ALL=C.UTF-8
 : "${PG_CONFIG:=pg_config}"
 : "${CITUS_PORT:=5484}"
