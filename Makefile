@@ -16,7 +16,7 @@ SQL_SRC = sql/src/prelude.sql \
           $(sort $(wildcard sql/src/internal/*.sql)) \
           sql/src/api/identity.sql \
           $(filter-out sql/src/api/identity.sql,$(sort $(wildcard sql/src/api/*.sql))) \
-          $(addprefix sql/src/,views.sql triggers.sql security.sql privileges.sql)
+          $(addprefix sql/src/,views.sql triggers.sql security.sql privileges.sql citus.sql)
 
 # The built install script of the current version; CREATE EXTENSION chat
 # runs it directly.  The released scripts in sql/ (chat--0.1.sql and one

@@ -5,7 +5,8 @@
 #
 # Last line of output is always "N passed, M failed" (pg_regress tests + isolation
 # tests + pgTAP assertions + the example applications' tests + the checks of
-# the released scripts and the README); exit status is non-zero when M > 0 or
+# the released scripts and the README, and the Citus stage's checks when
+# ../shared/citus/ is there: scripts/lib/citus.sh); exit status is non-zero when M > 0 or
 # a step broke.
 # A step or suite that breaks without its own count (build error, crash, timeout)
 # counts as one failure.
@@ -23,6 +24,7 @@ trap 'rm -rf "$LOGDIR"' EXIT
 
 source scripts/lib/build.sh
 source scripts/lib/package.sh
+source scripts/lib/citus.sh
 
 # Adds "$2 passed, $3 failed" for suite "$1" to the totals and the report.
 tally() {
@@ -221,6 +223,7 @@ main() {
     check_released
     run_suites
     run_crash_test
+    run_citus_stage
     count_regress regress pg_regress
     count_regress isolation isolation
     count_pgtap

@@ -1949,6 +1949,7 @@ DECLARE
     tid bigint;
     target bigint;
     moved bigint;
+    at timestamptz;
 BEGIN
     PERFORM chat._act(reader);
     PERFORM chat._relax_commit('async_read_state');
@@ -1957,6 +1958,25 @@ BEGIN
     IF tid IS NULL THEN
         IF up_to IS NOT NULL THEN
             RAISE EXCEPTION 'up_to needs a thread_id' USING ERRCODE = '22023', COLUMN = 'thread_id';
+        END IF;
+        IF chat._citus() THEN
+            /*
+             * distributed (citus.sql): Citus locks no rows of several shards
+             * at once, so thread by thread, in id order
+             */
+            moved := 0;
+            FOR tid IN SELECT t.id FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
+                        WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id ORDER BY 1 LOOP
+                target := (SELECT t.last_message_id FROM chat.thread t WHERE t.id = tid FOR SHARE);
+                at := clock_timestamp();
+                UPDATE chat.member mb SET delivered_id = target, delivered_at = at
+                 WHERE mb.thread_id = tid AND mb.user_id = reader AND mb.delivered_id < target;
+                IF FOUND THEN
+                    PERFORM chat._emit('thread_delivered', tid, target, reader);
+                    moved := moved + 1;
+                END IF;
+            END LOOP;
+            RETURN moved;
         END IF;
         /* thread rows first, in id order, as everywhere: see chat._member_row */
         PERFORM FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
@@ -2006,6 +2026,8 @@ DECLARE
     tid bigint;
     m chat.member;
     pos record;
+    at timestamptz;
+    mentions bigint;
 BEGIN
     PERFORM chat._act(reader);
     PERFORM chat._relax_commit('async_read_state');
@@ -2020,16 +2042,21 @@ BEGIN
     IF pos.target <= m.read_id THEN
         RETURN 0;
     END IF;
-    /* clock_timestamp: taken after the snapshot, so after the messages' commit */
-    /* mentions: none left past the newest; else those passed over are read */
+    /*
+     * clock_timestamp: taken after the snapshot, so after the messages' commit;
+     * into a variable, as Citus refuses a volatile call in the UPDATE
+     */
+    at := clock_timestamp();
+    /* mentions: none left past the newest; else those passed over are read (the row is locked) */
+    mentions := CASE WHEN m.mention_count = 0 OR pos.target >= m.last_mention_id THEN 0
+                     ELSE m.mention_count - chat._mentions_between(tid, reader, m.read_id, pos.target)
+                END;
     UPDATE chat.member mb
        SET read_id = pos.target, read_count = pos.read_count,
-           mention_count = CASE WHEN mb.mention_count = 0 OR pos.target >= mb.last_mention_id THEN 0
-                                ELSE mb.mention_count - chat._mentions_between(tid, reader, m.read_id, pos.target)
-                           END,
+           mention_count = mentions,
            seen_id = greatest(mb.seen_id, pos.target),
-           read_at = clock_timestamp(),
-           delivered_at = CASE WHEN pos.target > mb.delivered_id THEN clock_timestamp() ELSE mb.delivered_at END,
+           read_at = at,
+           delivered_at = CASE WHEN pos.target > mb.delivered_id THEN at ELSE mb.delivered_at END,
            delivered_id = greatest(mb.delivered_id, pos.target)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
     PERFORM chat._emit('thread_read', tid, pos.target, reader,
@@ -2243,6 +2270,7 @@ DECLARE
     lo chat.user_id;
     hi chat.user_id;
     t chat.thread;
+    tid bigint;
 BEGIN
     PERFORM chat._act(user_a);
     lo := least(user_a, user_b);
@@ -2253,6 +2281,21 @@ BEGIN
         RAISE EXCEPTION 'a direct thread needs two different users' USING ERRCODE = '22023', COLUMN = 'user_b',
             HINT = 'Send a note to yourself with chat.new_message(sender, ARRAY[sender], ...).';
     END IF;
+    IF chat._citus() THEN
+        /*
+         * Distributed (citus.sql): no unique index on the pair; creators of
+         * the same pair wait for each other on the coordinator instead
+         */
+        PERFORM pg_advisory_xact_lock(hashtextextended(format('chat.direct %s %s', lo, hi), 0));
+        tid := (SELECT th.id FROM chat.thread th
+                 WHERE th.kind = 'direct' AND th.direct_low = lo AND th.direct_high = hi);
+        IF tid IS NOT NULL THEN
+            RETURN tid;
+        END IF;
+        INSERT INTO chat.thread AS th (kind, created_by, direct_low, direct_high)
+        VALUES ('direct', user_a, lo, hi)
+        RETURNING th.* INTO t;
+    ELSE
     /* race-free: a concurrent creator of the same pair makes this wait, then find its row */
     INSERT INTO chat.thread AS th (kind, created_by, direct_low, direct_high)
     VALUES ('direct', user_a, lo, hi)
@@ -2261,6 +2304,7 @@ BEGIN
     IF t.id IS NULL THEN
         RETURN (SELECT th.id FROM chat.thread th
                  WHERE th.kind = 'direct' AND th.direct_low = lo AND th.direct_high = hi);
+    END IF;
     END IF;
     PERFORM chat._fill_extra('thread', t.id, NULL, NULL, NULL);
     PERFORM chat._insert_members(t, ARRAY[lo, hi], 'member');
@@ -2277,14 +2321,19 @@ CREATE OR REPLACE FUNCTION chat.drop_thread(thread_id bigint, actor chat.user_id
     AS $$
 DECLARE
     t chat.thread;
+    members chat.user_id[];
 BEGIN
     PERFORM chat._act(actor);
     t := chat._lock_thread(drop_thread.thread_id);
     PERFORM chat._not_null(actor, 'actor');
     PERFORM chat._require(chat._member_row(t.id, actor), 'delete_thread', 'delete');
-    /* its members are gone with it: the event names them */
-    PERFORM chat._emit('thread_dropped', t.id, NULL, actor, NULL,
-                       ARRAY(SELECT mb.user_id FROM chat.member mb WHERE mb.thread_id = t.id ORDER BY 1), true);
+    /*
+     * its members are gone with it: the event names them (read first: a
+     * statement reading chat.member would run whole on a Citus worker)
+     */
+    SELECT coalesce(array_agg(mb.user_id ORDER BY mb.user_id), '{}') INTO members
+      FROM chat.member mb WHERE mb.thread_id = t.id;
+    PERFORM chat._emit('thread_dropped', t.id, NULL, actor, NULL, members, true);
     DELETE FROM chat.thread th WHERE th.id = t.id;
 END
 $$;
@@ -2305,6 +2354,77 @@ BEGIN
      WHERE mb.thread_id = mute.thread_id AND mb.user_id = mute."user";
     PERFORM chat._emit(CASE WHEN mute.muted THEN 'thread_muted' ELSE 'thread_unmuted' END,
                        mute.thread_id, NULL, mute."user", NULL, ARRAY[mute."user"], true);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat.object_thread(object_type text,
+                                   object_id text,
+                                   creator chat.user_id DEFAULT chat.current_user_id(),
+                                   title text DEFAULT NULL,
+                                   kind text DEFAULT 'group',
+                                   is_public boolean DEFAULT true)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+BEGIN
+    PERFORM chat._act(creator);
+    PERFORM chat._not_null(object_thread.object_type, 'object_type');
+    PERFORM chat._not_null(object_thread.object_id, 'object_id');
+    IF chat._is_blank(object_thread.object_type) OR chat._is_blank(object_thread.object_id) THEN
+        RAISE EXCEPTION 'an object''s type and id must not be blank'
+            USING ERRCODE = '22023',
+                  COLUMN = CASE WHEN chat._is_blank(object_thread.object_type) THEN 'object_type' ELSE 'object_id' END;
+    END IF;
+    /* keys, not texts: short enough for the unique index that finds the room */
+    IF char_length(object_thread.object_type) > 255 OR char_length(object_thread.object_id) > 255 THEN
+        RAISE EXCEPTION 'an object''s type and id are at most 255 characters'
+            USING ERRCODE = '22001',
+                  COLUMN = CASE WHEN char_length(object_thread.object_type) > 255 THEN 'object_type' ELSE 'object_id' END;
+    END IF;
+    PERFORM chat._not_null(creator, 'creator');
+    PERFORM chat._not_null(object_thread.kind, 'kind');
+    IF object_thread.kind NOT IN ('group', 'channel') THEN
+        RAISE EXCEPTION 'an object''s room is a group or a channel, not "%"', object_thread.kind
+            USING ERRCODE = '22023', COLUMN = 'kind';
+    END IF;
+    IF title IS NOT NULL THEN
+        PERFORM chat._check_subject(title);
+    END IF;
+    IF chat._citus() THEN
+        /* distributed (citus.sql): no unique index on the object; its creators wait for each other */
+        PERFORM pg_advisory_xact_lock(hashtextextended(
+            format('chat.object %s %s', object_thread.object_type, object_thread.object_id), 0));
+    END IF;
+    SELECT th.id INTO tid FROM chat.thread th
+     WHERE th.object_type = object_thread.object_type AND th.object_id = object_thread.object_id;
+    IF NOT FOUND THEN
+        BEGIN
+            tid := chat._create_room(object_thread.kind::chat.thread_kind, creator, title, '{}',
+                                     is_public, NULL, object_thread.object_type, object_thread.object_id);
+        EXCEPTION WHEN unique_violation THEN
+            /* created at the same time by another session: that one is the room */
+            SELECT th.id INTO tid FROM chat.thread th
+             WHERE th.object_type = object_thread.object_type AND th.object_id = object_thread.object_id;
+            IF tid IS NULL THEN
+                /* REPEATABLE READ or SERIALIZABLE: our snapshot cannot see it */
+                RAISE EXCEPTION 'could not serialize access: the room of % "%" was created concurrently',
+                                object_thread.object_type, object_thread.object_id
+                    USING ERRCODE = '40001', HINT = 'Retry the transaction.';
+            END IF;
+        END;
+    END IF;
+    /* get-or-create: an end user gets an existing private room only as its member */
+    IF NOT chat.is_server_role()
+       AND NOT EXISTS (SELECT 1 FROM chat.thread th WHERE th.id = tid AND th.is_public)
+       AND NOT EXISTS (SELECT 1 FROM chat.member m WHERE m.thread_id = tid AND m.user_id = creator) THEN
+        RAISE EXCEPTION 'user "%" is not a member of the room of % "%"',
+                        creator, object_thread.object_type, object_thread.object_id
+            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
+    END IF;
+    RETURN tid;
 END
 $$;
 
@@ -2677,6 +2797,7 @@ DECLARE
     mid bigint;
     alone boolean;
     named chat.user_id[];
+    n integer;
 BEGIN
     PERFORM chat._act(sender);
     PERFORM chat._relax_commit('async_messages');
@@ -2732,9 +2853,10 @@ BEGIN
        FROM (SELECT DISTINCT u FROM unnest(recipients || sender) AS u) r;
     PERFORM chat._fill_extra('message', tid, mid, NULL, extra);
 
+    /* read first: a statement reading chat.thread would run whole on a Citus worker, hooks and all */
+    n := (SELECT t.member_count FROM chat.thread t WHERE t.id = tid);
     PERFORM chat._emit('thread_created', tid, NULL, sender,
-                       jsonb_build_object('thread_kind', 'private',
-                                          'member_count', (SELECT t.member_count FROM chat.thread t WHERE t.id = tid)));
+                       jsonb_build_object('thread_kind', 'private', 'member_count', n));
     PERFORM chat._emit('message_sent', tid, mid, sender,
                        jsonb_build_object('reply', false, 'kind', 'text')
                        || CASE WHEN named IS NOT NULL THEN jsonb_build_object('mentions', named) ELSE '{}' END);
@@ -2864,6 +2986,347 @@ BEGIN
     RETURN value;
 END
 $$;
+
+/* ---- sql/src/citus.sql ---- */
+
+CREATE FUNCTION chat._citus() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = 'chat.thread'::regclass);
+END
+$$;
+COMMENT ON FUNCTION chat._citus() IS 'whether chat''s tables are distributed by Citus in this database';
+REVOKE EXECUTE ON FUNCTION chat._citus() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_adapt() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    f record;
+    def text;
+    body text;
+    outs text;
+    pre text;
+    k integer;
+    mt text[];
+    n integer := 0;
+BEGIN
+    PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    PERFORM set_config('check_function_bodies', 'off', true);
+    FOR f IN SELECT p.oid, p.proretset, p.prosrc, p.prorettype, p.proargmodes, p.proargnames
+               FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'chat'::regnamespace
+                AND p.prolang = (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname = 'sql')
+                AND p.prosrc ~ 'chat\.(thread|member|message|message_edit|reaction|attachment|event)\M'
+                AND p.proname <> 'verify_unread'
+    LOOP
+        /* statements before the last one are checks: PERFORM them */
+        body := regexp_replace(f.prosrc, ';\s*$', '');
+        pre := '';
+        /*
+         * "is a model swapped" (chat.model, a reference table) read first: a
+         * query joining it with a distributed table has no single shard key,
+         * which a delegated call refuses
+         */
+        k := 0;
+        LOOP
+            mt := regexp_match(body, 'EXISTS \(SELECT 1 FROM chat\.model [a-z]+ WHERE [^)]*\)');
+            EXIT WHEN mt IS NULL;
+            k := k + 1;
+            pre := pre || format(E'swapped_%s := %s;\n', k, mt[1]);
+            body := replace(body, mt[1], 'swapped_' || k);
+        END LOOP;
+        WHILE body ~ ';\s*\n' LOOP
+            pre := pre || 'PERFORM ' || regexp_replace(substr(body, 1, strpos(body, ';') - 1), '^\s*SELECT\s+', '') || E';\n';
+            body := substr(body, strpos(body, ';') + 1);
+        END LOOP;
+        IF f.proretset THEN
+            body := 'RETURN QUERY ' || body || ';';
+        ELSIF f.prorettype = 'record'::regtype THEN
+            SELECT string_agg(quote_ident(f.proargnames[i]), ', ' ORDER BY i) INTO outs
+              FROM generate_subscripts(f.proargmodes, 1) i WHERE f.proargmodes[i] IN ('o', 'b');
+            body := 'SELECT * INTO ' || outs || ' FROM (' || body || E'\n) q;';
+        ELSE
+            body := 'RETURN (' || body || E'\n);';
+        END IF;
+        def := pg_catalog.pg_get_functiondef(f.oid);
+        def := regexp_replace(def, '\n LANGUAGE sql\n', E'\n LANGUAGE plpgsql\n');
+        def := substr(def, 1, strpos(def, 'AS $function$') - 1)
+               || 'AS $function$' || E'\n#variable_conflict use_column\n'
+               || CASE WHEN k > 0 THEN 'DECLARE ' || (SELECT string_agg(format('swapped_%s boolean;', i), ' ')
+                                                        FROM generate_series(1, k) i) || E'\n' ELSE '' END
+               || E'BEGIN\n' || pre || body || E'\nEND\n$function$';
+        EXECUTE def;
+        n := n + 1;
+    END LOOP;
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'chat'::regnamespace
+                AND 'plan_cache_mode=force_generic_plan' = ANY (p.proconfig)
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET plan_cache_mode = auto', f.oid::regprocedure);
+        n := n + 1;
+    END LOOP;
+    /* no volatile call in an UPDATE of a distributed table: clock_timestamp() through a stable wrapper */
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'chat'::regnamespace
+                AND p.prolang = (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname = 'plpgsql')
+                AND p.prosrc ~ 'UPDATE' AND strpos(p.prosrc, 'clock_timestamp()') > 0
+                AND p.proname !~ '^_citus'
+    LOOP
+        def := replace(pg_catalog.pg_get_functiondef(f.oid), 'clock_timestamp()', 'chat._citus_clock()');
+        EXECUTE def;
+        n := n + 1;
+    END LOOP;
+    /* verify_unread: the same recount, one thread per query */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
+    IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN
+        body := regexp_replace(body, 'SELECT chat\._require_server\(''[^'']*''\);', '');
+        body := replace(body, '$1 IS NULL OR t.id = $1', 't.id = one');
+        body := replace(body, 'WITH t AS (', 'WITH t AS NOT MATERIALIZED (');
+        body := regexp_replace(body, ';\s*$', '');
+        EXECUTE format($f$CREATE OR REPLACE FUNCTION chat._citus_verify_unread(thread bigint)
+    RETURNS TABLE (thread_id bigint, user_id chat.user_id, what text, stored bigint, recounted bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $body$
+#variable_conflict use_column
+DECLARE
+    one bigint;
+BEGIN
+    FOR one IN SELECT t.id FROM chat.thread t WHERE thread IS NULL OR t.id = thread ORDER BY 1 LOOP
+        RETURN QUERY SELECT q.a::bigint, q.b::chat.user_id, q.c::text, q.d::bigint, q.e::bigint
+                       FROM (%s) q (a, b, c, d, e);
+    END LOOP;
+END
+$body$
+$f$, body);
+        REVOKE ALL ON FUNCTION chat._citus_verify_unread(bigint) FROM PUBLIC;
+        CREATE OR REPLACE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
+            RETURNS TABLE (thread_id bigint, user_id chat.user_id, what text, stored bigint, recounted bigint)
+            LANGUAGE sql STABLE SECURITY DEFINER
+            SET search_path = pg_catalog, pg_temp
+            AS $v$
+            SELECT chat._require_server('run chat.verify_unread()');
+            SELECT * FROM chat._citus_verify_unread($1)
+        $v$;
+        n := n + 1;
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_adapt() IS
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, verify_unread thread by thread';
+REVOKE EXECUTE ON FUNCTION chat._citus_adapt() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_clock() RETURNS timestamptz
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT pg_catalog.clock_timestamp()';
+COMMENT ON FUNCTION chat._citus_clock() IS
+    'clock_timestamp() declared stable, so Citus evaluates it once before it ships an UPDATE (Citus only)';
+REVOKE EXECUTE ON FUNCTION chat._citus_clock() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_message_id(after bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    id bigint;
+BEGIN
+    id := (floor((extract(epoch FROM clock_timestamp()) - 1735689600) * 10000)::bigint << 20)
+          | ((nextval('chat.message_id_seq') & 16383) << 6)
+          | ((SELECT g.groupid FROM pg_catalog.pg_dist_local_group g) & 63);
+    IF id <= coalesce(after, 0) THEN
+        id := (((after >> 20) + 1) << 20) | (id & 1048575);
+    END IF;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_message_id(bigint) IS
+    'a message id on a Citus cluster: time (100 us) | node sequence | Citus group, above the thread''s last id (Citus only)';
+REVOKE EXECUTE ON FUNCTION chat._citus_message_id(bigint) FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_node_ids() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    g bigint;
+    s text;
+    lo bigint;
+    hi bigint;
+BEGIN
+    EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO g;
+    IF g IS NULL OR g < 0 THEN
+        RETURN;
+    END IF;
+    lo := (g << 48) + 1;
+    hi := ((g + 1) << 48) - 1;
+    PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    FOREACH s IN ARRAY ARRAY['chat.thread_id_seq', 'chat.message_id_seq'] LOOP
+        /* once: a node whose sequence is in its range already keeps its position */
+        IF (SELECT q.seqmin FROM pg_catalog.pg_sequence q WHERE q.seqrelid = s::regclass) <> lo THEN
+            EXECUTE format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START WITH %s RESTART WITH %s',
+                           s, lo, hi, lo, lo);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_node_ids() IS
+    'gives this Citus node its own range of thread and message ids (group id << 48)';
+REVOKE EXECUTE ON FUNCTION chat._citus_node_ids() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_shape() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t text;
+    pol record;
+    expr text;
+BEGIN
+    PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    FOR t IN SELECT unnest(ARRAY[
+            'DROP INDEX IF EXISTS chat.thread_direct_key',
+            'DROP INDEX IF EXISTS chat.thread_object_key',
+            'ALTER TABLE chat.setting DROP CONSTRAINT IF EXISTS setting_key_fkey',
+            'ALTER TABLE chat.hook DROP CONSTRAINT IF EXISTS hook_event_fkey'])
+    LOOP
+        EXECUTE t;
+    END LOOP;
+    FOR pol IN SELECT p.polname, p.polrelid::regclass AS tbl, pg_get_expr(p.polqual, p.polrelid) AS qual
+                 FROM pg_catalog.pg_policy p
+                WHERE p.polrelid IN ('chat.thread'::regclass, 'chat.member'::regclass, 'chat.message'::regclass,
+                                     'chat.message_edit'::regclass, 'chat.reaction'::regclass,
+                                     'chat.attachment'::regclass, 'chat.role_map'::regclass)
+    LOOP
+        expr := regexp_replace(pol.qual, '\(\s*SELECT (chat\.[a-z_]+\(\)) AS [a-z_]+\)', '\1', 'g');
+        IF expr ~ 'EXISTS' THEN
+            expr := 'chat.is_server_role() OR chat._is_member(thread_id)';
+        END IF;
+        IF expr <> pol.qual THEN
+            t := format('ALTER POLICY %I ON %s USING (%s)', pol.polname, pol.tbl, expr);
+            EXECUTE t;
+            END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_shape() IS
+    'removes on this node what Citus refuses in chat''s tables: unique keys without the thread id, foreign keys between reference tables, sub-selects in policies';
+REVOKE EXECUTE ON FUNCTION chat._citus_shape() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_worker() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    ALTER EVENT TRIGGER chat_user_binding_ddl DISABLE;
+    ALTER EVENT TRIGGER chat_user_binding_dropped DISABLE;
+    ALTER EVENT TRIGGER chat_model_dropped DISABLE;
+    PERFORM chat._citus_node_ids();
+    PERFORM chat._citus_shape();
+    PERFORM chat._citus_adapt();
+END
+$$;
+COMMENT ON FUNCTION chat._citus_worker() IS
+    'prepares a Citus worker for chat: event triggers off (they would run for shard DDL), its id range';
+REVOKE EXECUTE ON FUNCTION chat._citus_worker() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_workers(command text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN EXECUTE 'SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers($1)' USING command LOOP
+        IF NOT r.success THEN
+            RAISE EXCEPTION 'on worker %:%: %', r.nodename, r.nodeport, r.result
+                USING DETAIL = 'command: ' || command;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_workers(text) IS 'runs a command on every Citus worker, raising the first failure';
+REVOKE EXECUTE ON FUNCTION chat._citus_workers(text) FROM PUBLIC;
+
+CREATE FUNCTION chat.distribute() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t text;
+    f text;
+BEGIN
+    PERFORM chat._require_server('distribute chat');
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        RETURN 'Citus is not installed in this database: nothing to distribute';
+    END IF;
+    IF chat._citus() THEN
+        /* after ALTER EXTENSION chat UPDATE: adapt the new functions again */
+        PERFORM chat._citus_adapt();
+        PERFORM chat._citus_workers('SELECT chat._citus_worker()');
+        RETURN 'chat is distributed already; functions adapted again';
+    END IF;
+    EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO STRICT f;
+    IF f::boolean IS NOT TRUE THEN
+        PERFORM chat._citus_worker();
+        RETURN 'a Citus worker: made ready; distribute chat on the coordinator';
+    END IF;
+
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    PERFORM set_config('client_min_messages', 'warning', true);
+
+    /*
+     * The workers that have chat already (a database that gained Citus after
+     * chat): event triggers off before any shard DDL reaches them, their id
+     * ranges.  Under CREATE EXTENSION the workers get chat only when the
+     * first table is distributed; their own install script prepares them.
+     */
+    PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
+    PERFORM chat._citus_node_ids();
+
+    PERFORM chat._citus_shape();
+    PERFORM chat._citus_adapt();
+    PERFORM set_config('citus.enable_ddl_propagation', 'on', true);
+
+    /* small, read everywhere, written rarely: a copy on every node */
+    FOREACH t IN ARRAY ARRAY['chat.setting_default', 'chat.setting', 'chat.permission_default', 'chat.event_kind',
+                             'chat.hook', 'chat.model', 'chat.user_binding', 'chat.role_map'] LOOP
+        PERFORM pg_catalog.create_reference_table(t::regclass);
+    END LOOP;
+    /* everything of one thread on one node */
+    PERFORM pg_catalog.create_distributed_table('chat.thread'::regclass, 'id');
+    FOREACH t IN ARRAY ARRAY['chat.member', 'chat.message', 'chat.message_edit', 'chat.reaction',
+                             'chat.attachment', 'chat.event'] LOOP
+        PERFORM pg_catalog.create_distributed_table(t::regclass, 'thread_id', colocate_with => 'chat.thread');
+    END LOOP;
+
+    /* the hot per-thread calls run on the worker holding the thread */
+    PERFORM pg_catalog.create_distributed_function(
+        'chat.new_reply(bigint,chat.user_id,text,bigint,jsonb,jsonb,chat.user_id[])'::regprocedure,
+        'thread_id', colocate_with => 'chat.thread');
+    PERFORM pg_catalog.create_distributed_function(
+        'chat.mark_read(bigint,chat.user_id,bigint)'::regprocedure,
+        'thread_id', colocate_with => 'chat.thread');
+    PERFORM pg_catalog.create_distributed_function(
+        'chat.messages(bigint,chat.user_id,bigint,bigint,integer)'::regprocedure,
+        'thread_id', colocate_with => 'chat.thread', force_delegation => true);
+    RETURN 'chat distributed';
+END
+$$;
+COMMENT ON FUNCTION chat.distribute() IS
+    'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
+REVOKE EXECUTE ON FUNCTION chat.distribute() FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;
 
 /* ---- sql/src/internal/checks.sql ---- */
 
@@ -3710,6 +4173,7 @@ CREATE OR REPLACE FUNCTION chat._create_room(kind chat.thread_kind, creator chat
     AS $$
 DECLARE
     t chat.thread;
+    n integer;
 BEGIN
     PERFORM chat._check_new_size(kind, members, creator, 'members');
     INSERT INTO chat.thread AS th (kind, subject, created_by, is_public, object_type, object_id)
@@ -3720,9 +4184,10 @@ BEGIN
     t := chat._lock_thread(t.id);
     PERFORM chat._insert_members(t, array_remove(members, creator), 'member');
     /* the thread's creation before its first message, as clients apply them */
+    /* read first: a statement reading chat.thread would run whole on a Citus worker, hooks and all */
+    n := (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id);
     PERFORM chat._emit('thread_created', t.id, NULL, creator,
-                       jsonb_build_object('thread_kind', kind,
-                                          'member_count', (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id)));
+                       jsonb_build_object('thread_kind', kind, 'member_count', n));
     PERFORM chat._system_message(t.id, creator,
                                  format('%s created the %s', chat._label(creator), chat._kind_word(kind)));
     RETURN t.id;
@@ -4507,6 +4972,42 @@ REVOKE EXECUTE ON FUNCTION chat._relax_commit(text) FROM PUBLIC;
 
 /* ---- sql/src/internal/unread.sql ---- */
 
+CREATE OR REPLACE FUNCTION chat._member_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    changed bigint[] := ARRAY(SELECT DISTINCT a.thread_id FROM added a ORDER BY 1);
+    tid bigint;
+    users chat.user_id[];
+BEGIN
+    PERFORM chat._member_count(changed);
+    /*
+     * thread by thread, by key, as chat._member_count does; the new members
+     * as an array, not a join with the transition table (Citus cannot ship
+     * one to the shard)
+     */
+    FOREACH tid IN ARRAY changed LOOP
+        users := ARRAY(SELECT a.user_id FROM added a WHERE a.thread_id = tid);
+        UPDATE chat.member mb
+           SET activity_id = coalesce(t.last_message_id, 0),
+               message_count = t.message_count,
+               large = t.large
+          FROM chat.thread t
+         WHERE t.id = tid AND NOT t.large
+           AND mb.thread_id = tid AND mb.user_id = ANY (users)
+           AND (mb.activity_id, mb.message_count, mb.large)
+               IS DISTINCT FROM (coalesce(t.last_message_id, 0), t.message_count, t.large);
+
+        UPDATE chat.member mb
+           SET large = true
+          FROM chat.thread t
+         WHERE t.id = tid AND t.large AND mb.thread_id = tid AND NOT mb.large;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION chat._membership(viewer chat.user_id)
     RETURNS TABLE (thread_id bigint, activity bigint, visible boolean, archived boolean,
                    muted boolean, unread bigint, mentions bigint)
@@ -4539,15 +5040,29 @@ DECLARE
     mentioned chat.user_id[];
     mention_ids bigint[];
 BEGIN
-    DELETE FROM chat.message_edit e USING removed o
-     WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
-    DELETE FROM chat.reaction r USING removed o
-     WHERE r.thread_id = o.thread_id AND r.message_id = o.id;
-    DELETE FROM chat.attachment a USING removed o
-     WHERE a.thread_id = o.thread_id AND a.message_id = o.id;
-    UPDATE chat.message m SET parent_id = NULL
-      FROM removed o
-     WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
+    IF chat._citus() THEN
+        /*
+         * distributed (citus.sql): thread by thread, the removed ids as an
+         * array, so each statement runs on the thread's node (Citus cannot
+         * ship a transition table)
+         */
+        FOR tid, ids IN SELECT o.thread_id, array_agg(o.id) FROM removed o GROUP BY 1 ORDER BY 1 LOOP
+            DELETE FROM chat.message_edit e WHERE e.thread_id = tid AND e.message_id = ANY (ids);
+            DELETE FROM chat.reaction r WHERE r.thread_id = tid AND r.message_id = ANY (ids);
+            DELETE FROM chat.attachment a WHERE a.thread_id = tid AND a.message_id = ANY (ids);
+            UPDATE chat.message m SET parent_id = NULL WHERE m.thread_id = tid AND m.parent_id = ANY (ids);
+        END LOOP;
+    ELSE
+        DELETE FROM chat.message_edit e USING removed o
+         WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
+        DELETE FROM chat.reaction r USING removed o
+         WHERE r.thread_id = o.thread_id AND r.message_id = o.id;
+        DELETE FROM chat.attachment a USING removed o
+         WHERE a.thread_id = o.thread_id AND a.message_id = o.id;
+        UPDATE chat.message m SET parent_id = NULL
+          FROM removed o
+         WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
+    END IF;
     FOR tid, ids, senders, mentioned, mention_ids IN
         SELECT o.thread_id, array_agg(o.id ORDER BY o.id), array_agg(o.sender_id ORDER BY o.id),
                coalesce((SELECT array_agg(u ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
@@ -4555,10 +5070,12 @@ BEGIN
                coalesce((SELECT array_agg(x.id ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
                           WHERE x.thread_id = o.thread_id), '{}')
           FROM removed o
-         WHERE EXISTS (SELECT FROM chat.thread t WHERE t.id = o.thread_id)
          GROUP BY o.thread_id ORDER BY 1
     LOOP
-        PERFORM chat._uncount(tid, ids, senders, mentioned, mention_ids);
+        /* a thread being deleted needs no recount */
+        IF EXISTS (SELECT FROM chat.thread t WHERE t.id = tid) THEN
+            PERFORM chat._uncount(tid, ids, senders, mentioned, mention_ids);
+        END IF;
     END LOOP;
     RETURN NULL;
 END
@@ -4629,6 +5146,27 @@ BEGIN
            last_mention_id = (SELECT max(m.id) FROM chat.message m
                                WHERE m.thread_id = thread AND mb.user_id = ANY (m.mentions))
      WHERE mb.thread_id = thread AND mb.last_mention_id IS NOT NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._thread_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tid bigint;
+BEGIN
+    IF chat._citus() THEN
+        /* distributed (citus.sql): thread by thread, so each statement runs on the thread's node */
+        FOR tid IN SELECT o.id FROM removed o ORDER BY 1 LOOP
+            DELETE FROM chat.message m WHERE m.thread_id = tid;
+            DELETE FROM chat.member mb WHERE mb.thread_id = tid;
+        END LOOP;
+        RETURN NULL;
+    END IF;
+    DELETE FROM chat.message m USING removed o WHERE m.thread_id = o.id;
+    DELETE FROM chat.member mb USING removed o WHERE mb.thread_id = o.id;
+    RETURN NULL;
 END
 $$;
 
@@ -4751,3 +5289,12 @@ CREATE TRIGGER message_update
           OR OLD.sender_id IS DISTINCT FROM NEW.sender_id OR OLD.kind <> NEW.kind
           OR (NEW.parent_id IS NOT NULL AND NEW.forwarded_from IS NOT NULL))
     EXECUTE FUNCTION chat._message_update();
+
+/* Citus (issue 16): an update on a coordinator distributes chat as CREATE EXTENSION does */
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        PERFORM chat.distribute();
+    END IF;
+END
+$$;

@@ -31,6 +31,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
@@ -163,6 +165,36 @@ read_role_map(Oid role, Oid idxoid)
 	return user;
 }
 
+/*
+ * With Citus chat.role_map is a reference table (sql/src/citus.sql): its rows
+ * live in its placement chat.role_map_<shard id>, on every node.  Read that.
+ */
+static void
+citus_placement(Oid *relid, Oid *idxoid)
+{
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "chat: SPI_connect failed");
+	if (SPI_execute("SELECT shardid FROM pg_catalog.pg_dist_shard"
+					" WHERE logicalrelid OPERATOR(pg_catalog.=) 'chat.role_map'::pg_catalog.regclass",
+					true, 2) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+		int64		shardid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														  SPI_tuptable->tupdesc, 1, &isnull));
+		Oid			rel = chat_relid(psprintf("role_map_" INT64_FORMAT, shardid));
+		Oid			idx = chat_relid(psprintf("role_map_pkey_" INT64_FORMAT, shardid));
+
+		if (!isnull && OidIsValid(rel) && OidIsValid(idx))
+		{
+			*relid = rel;
+			*idxoid = idx;
+		}
+	}
+	SPI_finish();
+}
+
 /* The user chat.role_map gives this role, or NULL; cached (see above). */
 static char *
 mapped_user(Oid role)
@@ -181,6 +213,7 @@ mapped_user(Oid role)
 	idxoid = chat_relid("role_map_pkey");
 	if (!OidIsValid(idxoid))
 		elog(ERROR, "chat: index chat.role_map_pkey is missing");
+	citus_placement(&map_relid, &idxoid);
 
 	/*
 	 * Forget the old answer first (an error below must not leave it behind

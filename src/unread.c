@@ -25,10 +25,13 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -47,6 +50,8 @@ static SPIPlanPtr fanout_plan = NULL;
 static SPIPlanPtr sender_plan = NULL;
 static SPIPlanPtr counted_plan = NULL;
 static SPIPlanPtr mention_plan = NULL;	/* made when a message first mentions someone */
+static SPIPlanPtr citus_lock_plan = NULL;	/* with Citus only (below) */
+static SPIPlanPtr citus_draw_plan = NULL;
 
 /* Is this id one the thread has already counted (a row restored by pg_dump)? */
 static const char *counted_sql =
@@ -60,6 +65,27 @@ static const char *thread_sql =
 "       last_message_id = pg_catalog.nextval('chat.message_id_seq'::pg_catalog.regclass),"
 "       last_sender_id = $2,"
 "       last_sent_at = pg_catalog.clock_timestamp(),"
+"       last_preview = pg_catalog.\"left\"($3, 100)"
+" WHERE id OPERATOR(pg_catalog.=) $1"
+" RETURNING last_message_id, last_sent_at, message_count, large, kind OPERATOR(pg_catalog.=) 'channel'";
+
+/*
+ * With Citus (README "Running on Citus") this trigger runs on the node holding
+ * the thread, where Citus refuses a volatile call in an UPDATE of a
+ * distributed table: the row is locked first, then the id and time are drawn,
+ * then written.  Three statements instead of one, only where Citus is.  The
+ * id is time-ordered across nodes (chat._citus_message_id).
+ */
+static const char *citus_lock_sql =
+"SELECT last_message_id FROM chat.thread WHERE id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE";
+static const char *citus_draw_sql =
+"SELECT chat._citus_message_id($1), pg_catalog.clock_timestamp()";
+static const char *citus_thread_sql =
+"UPDATE chat.thread"
+"   SET message_count = message_count OPERATOR(pg_catalog.+) 1,"
+"       last_message_id = $4,"
+"       last_sender_id = $2,"
+"       last_sent_at = $5,"
 "       last_preview = pg_catalog.\"left\"($3, 100)"
 " WHERE id OPERATOR(pg_catalog.=) $1"
 " RETURNING last_message_id, last_sent_at, message_count, large, kind OPERATOR(pg_catalog.=) 'channel'";
@@ -122,6 +148,8 @@ static bool schema_known = false;
 static bool schema_permissions = false;
 static bool schema_mentions = false;	/* member.mention_count (0.9 on) */
 static bool plans_mentions = false;
+static bool schema_citus = false;	/* the Citus extension is in this database */
+static bool plans_citus = false;
 
 /* Ask again after any relcache invalidation, whatever the relation. */
 void
@@ -141,6 +169,10 @@ member_has_permissions(void)
 			get_attnum(relid, "permissions") != InvalidAttrNumber;
 		schema_mentions = OidIsValid(relid) &&
 			get_attnum(relid, "mention_count") != InvalidAttrNumber;
+		/* Citus in the database, and chat 0.9 on (its chat._citus_message_id) */
+		schema_citus = OidIsValid(get_extension_oid("citus", true)) &&
+			OidIsValid(LookupFuncName(list_make2(makeString("chat"), makeString("_citus_message_id")),
+									  1, (Oid[]) {INT8OID}, true));
 		schema_known = true;
 	}
 	return schema_permissions;
@@ -156,9 +188,11 @@ prepare_plans(Oid user_type)
 	Oid			thread_args[3] = {INT8OID, user_type, TEXTOID};
 	Oid			member_args[4] = {INT8OID, INT8OID, INT8OID, user_type};
 	Oid			counted_args[2] = {INT8OID, INT8OID};
+	Oid			citus_args[5] = {INT8OID, user_type, TEXTOID, INT8OID, TIMESTAMPTZOID};
+	bool		citus = schema_citus;
 
 	if (thread_plan != NULL && plans_user_type == user_type && plans_permissions == permissions &&
-		plans_mentions == mentions)
+		plans_mentions == mentions && plans_citus == citus)
 		return;
 
 	if (thread_plan != NULL)
@@ -169,9 +203,22 @@ prepare_plans(Oid user_type)
 		SPI_freeplan(counted_plan);
 		if (mention_plan != NULL)
 			SPI_freeplan(mention_plan);
+		if (citus_lock_plan != NULL)
+		{
+			SPI_freeplan(citus_lock_plan);
+			SPI_freeplan(citus_draw_plan);
+		}
 		thread_plan = fanout_plan = sender_plan = counted_plan = mention_plan = NULL;
+		citus_lock_plan = citus_draw_plan = NULL;
 	}
-	thread_plan = chat_keep_plan(thread_sql, 3, thread_args);
+	if (citus)
+	{
+		citus_lock_plan = chat_keep_plan(citus_lock_sql, 1, thread_args);
+		citus_draw_plan = chat_keep_plan(citus_draw_sql, 1, thread_args);
+		thread_plan = chat_keep_plan(citus_thread_sql, 5, citus_args);
+	}
+	else
+		thread_plan = chat_keep_plan(thread_sql, 3, thread_args);
 	sql = psprintf(fanout_sql, mentions ? fanout_mentions_sql : "", permissions ? may_post_sql : "");
 	fanout_plan = chat_keep_plan(sql, 4, member_args);
 	sql = psprintf(sender_sql, mentions ? sender_mentions_sql : "", permissions ? may_post_sql : "");
@@ -180,6 +227,7 @@ prepare_plans(Oid user_type)
 	plans_user_type = user_type;
 	plans_permissions = permissions;
 	plans_mentions = mentions;
+	plans_citus = citus;
 }
 
 /* A column's number in chat.message; the table's shape is the extension's. */
@@ -352,12 +400,30 @@ is_restored_row(const NewMessage *msg)
 static void
 count_on_thread(const NewMessage *msg, ThreadCount *count)
 {
-	Datum		args[3] = {Int64GetDatum(msg->thread_id), msg->sender, msg->content};
-	char		nulls[3] = {' ', msg->sender_null ? 'n' : ' ', msg->content_null ? 'n' : ' '};
+	Datum		args[5] = {Int64GetDatum(msg->thread_id), msg->sender, msg->content, 0, 0};
+	char		nulls[5] = {' ', msg->sender_null ? 'n' : ' ', msg->content_null ? 'n' : ' ', ' ', ' '};
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
 
+	if (plans_citus)
+	{
+		Datum		last[1];
+
+		if (SPI_execute_plan(citus_lock_plan, args, nulls, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "chat: cannot lock thread %lld", (long long) msg->thread_id);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("thread %lld does not exist", (long long) msg->thread_id)));
+		/* the id follows the thread's last one (chat._citus_message_id, sql/src/citus.sql) */
+		last[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (SPI_execute_plan(citus_draw_plan, last, isnull ? "n" : " ", false, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "chat: cannot draw a message id");
+		args[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		args[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	}
 	if (SPI_execute_plan(thread_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "chat: cannot update thread %lld", (long long) msg->thread_id);
 	if (SPI_processed == 0)

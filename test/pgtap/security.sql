@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(885);
+SELECT plan(889);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -205,7 +205,7 @@ SELECT p.proname::text AS fn, p.oid, p.prosecdef, p.proconfig, p.prosrc
 CREATE TEMP TABLE open_api (fn text PRIMARY KEY);
 INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name');
 
-SELECT is((SELECT count(*)::int FROM api), 78, 'schema chat has 78 public functions');
+SELECT is((SELECT count(*)::int FROM api), 79, 'schema chat has 79 public functions');
 SELECT is_empty($$SELECT fn FROM api WHERE NOT prosecdef AND fn NOT IN (SELECT fn FROM open_api)$$,
                 'every public function but the open ones is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM api WHERE prosecdef AND NOT 'search_path=pg_catalog, pg_temp' = ANY (proconfig)$$,
@@ -565,6 +565,7 @@ INSERT INTO admin_call VALUES
     ('map_role', $$SELECT chat.map_role('regress_sec_web', 3)$$, 'map roles to users'),
     ('unmap_role', $$SELECT chat.unmap_role('regress_sec_mallory')$$, 'map roles to users'),
     ('verify_unread', $$SELECT * FROM chat.verify_unread()$$, 'run chat.verify_unread()'),
+    ('distribute', $$SELECT chat.distribute()$$, 'distribute chat'),
     ('feed', $$SELECT chat.feed()$$, 'read the feed'),
     ('prune_events', $$SELECT chat.prune_events()$$, 'prune events'),
     ('claim_notifications', $$SELECT * FROM chat.claim_notifications('mallory')$$, 'claim notifications'),

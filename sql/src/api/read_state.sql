@@ -16,6 +16,8 @@ DECLARE
     tid bigint;
     m chat.member;
     pos record;
+    at timestamptz;
+    mentions bigint;
 BEGIN
     PERFORM chat._act(reader);
     PERFORM chat._relax_commit('async_read_state');
@@ -30,16 +32,21 @@ BEGIN
     IF pos.target <= m.read_id THEN
         RETURN 0;
     END IF;
-    /* clock_timestamp: taken after the snapshot, so after the messages' commit */
-    /* mentions: none left past the newest; else those passed over are read */
+    /*
+     * clock_timestamp: taken after the snapshot, so after the messages' commit;
+     * into a variable, as Citus refuses a volatile call in the UPDATE
+     */
+    at := clock_timestamp();
+    /* mentions: none left past the newest; else those passed over are read (the row is locked) */
+    mentions := CASE WHEN m.mention_count = 0 OR pos.target >= m.last_mention_id THEN 0
+                     ELSE m.mention_count - chat._mentions_between(tid, reader, m.read_id, pos.target)
+                END;
     UPDATE chat.member mb
        SET read_id = pos.target, read_count = pos.read_count,
-           mention_count = CASE WHEN mb.mention_count = 0 OR pos.target >= mb.last_mention_id THEN 0
-                                ELSE mb.mention_count - chat._mentions_between(tid, reader, m.read_id, pos.target)
-                           END,
+           mention_count = mentions,
            seen_id = greatest(mb.seen_id, pos.target),
-           read_at = clock_timestamp(),
-           delivered_at = CASE WHEN pos.target > mb.delivered_id THEN clock_timestamp() ELSE mb.delivered_at END,
+           read_at = at,
+           delivered_at = CASE WHEN pos.target > mb.delivered_id THEN at ELSE mb.delivered_at END,
            delivered_id = greatest(mb.delivered_id, pos.target)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
     PERFORM chat._emit('thread_read', tid, pos.target, reader,
@@ -104,6 +111,7 @@ DECLARE
     tid bigint;
     target bigint;
     moved bigint;
+    at timestamptz;
 BEGIN
     PERFORM chat._act(reader);
     PERFORM chat._relax_commit('async_read_state');
@@ -112,6 +120,25 @@ BEGIN
     IF tid IS NULL THEN
         IF up_to IS NOT NULL THEN
             RAISE EXCEPTION 'up_to needs a thread_id' USING ERRCODE = '22023', COLUMN = 'thread_id';
+        END IF;
+        IF chat._citus() THEN
+            /*
+             * distributed (citus.sql): Citus locks no rows of several shards
+             * at once, so thread by thread, in id order
+             */
+            moved := 0;
+            FOR tid IN SELECT t.id FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
+                        WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id ORDER BY 1 LOOP
+                target := (SELECT t.last_message_id FROM chat.thread t WHERE t.id = tid FOR SHARE);
+                at := clock_timestamp();
+                UPDATE chat.member mb SET delivered_id = target, delivered_at = at
+                 WHERE mb.thread_id = tid AND mb.user_id = reader AND mb.delivered_id < target;
+                IF FOUND THEN
+                    PERFORM chat._emit('thread_delivered', tid, target, reader);
+                    moved := moved + 1;
+                END IF;
+            END LOOP;
+            RETURN moved;
         END IF;
         /* thread rows first, in id order, as everywhere: see chat._member_row */
         PERFORM FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id

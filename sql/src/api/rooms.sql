@@ -41,6 +41,7 @@ DECLARE
     lo chat.user_id;
     hi chat.user_id;
     t chat.thread;
+    tid bigint;
 BEGIN
     PERFORM chat._act(user_a);
     lo := least(user_a, user_b);
@@ -51,6 +52,21 @@ BEGIN
         RAISE EXCEPTION 'a direct thread needs two different users' USING ERRCODE = '22023', COLUMN = 'user_b',
             HINT = 'Send a note to yourself with chat.new_message(sender, ARRAY[sender], ...).';
     END IF;
+    IF chat._citus() THEN
+        /*
+         * Distributed (citus.sql): no unique index on the pair; creators of
+         * the same pair wait for each other on the coordinator instead
+         */
+        PERFORM pg_advisory_xact_lock(hashtextextended(format('chat.direct %s %s', lo, hi), 0));
+        tid := (SELECT th.id FROM chat.thread th
+                 WHERE th.kind = 'direct' AND th.direct_low = lo AND th.direct_high = hi);
+        IF tid IS NOT NULL THEN
+            RETURN tid;
+        END IF;
+        INSERT INTO chat.thread AS th (kind, created_by, direct_low, direct_high)
+        VALUES ('direct', user_a, lo, hi)
+        RETURNING th.* INTO t;
+    ELSE
     /* race-free: a concurrent creator of the same pair makes this wait, then find its row */
     INSERT INTO chat.thread AS th (kind, created_by, direct_low, direct_high)
     VALUES ('direct', user_a, lo, hi)
@@ -59,6 +75,7 @@ BEGIN
     IF t.id IS NULL THEN
         RETURN (SELECT th.id FROM chat.thread th
                  WHERE th.kind = 'direct' AND th.direct_low = lo AND th.direct_high = hi);
+    END IF;
     END IF;
     PERFORM chat._fill_extra('thread', t.id, NULL, NULL, NULL);
     PERFORM chat._insert_members(t, ARRAY[lo, hi], 'member');
@@ -105,6 +122,11 @@ BEGIN
     END IF;
     IF title IS NOT NULL THEN
         PERFORM chat._check_subject(title);
+    END IF;
+    IF chat._citus() THEN
+        /* distributed (citus.sql): no unique index on the object; its creators wait for each other */
+        PERFORM pg_advisory_xact_lock(hashtextextended(
+            format('chat.object %s %s', object_thread.object_type, object_thread.object_id), 0));
     END IF;
     SELECT th.id INTO tid FROM chat.thread th
      WHERE th.object_type = object_thread.object_type AND th.object_id = object_thread.object_id;
@@ -170,14 +192,19 @@ CREATE FUNCTION chat.drop_thread(thread_id bigint, actor chat.user_id DEFAULT ch
     AS $$
 DECLARE
     t chat.thread;
+    members chat.user_id[];
 BEGIN
     PERFORM chat._act(actor);
     t := chat._lock_thread(drop_thread.thread_id);
     PERFORM chat._not_null(actor, 'actor');
     PERFORM chat._require(chat._member_row(t.id, actor), 'delete_thread', 'delete');
-    /* its members are gone with it: the event names them */
-    PERFORM chat._emit('thread_dropped', t.id, NULL, actor, NULL,
-                       ARRAY(SELECT mb.user_id FROM chat.member mb WHERE mb.thread_id = t.id ORDER BY 1), true);
+    /*
+     * its members are gone with it: the event names them (read first: a
+     * statement reading chat.member would run whole on a Citus worker)
+     */
+    SELECT coalesce(array_agg(mb.user_id ORDER BY mb.user_id), '{}') INTO members
+      FROM chat.member mb WHERE mb.thread_id = t.id;
+    PERFORM chat._emit('thread_dropped', t.id, NULL, actor, NULL, members, true);
     DELETE FROM chat.thread th WHERE th.id = t.id;
 END
 $$;

@@ -26,6 +26,7 @@ DECLARE
     mid bigint;
     alone boolean;
     named chat.user_id[];
+    n integer;
 BEGIN
     PERFORM chat._act(sender);
     PERFORM chat._relax_commit('async_messages');
@@ -81,9 +82,10 @@ BEGIN
        FROM (SELECT DISTINCT u FROM unnest(recipients || sender) AS u) r;
     PERFORM chat._fill_extra('message', tid, mid, NULL, extra);
 
+    /* read first: a statement reading chat.thread would run whole on a Citus worker, hooks and all */
+    n := (SELECT t.member_count FROM chat.thread t WHERE t.id = tid);
     PERFORM chat._emit('thread_created', tid, NULL, sender,
-                       jsonb_build_object('thread_kind', 'private',
-                                          'member_count', (SELECT t.member_count FROM chat.thread t WHERE t.id = tid)));
+                       jsonb_build_object('thread_kind', 'private', 'member_count', n));
     PERFORM chat._emit('message_sent', tid, mid, sender,
                        jsonb_build_object('reply', false, 'kind', 'text')
                        || CASE WHEN named IS NOT NULL THEN jsonb_build_object('mentions', named) ELSE '{}' END);

@@ -187,6 +187,7 @@ CREATE FUNCTION chat._create_room(kind chat.thread_kind, creator chat.user_id, t
     AS $$
 DECLARE
     t chat.thread;
+    n integer;
 BEGIN
     PERFORM chat._check_new_size(kind, members, creator, 'members');
     INSERT INTO chat.thread AS th (kind, subject, created_by, is_public, object_type, object_id)
@@ -197,9 +198,10 @@ BEGIN
     t := chat._lock_thread(t.id);
     PERFORM chat._insert_members(t, array_remove(members, creator), 'member');
     /* the thread's creation before its first message, as clients apply them */
+    /* read first: a statement reading chat.thread would run whole on a Citus worker, hooks and all */
+    n := (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id);
     PERFORM chat._emit('thread_created', t.id, NULL, creator,
-                       jsonb_build_object('thread_kind', kind,
-                                          'member_count', (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id)));
+                       jsonb_build_object('thread_kind', kind, 'member_count', n));
     PERFORM chat._system_message(t.id, creator,
                                  format('%s created the %s', chat._label(creator), chat._kind_word(kind)));
     RETURN t.id;

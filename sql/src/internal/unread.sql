@@ -198,15 +198,29 @@ DECLARE
     mentioned chat.user_id[];
     mention_ids bigint[];
 BEGIN
-    DELETE FROM chat.message_edit e USING removed o
-     WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
-    DELETE FROM chat.reaction r USING removed o
-     WHERE r.thread_id = o.thread_id AND r.message_id = o.id;
-    DELETE FROM chat.attachment a USING removed o
-     WHERE a.thread_id = o.thread_id AND a.message_id = o.id;
-    UPDATE chat.message m SET parent_id = NULL
-      FROM removed o
-     WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
+    IF chat._citus() THEN
+        /*
+         * distributed (citus.sql): thread by thread, the removed ids as an
+         * array, so each statement runs on the thread's node (Citus cannot
+         * ship a transition table)
+         */
+        FOR tid, ids IN SELECT o.thread_id, array_agg(o.id) FROM removed o GROUP BY 1 ORDER BY 1 LOOP
+            DELETE FROM chat.message_edit e WHERE e.thread_id = tid AND e.message_id = ANY (ids);
+            DELETE FROM chat.reaction r WHERE r.thread_id = tid AND r.message_id = ANY (ids);
+            DELETE FROM chat.attachment a WHERE a.thread_id = tid AND a.message_id = ANY (ids);
+            UPDATE chat.message m SET parent_id = NULL WHERE m.thread_id = tid AND m.parent_id = ANY (ids);
+        END LOOP;
+    ELSE
+        DELETE FROM chat.message_edit e USING removed o
+         WHERE e.thread_id = o.thread_id AND e.message_id = o.id;
+        DELETE FROM chat.reaction r USING removed o
+         WHERE r.thread_id = o.thread_id AND r.message_id = o.id;
+        DELETE FROM chat.attachment a USING removed o
+         WHERE a.thread_id = o.thread_id AND a.message_id = o.id;
+        UPDATE chat.message m SET parent_id = NULL
+          FROM removed o
+         WHERE m.thread_id = o.thread_id AND m.parent_id = o.id;
+    END IF;
     FOR tid, ids, senders, mentioned, mention_ids IN
         SELECT o.thread_id, array_agg(o.id ORDER BY o.id), array_agg(o.sender_id ORDER BY o.id),
                coalesce((SELECT array_agg(u ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
@@ -214,10 +228,12 @@ BEGIN
                coalesce((SELECT array_agg(x.id ORDER BY x.id, u) FROM removed x, unnest(x.mentions) u
                           WHERE x.thread_id = o.thread_id), '{}')
           FROM removed o
-         WHERE EXISTS (SELECT FROM chat.thread t WHERE t.id = o.thread_id)
          GROUP BY o.thread_id ORDER BY 1
     LOOP
-        PERFORM chat._uncount(tid, ids, senders, mentioned, mention_ids);
+        /* a thread being deleted needs no recount */
+        IF EXISTS (SELECT FROM chat.thread t WHERE t.id = tid) THEN
+            PERFORM chat._uncount(tid, ids, senders, mentioned, mention_ids);
+        END IF;
     END LOOP;
     RETURN NULL;
 END
@@ -228,7 +244,17 @@ CREATE FUNCTION chat._thread_delete() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    tid bigint;
 BEGIN
+    IF chat._citus() THEN
+        /* distributed (citus.sql): thread by thread, so each statement runs on the thread's node */
+        FOR tid IN SELECT o.id FROM removed o ORDER BY 1 LOOP
+            DELETE FROM chat.message m WHERE m.thread_id = tid;
+            DELETE FROM chat.member mb WHERE mb.thread_id = tid;
+        END LOOP;
+        RETURN NULL;
+    END IF;
     DELETE FROM chat.message m USING removed o WHERE m.thread_id = o.id;
     DELETE FROM chat.member mb USING removed o WHERE mb.thread_id = o.id;
     RETURN NULL;
@@ -305,17 +331,23 @@ CREATE FUNCTION chat._member_insert() RETURNS trigger
 DECLARE
     changed bigint[] := ARRAY(SELECT DISTINCT a.thread_id FROM added a ORDER BY 1);
     tid bigint;
+    users chat.user_id[];
 BEGIN
     PERFORM chat._member_count(changed);
-    /* thread by thread, by key, as chat._member_count does */
+    /*
+     * thread by thread, by key, as chat._member_count does; the new members
+     * as an array, not a join with the transition table (Citus cannot ship
+     * one to the shard)
+     */
     FOREACH tid IN ARRAY changed LOOP
+        users := ARRAY(SELECT a.user_id FROM added a WHERE a.thread_id = tid);
         UPDATE chat.member mb
            SET activity_id = coalesce(t.last_message_id, 0),
                message_count = t.message_count,
                large = t.large
           FROM chat.thread t
          WHERE t.id = tid AND NOT t.large
-           AND mb.thread_id = tid AND mb.user_id IN (SELECT a.user_id FROM added a WHERE a.thread_id = tid)
+           AND mb.thread_id = tid AND mb.user_id = ANY (users)
            AND (mb.activity_id, mb.message_count, mb.large)
                IS DISTINCT FROM (coalesce(t.last_message_id, 0), t.message_count, t.large);
 

@@ -1,0 +1,418 @@
+
+/* ========================================================================
+ * citus.sql: chat distributed on Citus (README "Running on Citus")
+ *
+ * Last in the install script.  Without Citus it only defines the functions
+ * below and changes nothing.  On a Citus coordinator CREATE EXTENSION chat
+ * ends with chat.distribute(): the per-thread tables hash-distributed by
+ * thread id and colocated, the small registries and settings reference
+ * tables, per-node id ranges, the hot per-thread calls delegated to the
+ * worker holding the thread.  On a worker (Citus propagates CREATE EXTENSION
+ * there) it only makes the node ready: its event triggers off (they would
+ * fire for every shard's DDL) and its id ranges.  A database that gains
+ * Citus after chat calls chat.distribute() once on the coordinator.
+ *
+ * Citus refuses, and chat therefore changes when it distributes itself:
+ *  - unique keys without the distribution column: thread_direct_key and
+ *    thread_object_key are dropped; chat.direct_thread and
+ *    chat.object_thread serialize creators of the same pair or object with
+ *    a transaction advisory lock on the coordinator instead (chat._citus);
+ *  - policies with sub-selects: rewritten to call the same functions
+ *    directly, and the EXISTS over chat.message of message_edit, reaction
+ *    and attachment becomes membership of the thread;
+ *  - foreign keys between tables being distributed: setting -> setting_default
+ *    and hook -> event_kind are dropped (chat.set_setting and chat.add_hook
+ *    check the key themselves);
+ *  - triggers on distributed tables: allowed with citus.enable_unsafe_triggers
+ *    for this transaction (chat's triggers touch only the rows of the same
+ *    thread, so they run on the shard's node).
+ * Coordinator-only tables stay local: notification, notifier, event_pruned,
+ * purge_progress (the notification queue and the retention cursor).
+ * ======================================================================== */
+
+/* true when chat's tables are distributed by Citus in this database (false without Citus) */
+CREATE FUNCTION chat._citus() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = 'chat.thread'::regclass);
+END
+$$;
+COMMENT ON FUNCTION chat._citus() IS 'whether chat''s tables are distributed by Citus in this database';
+
+/*
+ * This node's share of the id space: the Citus group id (0 on the
+ * coordinator, 1, 2... on the workers) in the top 15 bits below the sign, so
+ * ids drawn on different nodes never meet.  Runs on the node it changes,
+ * without DDL propagation.
+ */
+CREATE FUNCTION chat._citus_node_ids() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    g bigint;
+    s text;
+    lo bigint;
+    hi bigint;
+BEGIN
+    EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO g;
+    IF g IS NULL OR g < 0 THEN
+        RETURN;
+    END IF;
+    lo := (g << 48) + 1;
+    hi := ((g + 1) << 48) - 1;
+    PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    FOREACH s IN ARRAY ARRAY['chat.thread_id_seq', 'chat.message_id_seq'] LOOP
+        /* once: a node whose sequence is in its range already keeps its position */
+        IF (SELECT q.seqmin FROM pg_catalog.pg_sequence q WHERE q.seqrelid = s::regclass) <> lo THEN
+            EXECUTE format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START WITH %s RESTART WITH %s',
+                           s, lo, hi, lo, lo);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_node_ids() IS
+    'gives this Citus node its own range of thread and message ids (group id << 48)';
+
+/* Runs a command on every worker (Citus's run_command_on_workers); an error on any of them is raised here. */
+CREATE FUNCTION chat._citus_workers(command text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN EXECUTE 'SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers($1)' USING command LOOP
+        IF NOT r.success THEN
+            RAISE EXCEPTION 'on worker %:%: %', r.nodename, r.nodeport, r.result
+                USING DETAIL = 'command: ' || command;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_workers(text) IS 'runs a command on every Citus worker, raising the first failure';
+
+/*
+ * What Citus refuses, changed on the node it runs on (the coordinator before
+ * it distributes; each worker on its own, whose tables are the shells of
+ * the distributed ones): the unique keys without the thread id, the foreign
+ * keys between reference tables, sub-selects in policies.
+ */
+CREATE FUNCTION chat._citus_shape() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t text;
+    pol record;
+    expr text;
+BEGIN
+    PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    FOR t IN SELECT unnest(ARRAY[
+            'DROP INDEX IF EXISTS chat.thread_direct_key',
+            'DROP INDEX IF EXISTS chat.thread_object_key',
+            'ALTER TABLE chat.setting DROP CONSTRAINT IF EXISTS setting_key_fkey',
+            'ALTER TABLE chat.hook DROP CONSTRAINT IF EXISTS hook_event_fkey'])
+    LOOP
+        EXECUTE t;
+    END LOOP;
+    FOR pol IN SELECT p.polname, p.polrelid::regclass AS tbl, pg_get_expr(p.polqual, p.polrelid) AS qual
+                 FROM pg_catalog.pg_policy p
+                WHERE p.polrelid IN ('chat.thread'::regclass, 'chat.member'::regclass, 'chat.message'::regclass,
+                                     'chat.message_edit'::regclass, 'chat.reaction'::regclass,
+                                     'chat.attachment'::regclass, 'chat.role_map'::regclass)
+    LOOP
+        expr := regexp_replace(pol.qual, '\(\s*SELECT (chat\.[a-z_]+\(\)) AS [a-z_]+\)', '\1', 'g');
+        IF expr ~ 'EXISTS' THEN
+            expr := 'chat.is_server_role() OR chat._is_member(thread_id)';
+        END IF;
+        IF expr <> pol.qual THEN
+            t := format('ALTER POLICY %I ON %s USING (%s)', pol.polname, pol.tbl, expr);
+            EXECUTE t;
+            END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_shape() IS
+    'removes on this node what Citus refuses in chat''s tables: unique keys without the thread id, foreign keys between reference tables, sub-selects in policies';
+
+/* A worker's own preparation: its event triggers off, its id range. */
+CREATE FUNCTION chat._citus_worker() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    ALTER EVENT TRIGGER chat_user_binding_ddl DISABLE;
+    ALTER EVENT TRIGGER chat_user_binding_dropped DISABLE;
+    ALTER EVENT TRIGGER chat_model_dropped DISABLE;
+    PERFORM chat._citus_node_ids();
+    PERFORM chat._citus_shape();
+    PERFORM chat._citus_adapt();
+END
+$$;
+COMMENT ON FUNCTION chat._citus_worker() IS
+    'prepares a Citus worker for chat: event triggers off (they would run for shard DDL), its id range';
+
+/* clock_timestamp() for an UPDATE of a distributed table: Citus refuses a volatile call there (chat._citus_adapt) */
+CREATE FUNCTION chat._citus_clock() RETURNS timestamptz
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS 'SELECT pg_catalog.clock_timestamp()';
+COMMENT ON FUNCTION chat._citus_clock() IS
+    'clock_timestamp() declared stable, so Citus evaluates it once before it ships an UPDATE (Citus only)';
+
+/*
+ * A message id on a Citus cluster, drawn by the message trigger under the
+ * thread's row lock on the node holding the thread.  Ids must be unique
+ * across nodes, increase within a thread in commit order, and follow time
+ * across nodes, since the inbox is ordered by the newest message's id
+ * whichever worker holds each thread.  So:
+ *
+ *   bits 62..20  time in units of 100 microseconds since 2025-01-01 (to 2052)
+ *   bits 19..6   this node's sequence, modulo 16384
+ *   bits  5..0   this node's Citus group id (up to 63 workers)
+ *
+ * Two nodes never draw the same id (the low bits); one node repeats an id
+ * only if it drew 16384 ids within the same 100 microseconds, or its clock
+ * stepped back onto an instant it had used with the same sequence residue.
+ * Within a thread an id is always above the thread's last one ("after").
+ */
+CREATE FUNCTION chat._citus_message_id(after bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    id bigint;
+BEGIN
+    id := (floor((extract(epoch FROM clock_timestamp()) - 1735689600) * 10000)::bigint << 20)
+          | ((nextval('chat.message_id_seq') & 16383) << 6)
+          | ((SELECT g.groupid FROM pg_catalog.pg_dist_local_group g) & 63);
+    IF id <= coalesce(after, 0) THEN
+        id := (((after >> 20) + 1) << 20) | (id & 1048575);
+    END IF;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_message_id(bigint) IS
+    'a message id on a Citus cluster: time (100 us) | node sequence | Citus group, above the thread''s last id (Citus only)';
+
+/*
+ * What Citus cannot run as chat's single-node code has it, adapted on the
+ * node it runs on (every node: delegated calls run chat's functions on the
+ * workers).  Run again after ALTER EXTENSION chat UPDATE (chat.distribute()
+ * does).
+ *  - A LANGUAGE sql function that passes its arguments to a query over a
+ *    distributed table is planned with unbound parameters, which Citus
+ *    refuses: each becomes a plpgsql function with the same query.
+ *  - plan_cache_mode = force_generic_plan (chat.inbox, chat.unread_count)
+ *    likewise: back to auto, so their queries are planned with the values.
+ *  - chat.verify_unread recounts thread by thread (one shard per query).
+ */
+CREATE FUNCTION chat._citus_adapt() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    f record;
+    def text;
+    body text;
+    outs text;
+    pre text;
+    k integer;
+    mt text[];
+    n integer := 0;
+BEGIN
+    PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    PERFORM set_config('check_function_bodies', 'off', true);
+    FOR f IN SELECT p.oid, p.proretset, p.prosrc, p.prorettype, p.proargmodes, p.proargnames
+               FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'chat'::regnamespace
+                AND p.prolang = (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname = 'sql')
+                AND p.prosrc ~ 'chat\.(thread|member|message|message_edit|reaction|attachment|event)\M'
+                AND p.proname <> 'verify_unread'
+    LOOP
+        /* statements before the last one are checks: PERFORM them */
+        body := regexp_replace(f.prosrc, ';\s*$', '');
+        pre := '';
+        /*
+         * "is a model swapped" (chat.model, a reference table) read first: a
+         * query joining it with a distributed table has no single shard key,
+         * which a delegated call refuses
+         */
+        k := 0;
+        LOOP
+            mt := regexp_match(body, 'EXISTS \(SELECT 1 FROM chat\.model [a-z]+ WHERE [^)]*\)');
+            EXIT WHEN mt IS NULL;
+            k := k + 1;
+            pre := pre || format(E'swapped_%s := %s;\n', k, mt[1]);
+            body := replace(body, mt[1], 'swapped_' || k);
+        END LOOP;
+        WHILE body ~ ';\s*\n' LOOP
+            pre := pre || 'PERFORM ' || regexp_replace(substr(body, 1, strpos(body, ';') - 1), '^\s*SELECT\s+', '') || E';\n';
+            body := substr(body, strpos(body, ';') + 1);
+        END LOOP;
+        IF f.proretset THEN
+            body := 'RETURN QUERY ' || body || ';';
+        ELSIF f.prorettype = 'record'::regtype THEN
+            SELECT string_agg(quote_ident(f.proargnames[i]), ', ' ORDER BY i) INTO outs
+              FROM generate_subscripts(f.proargmodes, 1) i WHERE f.proargmodes[i] IN ('o', 'b');
+            body := 'SELECT * INTO ' || outs || ' FROM (' || body || E'\n) q;';
+        ELSE
+            body := 'RETURN (' || body || E'\n);';
+        END IF;
+        def := pg_catalog.pg_get_functiondef(f.oid);
+        def := regexp_replace(def, '\n LANGUAGE sql\n', E'\n LANGUAGE plpgsql\n');
+        def := substr(def, 1, strpos(def, 'AS $function$') - 1)
+               || 'AS $function$' || E'\n#variable_conflict use_column\n'
+               || CASE WHEN k > 0 THEN 'DECLARE ' || (SELECT string_agg(format('swapped_%s boolean;', i), ' ')
+                                                        FROM generate_series(1, k) i) || E'\n' ELSE '' END
+               || E'BEGIN\n' || pre || body || E'\nEND\n$function$';
+        EXECUTE def;
+        n := n + 1;
+    END LOOP;
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'chat'::regnamespace
+                AND 'plan_cache_mode=force_generic_plan' = ANY (p.proconfig)
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET plan_cache_mode = auto', f.oid::regprocedure);
+        n := n + 1;
+    END LOOP;
+    /* no volatile call in an UPDATE of a distributed table: clock_timestamp() through a stable wrapper */
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'chat'::regnamespace
+                AND p.prolang = (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname = 'plpgsql')
+                AND p.prosrc ~ 'UPDATE' AND strpos(p.prosrc, 'clock_timestamp()') > 0
+                AND p.proname !~ '^_citus'
+    LOOP
+        def := replace(pg_catalog.pg_get_functiondef(f.oid), 'clock_timestamp()', 'chat._citus_clock()');
+        EXECUTE def;
+        n := n + 1;
+    END LOOP;
+    /* verify_unread: the same recount, one thread per query */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
+    IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN
+        body := regexp_replace(body, 'SELECT chat\._require_server\(''[^'']*''\);', '');
+        body := replace(body, '$1 IS NULL OR t.id = $1', 't.id = one');
+        body := replace(body, 'WITH t AS (', 'WITH t AS NOT MATERIALIZED (');
+        body := regexp_replace(body, ';\s*$', '');
+        EXECUTE format($f$CREATE OR REPLACE FUNCTION chat._citus_verify_unread(thread bigint)
+    RETURNS TABLE (thread_id bigint, user_id chat.user_id, what text, stored bigint, recounted bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $body$
+#variable_conflict use_column
+DECLARE
+    one bigint;
+BEGIN
+    FOR one IN SELECT t.id FROM chat.thread t WHERE thread IS NULL OR t.id = thread ORDER BY 1 LOOP
+        RETURN QUERY SELECT q.a::bigint, q.b::chat.user_id, q.c::text, q.d::bigint, q.e::bigint
+                       FROM (%s) q (a, b, c, d, e);
+    END LOOP;
+END
+$body$
+$f$, body);
+        REVOKE ALL ON FUNCTION chat._citus_verify_unread(bigint) FROM PUBLIC;
+        CREATE OR REPLACE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
+            RETURNS TABLE (thread_id bigint, user_id chat.user_id, what text, stored bigint, recounted bigint)
+            LANGUAGE sql STABLE SECURITY DEFINER
+            SET search_path = pg_catalog, pg_temp
+            AS $v$
+            SELECT chat._require_server('run chat.verify_unread()');
+            SELECT * FROM chat._citus_verify_unread($1)
+        $v$;
+        n := n + 1;
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_adapt() IS
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, verify_unread thread by thread';
+
+CREATE FUNCTION chat.distribute() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t text;
+    f text;
+BEGIN
+    PERFORM chat._require_server('distribute chat');
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        RETURN 'Citus is not installed in this database: nothing to distribute';
+    END IF;
+    IF chat._citus() THEN
+        /* after ALTER EXTENSION chat UPDATE: adapt the new functions again */
+        PERFORM chat._citus_adapt();
+        PERFORM chat._citus_workers('SELECT chat._citus_worker()');
+        RETURN 'chat is distributed already; functions adapted again';
+    END IF;
+    EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO STRICT f;
+    IF f::boolean IS NOT TRUE THEN
+        PERFORM chat._citus_worker();
+        RETURN 'a Citus worker: made ready; distribute chat on the coordinator';
+    END IF;
+
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    PERFORM set_config('client_min_messages', 'warning', true);
+
+    /*
+     * The workers that have chat already (a database that gained Citus after
+     * chat): event triggers off before any shard DDL reaches them, their id
+     * ranges.  Under CREATE EXTENSION the workers get chat only when the
+     * first table is distributed; their own install script prepares them.
+     */
+    PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
+    PERFORM chat._citus_node_ids();
+
+    PERFORM chat._citus_shape();
+    PERFORM chat._citus_adapt();
+    PERFORM set_config('citus.enable_ddl_propagation', 'on', true);
+
+    /* small, read everywhere, written rarely: a copy on every node */
+    FOREACH t IN ARRAY ARRAY['chat.setting_default', 'chat.setting', 'chat.permission_default', 'chat.event_kind',
+                             'chat.hook', 'chat.model', 'chat.user_binding', 'chat.role_map'] LOOP
+        PERFORM pg_catalog.create_reference_table(t::regclass);
+    END LOOP;
+    /* everything of one thread on one node */
+    PERFORM pg_catalog.create_distributed_table('chat.thread'::regclass, 'id');
+    FOREACH t IN ARRAY ARRAY['chat.member', 'chat.message', 'chat.message_edit', 'chat.reaction',
+                             'chat.attachment', 'chat.event'] LOOP
+        PERFORM pg_catalog.create_distributed_table(t::regclass, 'thread_id', colocate_with => 'chat.thread');
+    END LOOP;
+
+    /* the hot per-thread calls run on the worker holding the thread */
+    PERFORM pg_catalog.create_distributed_function(
+        'chat.new_reply(bigint,chat.user_id,text,bigint,jsonb,jsonb,chat.user_id[])'::regprocedure,
+        'thread_id', colocate_with => 'chat.thread');
+    PERFORM pg_catalog.create_distributed_function(
+        'chat.mark_read(bigint,chat.user_id,bigint)'::regprocedure,
+        'thread_id', colocate_with => 'chat.thread');
+    PERFORM pg_catalog.create_distributed_function(
+        'chat.messages(bigint,chat.user_id,bigint,bigint,integer)'::regprocedure,
+        'thread_id', colocate_with => 'chat.thread', force_delegation => true);
+    RETURN 'chat distributed';
+END
+$$;
+COMMENT ON FUNCTION chat.distribute() IS
+    'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
+
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+    chat._citus_workers(text), chat._citus_shape() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION chat.distribute() FROM PUBLIC;  -- as privileges.sql leaves every function, then granted
+GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;
+
+/* CREATE EXTENSION chat with Citus in the database: distribute now (coordinator) or get ready (worker) */
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        PERFORM chat.distribute();
+    END IF;
+END
+$$;

@@ -1,0 +1,233 @@
+# test/citus/checks.sh: the checks of the Citus suite, sourced by test/citus/run.sh
+# (helpers q, is, is_on, like, pass, fail; ports COORD, W1, W2).
+# shellcheck shell=bash
+
+# ---------------------------------------------------------------- distribution
+# 2 shards per worker, as README "Running on Citus" advises for a small cluster
+q "$COORD" "ALTER DATABASE chat_dist SET citus.shard_count = 4" >/dev/null
+echo "# CREATE EXTENSION chat on the coordinator distributes chat"
+t0=$(date +%s%N)
+is "CREATE EXTENSION chat on the coordinator" "" "CREATE EXTENSION chat"
+echo "# CREATE EXTENSION chat took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+version=$(q "$COORD" "SELECT extversion FROM pg_extension WHERE extname = 'chat'")
+is_on "$W1" "chat on worker 1, same version" "$version" "SELECT extversion FROM pg_extension WHERE extname = 'chat'"
+is_on "$W2" "chat on worker 2, same version" "$version" "SELECT extversion FROM pg_extension WHERE extname = 'chat'"
+is "8 reference tables" \
+   "attachment|h
+event|h
+member|h
+message|h
+message_edit|h
+reaction|h
+thread|h
+event_kind|n
+hook|n
+model|n
+permission_default|n
+role_map|n
+setting|n
+setting_default|n
+user_binding|n" \
+   "SELECT c.relname || '|' || p.partmethod::text FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
+     WHERE c.relnamespace = 'chat'::regnamespace ORDER BY p.partmethod, c.relname"
+is "the 7 per-thread tables in one colocation group" "1" \
+   "SELECT count(DISTINCT colocationid) FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid::text LIKE 'chat.%'"
+is "distributed by the thread id" "chat.attachment:thread_id,chat.event:thread_id,chat.member:thread_id,chat.message:thread_id,chat.message_edit:thread_id,chat.reaction:thread_id,chat.thread:id" \
+   "SELECT string_agg(logicalrelid::text || ':' || column_to_column_name(logicalrelid, partkey), ',' ORDER BY logicalrelid::text)
+      FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid::text LIKE 'chat.%'"
+is "shards of the per-thread tables on both workers only" "$W1|14
+$W2|14" \
+   "SELECT n.nodeport || '|' || count(*) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
+      JOIN pg_dist_node n ON n.groupid = pl.groupid
+     WHERE s.logicalrelid::text LIKE 'chat.%' AND s.shardminvalue IS NOT NULL
+     GROUP BY n.nodeport ORDER BY 1"
+is "new_reply, mark_read and messages delegated by their thread id" \
+   "mark_read|0|false
+messages|0|true
+new_reply|0|false" \
+   "SELECT p.proname || '|' || o.distribution_argument_index || '|' || coalesce(o.force_delegation, false)
+      FROM pg_dist_object o JOIN pg_proc p ON o.classid = 'pg_proc'::regclass AND o.objid = p.oid
+     WHERE p.pronamespace = 'chat'::regnamespace ORDER BY 1"
+is_on "$W1" "worker 1 draws ids from its own range (group 1 << 48)" "281474976710657|281474976710657" \
+   "SELECT (SELECT seqmin FROM pg_sequence WHERE seqrelid = 'chat.message_id_seq'::regclass) || '|' ||
+           (SELECT seqmin FROM pg_sequence WHERE seqrelid = 'chat.thread_id_seq'::regclass)"
+is_on "$W2" "worker 2 draws ids from its own range (group 2 << 48)" "562949953421313|562949953421313" \
+   "SELECT (SELECT seqmin FROM pg_sequence WHERE seqrelid = 'chat.message_id_seq'::regclass) || '|' ||
+           (SELECT seqmin FROM pg_sequence WHERE seqrelid = 'chat.thread_id_seq'::regclass)"
+is_on "$W1" "chat's event triggers off on a worker (they would fire for shard DDL)" "D|D|D" \
+   "SELECT string_agg(evtenabled::text, '|' ORDER BY evtname) FROM pg_event_trigger WHERE evtname LIKE 'chat_%'"
+is "chat.distribute() again: nothing to distribute twice" "chat is distributed already; functions adapted again" \
+   "SELECT chat.distribute()"
+
+# ---------------------------------------------------------------- the API as a server role
+echo "# the API through the coordinator"
+is "new_message starts a thread" "t
+1" \
+   "SELECT chat.new_message(1, '{2,3}', 'Hello', 'first') > 0" "SELECT count(*) FROM chat.thread"
+t1=$(q "$COORD" "SELECT max(id) FROM chat.thread")
+like "new_reply answers in it" '^[0-9]+$' "SELECT chat.new_reply($t1, 2, 'second')"
+is "inbox of a recipient: the thread, 2 unread" "$t1|second|2" \
+   "SELECT thread_id || '|' || last_preview || '|' || unread_count FROM chat.inbox(3)"
+is "unread_count of a recipient" "1|2" "SELECT threads || '|' || messages FROM chat.unread_count(3)"
+is "mark_read reads both" "2" "SELECT chat.mark_read($t1, 3)"
+is "unread_count after mark_read" "0|0" "SELECT threads || '|' || messages FROM chat.unread_count(3)"
+is "messages: both, oldest first" "first
+second" "SELECT content FROM chat.messages($t1, 2)"
+g=$(q "$COORD" "SELECT chat.create_group(1, 'Team', '{2,3,4}')")
+like "create_group" '^[0-9]+$' "SELECT $g"
+is "add_members" "1" "SELECT chat.add_members($g, 1, '{5}')"
+is "members: 5 with their roles" "1:owner,2:member,3:member,4:member,5:member" \
+   "SELECT string_agg(user_id || ':' || role, ',' ORDER BY user_id) FROM chat.members($g, 1)"
+is "remove_member" "
+4" "SELECT chat.remove_member($g, 1, 5)" "SELECT count(*) FROM chat.members($g, 1)"
+is "direct_thread: one thread whatever the order" "t" \
+   "SELECT chat.direct_thread(7, 8) = chat.direct_thread(8, 7)"
+is "object_thread: the same room twice" "t" \
+   "SELECT chat.object_thread('product', '42', 1) = chat.object_thread('product', '42', 1)"
+m=$(q "$COORD" "SELECT chat.new_reply($g, 2, 'typo')")
+is "edit_message keeps the earlier text" "t
+typo" \
+   "SELECT chat.edit_message($m, 2, 'fixed') IS NOT NULL" \
+   "SELECT string_agg(content, '|') FROM chat.message_edit WHERE message_id = $m"
+is "message_history" "t" "SELECT count(*) >= 1 FROM chat.message_history($m, 2)"
+is "add_reaction" "t" "SELECT chat.add_reaction($m, 3, '+1') IS NOT NULL"
+# a bare call: with a WHERE around it Citus runs messages() on the coordinator (README)
+like "the reaction in messages()" '\[\{"count": 1, "users": \[3\], "reaction": "\+1"\}\]' \
+   "SELECT reactions FROM chat.messages($g, 3)"
+is "delete_message marks it deleted" "
+t" \
+   "SELECT chat.delete_message($m, 2)" \
+   "SELECT deleted_at IS NOT NULL FROM chat.message WHERE id = $m"
+is "mark_unread" "t" "SELECT chat.mark_unread($g, 3) >= 0"
+is "mark_delivered of all a user's threads" "t" "SELECT chat.mark_delivered(3) >= 0"
+d=$(q "$COORD" "SELECT chat.create_group(1, 'Doomed', '{2}')")
+is "drop_thread takes its messages and members" "
+0|0|0" \
+   "SELECT chat.drop_thread($d, 1)" \
+   "SELECT (SELECT count(*) FROM chat.thread WHERE id = $d) || '|' || (SELECT count(*) FROM chat.message WHERE thread_id = $d)
+           || '|' || (SELECT count(*) FROM chat.member WHERE thread_id = $d)"
+
+# ---------------------------------------------------------------- ids and order across nodes
+echo "# threads on both workers"
+q "$COORD" "SELECT chat.new_message(10, ARRAY[11], 'spread ' || i, 'm') FROM generate_series(1, 12) i" >/dev/null
+shards=$(q "$COORD" "SELECT string_agg(get_shard_id_for_distribution_column('chat.thread', id)::text, ',') FROM chat.thread WHERE subject LIKE 'spread %'")
+is "threads on both workers" "2" \
+   "SELECT count(DISTINCT groupid) FROM pg_dist_placement WHERE shardid IN ($shards)"
+is "message ids unique across nodes" "t" "SELECT count(*) = count(DISTINCT id) FROM chat.message"
+# replies in a known order, one per thread, alternating workers: the inbox must list them newest first
+q "$COORD" "SELECT chat.new_reply(t.id, 10, 'order ' || t.subject) FROM (SELECT id, subject FROM chat.thread WHERE subject LIKE 'spread %' ORDER BY id) t" >/dev/null 2>&1 ||
+    for t in $(q "$COORD" "SELECT id FROM chat.thread WHERE subject LIKE 'spread %' ORDER BY id"); do
+        q "$COORD" "SELECT chat.new_reply($t, 10, 'order')" >/dev/null
+    done
+is "inbox order is reply order across workers (newest first)" "t" \
+   "SELECT array_agg(thread_id) = (SELECT array_agg(id ORDER BY id DESC) FROM chat.thread WHERE subject LIKE 'spread %')
+      FROM (SELECT thread_id FROM chat.inbox(11) LIMIT 12) i"
+is "verify_unread: counters equal a recount" "" "SELECT * FROM chat.verify_unread()"
+
+# ---------------------------------------------------------------- routing
+echo "# routing: per-thread calls run on the node holding the thread"
+like "EXPLAIN new_reply: one task" 'Task Count: 1' "EXPLAIN (COSTS OFF) SELECT chat.new_reply($t1, 2, 'x')"
+like "EXPLAIN mark_read: one task" 'Task Count: 1' "EXPLAIN (COSTS OFF) SELECT chat.mark_read($t1, 3)"
+like "EXPLAIN messages: one task" 'Task Count: 1' "EXPLAIN (COSTS OFF) SELECT * FROM chat.messages($t1, 3)"
+like "new_reply is pushed down to the worker" 'pushing down the function call' \
+   "SET client_min_messages = debug1" "SELECT chat.new_reply($t1, 2, 'delegated')"
+holder=$(q "$COORD" "SELECT nodeport FROM pg_dist_node WHERE groupid = (SELECT groupid FROM pg_dist_placement
+                      WHERE shardid = get_shard_id_for_distribution_column('chat.thread', $t1))")
+is "a delegated reply's id names the worker that drew it" "t" \
+   "SELECT (chat.new_reply($t1, 2, 'range') & 63) = (SELECT groupid FROM pg_dist_node WHERE nodeport = $holder)"
+
+# ---------------------------------------------------------------- races
+echo "# races"
+for i in 1 2 3 4; do
+    q "$COORD" "SELECT chat.direct_thread(20, 21)" >"$DIR/direct.$i" &
+done
+wait
+is "4 sessions at once: one direct thread of a pair, the same answer to all" "1
+1" \
+   "SELECT count(*) FROM chat.thread WHERE kind = 'direct' AND direct_low = 20" \
+   "SELECT count(DISTINCT x) FROM unnest(ARRAY[$(cat "$DIR"/direct.* | paste -sd,)]::bigint[]) x"
+for i in 1 2 3 4; do
+    ( for k in $(seq 1 15); do q "$COORD" "SELECT chat.new_reply($g, $((i % 4 + 1)), 'race $i $k')" >/dev/null; done ) &
+done
+wait
+is "4 writers in one thread: every message counted" "t" \
+   "SELECT message_count = (SELECT count(*) FROM chat.message WHERE thread_id = $g) FROM chat.thread WHERE id = $g"
+is "verify_unread after the races" "" "SELECT * FROM chat.verify_unread()"
+
+# ---------------------------------------------------------------- events
+echo "# events: LISTEN on the coordinator"
+q "$COORD" "SELECT chat.set_setting('notify', 'true')" >/dev/null
+# a call inside a transaction block runs on the coordinator (only its statements go to the worker):
+# its event is sent by the coordinator at commit
+ev=$(as_pg "$BIN/psql" -X -q -h 127.0.0.1 -p "$COORD" -U postgres -d chat_dist <<EOF 2>&1
+LISTEN chat;
+BEGIN;
+SELECT chat.new_reply($t1, 2, 'heard?');
+COMMIT;
+SELECT pg_sleep(0.2);
+EOF
+)
+if grep -q 'Asynchronous notification "chat"' <<<"$ev"; then
+    pass "the event of a reply in a transaction block reaches a listener on the coordinator at commit"
+else
+    fail "the event of a reply in a transaction block reaches a listener on the coordinator at commit" "$ev"
+fi
+# a delegated call notifies on the worker that ran it (README "Running on Citus")
+as_pg "$BIN/psql" -X -q -h 127.0.0.1 -p "$holder" -U postgres -d chat_dist >"$DIR/listen.out" 2>&1 <<EOF &
+LISTEN chat;
+SELECT pg_sleep(1.5);
+EOF
+sleep 0.5
+q "$COORD" "SELECT chat.new_reply($t1, 2, 'delegated event')" >/dev/null
+wait
+if grep -q 'Asynchronous notification "chat"' "$DIR/listen.out"; then
+    pass "a delegated reply's event reaches a listener on the worker holding the thread"
+else
+    fail "a delegated reply's event reaches a listener on the worker holding the thread" "$(cat "$DIR/listen.out")"
+fi
+ev=$(as_pg "$BIN/psql" -X -q -h 127.0.0.1 -p "$COORD" -U postgres -d chat_dist <<EOF 2>&1
+LISTEN chat;
+BEGIN;
+SELECT chat.new_reply($t1, 2, 'rolled back');
+ROLLBACK;
+SELECT pg_sleep(0.2);
+EOF
+)
+if grep -q 'Asynchronous notification "chat"' <<<"$ev"; then
+    fail "no event after a rollback" "a notification arrived"
+else
+    pass "no event after a rollback"
+fi
+
+# ---------------------------------------------------------------- an end user
+echo "# an end user (a mapped role)"
+q "$COORD" "CREATE ROLE chat_dan LOGIN" "GRANT USAGE ON SCHEMA chat TO chat_dan" "SELECT chat.map_role('chat_dan', 3)" >/dev/null 2>&1
+is "current_user_id() of a mapped role" "3" "SET ROLE chat_dan" "SELECT chat.current_user_id()"
+is "an end user's inbox" "t" "SET ROLE chat_dan" "SELECT count(*) > 0 FROM chat.inbox()"
+like "an end user's reply" '^[0-9]+$' "SET ROLE chat_dan" "SELECT chat.new_reply($t1, content => 'from dan')"
+q "$COORD" "CREATE ROLE chat_web LOGIN" "GRANT USAGE ON SCHEMA chat TO chat_web" >/dev/null 2>&1
+is "an end user by JWT claims (request.jwt.claims): current_user_id()" "f
+4" \
+   "SET ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', false) IS NULL" \
+   "SELECT chat.current_user_id()"
+is "an end user by JWT claims: unread_count" "f
+t" \
+   "SET ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', false) IS NULL" \
+   "SELECT threads >= 0 FROM chat.unread_count()"
+like "an end user by JWT claims: a delegated reply" '[0-9]+$' \
+   "SET ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', false) IS NULL" \
+   "SELECT chat.new_reply($g, content => 'from claims')"
+is "verify_unread at the end" "" "SELECT * FROM chat.verify_unread()"
+
+# ---------------------------------------------------------------- drop and reinstall
+echo "# DROP EXTENSION and a new CREATE EXTENSION"
+q "$COORD" "DROP EXTENSION chat CASCADE" "DROP SCHEMA IF EXISTS chat CASCADE" >/dev/null 2>&1
+is "no chat table left in the Citus metadata" "0" \
+   "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
+is_on "$W1" "no chat shard left on worker 1" "0" \
+   "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'chat'"
+is_on "$W2" "no chat shard left on worker 2" "0" \
+   "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'chat'"
+is "CREATE EXTENSION chat again distributes again" "15" \
+   "CREATE EXTENSION chat" "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
+is "and works" "t" "SELECT chat.new_message(1, '{2}', 'again', 'x') > 0"
