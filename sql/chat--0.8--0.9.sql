@@ -453,7 +453,11 @@ CREATE FUNCTION chat._cursor_expired(snap pg_snapshot) RETURNS boolean
     AS $$
     SELECT snap IS NULL
         OR pg_snapshot_xmax(snap) > pg_snapshot_xmax(pg_current_snapshot())
-        OR EXISTS (SELECT FROM chat.event_pruned p WHERE p.xid >= pg_snapshot_xmin(snap))
+        OR EXISTS (SELECT FROM chat.event_pruned p
+                    WHERE p.xid >= pg_snapshot_xmax(snap)
+                       OR EXISTS (SELECT FROM pg_snapshot_xip(snap) x
+                                   WHERE x <= p.xid
+                                     AND coalesce(pg_xact_status(x), 'committed') = 'committed'))
 $$;
 REVOKE EXECUTE ON FUNCTION chat._cursor_expired(pg_snapshot) FROM PUBLIC;
 

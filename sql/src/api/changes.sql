@@ -74,14 +74,28 @@ BEGIN
 END
 $$;
 
-/* Must a client holding this snapshot reload (pruned events it has not seen)? */
+/*
+ * Must a client holding this snapshot reload (pruned events it has not seen)?
+ * A pruned event was not seen when its transaction was not visible in the
+ * snapshot: at or past its xmax, or in its list of running transactions.
+ * Only the newest pruned transaction is kept (chat.event_pruned), so any
+ * transaction of that list up to it that has committed since may have had
+ * events pruned: reload.  One still running, or rolled back, has none, so a
+ * long transaction open when the cursor was taken (which holds the
+ * snapshot's xmin back) no longer makes every cursor reload after a prune.
+ * (Until chat 0.9 the test was the pruned xid against the xmin.)
+ */
 CREATE FUNCTION chat._cursor_expired(snap pg_snapshot) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
     SELECT snap IS NULL
         OR pg_snapshot_xmax(snap) > pg_snapshot_xmax(pg_current_snapshot())
-        OR EXISTS (SELECT FROM chat.event_pruned p WHERE p.xid >= pg_snapshot_xmin(snap))
+        OR EXISTS (SELECT FROM chat.event_pruned p
+                    WHERE p.xid >= pg_snapshot_xmax(snap)
+                       OR EXISTS (SELECT FROM pg_snapshot_xip(snap) x
+                                   WHERE x <= p.xid
+                                     AND coalesce(pg_xact_status(x), 'committed') = 'committed'))
 $$;
 
 CREATE FUNCTION chat.changes(viewer chat.user_id DEFAULT chat.current_user_id(), since text DEFAULT NULL)
