@@ -5302,3 +5302,11 @@ BEGIN
     END IF;
 END
 $$;
+
+/* every table has row-level security: the event record and the notification queue have no policy */
+ALTER TABLE chat.event ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.event_pruned ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.notification ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.notifier ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.event_kind ENABLE ROW LEVEL SECURITY;
+CREATE POLICY event_kind_read ON chat.event_kind FOR SELECT USING (true);

@@ -93,3 +93,18 @@ ALTER TABLE chat.reaction ALTER COLUMN reaction SET STATISTICS 0;
 
 /* Where chat.purge goes on: chat's functions only (no policy: nobody else reads or writes a row). */
 ALTER TABLE chat.purge_progress ENABLE ROW LEVEL SECURITY;
+
+/*
+ * The event record, the prune mark, the notification queue and its workers:
+ * chat's functions only, like purge_progress.  No grant gives them to anyone
+ * but chat's functions; row-level security without a policy keeps them so
+ * when an administrator grants too much (GRANT ALL ON ALL TABLES IN SCHEMA
+ * chat): another user's events and notifications are not read, none forged.
+ */
+ALTER TABLE chat.event ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.event_pruned ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.notification ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.notifier ENABLE ROW LEVEL SECURITY;
+/* The list of events: read by all, changed by chat's script only. */
+ALTER TABLE chat.event_kind ENABLE ROW LEVEL SECURITY;
+CREATE POLICY event_kind_read ON chat.event_kind FOR SELECT USING (true);

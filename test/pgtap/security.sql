@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(889);
+SELECT plan(897);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -1120,6 +1120,31 @@ SELECT is_empty($$SELECT a.attrelid::regclass, a.attnum FROM pg_attribute a JOIN
                    WHERE i.indrelid IN ('chat.thread'::regclass, 'chat.message'::regclass)
                      AND i.indkey[a.attnum - 1] = 0 AND a.attstattarget <> 0$$,
                 'nor of the words and names in expression indexes (the directory''s)');
+
+/*
+ * An administrator who grants too much (GRANT ALL ON ALL TABLES IN SCHEMA chat): every table has
+ * row-level security, so the event record and the notification queue still give that role no row
+ * and take none, and the list of events cannot be changed.
+ */
+SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
+                   WHERE c.relnamespace = 'chat'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity$$,
+                'every table of chat has row-level security');
+CREATE ROLE regress_sec_broad;
+GRANT ALL ON ALL TABLES IN SCHEMA chat TO regress_sec_broad;
+SELECT ok((SELECT count(*) FROM chat.event) > 0, 'there are events');
+SET LOCAL ROLE regress_sec_broad;
+SELECT is((SELECT count(*) FROM chat.event), 0::bigint, 'a role granted everything reads no event');
+SELECT is((SELECT count(*) FROM chat.event_pruned) + (SELECT count(*) FROM chat.notification)
+          + (SELECT count(*) FROM chat.notifier), 0::bigint, 'nor the prune mark, notifications or workers');
+SELECT throws_ok($$INSERT INTO chat.event (thread_id, seq, event, payload) VALUES (1, 1, 'message_sent', '{}')$$,
+                 '42501', NULL, 'and forges no event');
+SELECT throws_ok($$INSERT INTO chat.notification (id, user_id, thread_id, message_id, seq) VALUES (-1, 1, 1, 1, 1)$$,
+                 '42501', NULL, 'nor a notification');
+SELECT is_empty($$UPDATE chat.event_kind SET hookable = NOT hookable RETURNING name$$,
+                'nor changes the list of events');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM chat.event_kind WHERE hookable), (SELECT count(*) FROM chat.event_kind WHERE name <> 'typing'),
+          'the list of events is as it was');
 
 SELECT is_empty('SELECT * FROM chat.verify_unread()', 'the counters are exact at the end');
 
