@@ -63,7 +63,9 @@ SELECT :p7_users % 2 = 1 AS odd \gset
 SELECT 1 / 0 AS p7_users_must_be_even;
 \endif
 
+SET client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS bench;
+RESET client_min_messages;
 
 /* a pseudo-random whole number 0 .. 2^31 - 1 of (x, salt) */
 CREATE FUNCTION bench.p7_h(x bigint, salt int) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
