@@ -59,7 +59,7 @@ p7_load() {
           FROM chat.thread")"
     printf '   P7: loaded and VACUUM ANALYZE in %s s (goal <= %s s: %s); database %s MB, %s MB per million messages\n' \
         "$P7_LOAD_S" "$P7_LOAD_GOAL" "$([[ ${P7_LOAD_S%.*} -lt $P7_LOAD_GOAL ]] && echo PASS || echo MISS)" \
-        "$P7_SIZE_MB" "$(bc -l <<<"scale=0; $P7_SIZE_MB * 1000000 / $P7_MESSAGES")"
+        "$P7_SIZE_MB" "$(printf '%.0f' "$(bc -l <<<"$P7_SIZE_MB * 1000000 / $P7_MESSAGES")")"
     echo "   P7: $(DB=bench_p7 sql "
         SELECT string_agg(format('%s %s', relname, pg_size_pretty(pg_total_relation_size(oid))), ', '
                           ORDER BY pg_total_relation_size(oid) DESC)
