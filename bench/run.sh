@@ -32,7 +32,7 @@ BARE_THREADS=100000
 # the families, in the order they load and run; a VACUUM ANALYZE of
 # database bench separates the write families from the read families
 WRITES="p1 p2 p6 b"
-READS="p3 p5 s r q"
+READS="p3 p5 s r q p7"
 IDS="LIMIT"
 source "$BENCH/lib/cluster.sh"
 source "$BENCH/lib/pgbench.sh"
@@ -64,7 +64,7 @@ for id in $IDS; do
     for w in "${@:-$id}"; do [[ ${id,,} != "${w,,}" ]] || SELECTED+="$id "; done
 done
 # the bare INSERT is the reference of every write workload's ratio
-! want P1 P2 P2chan P8 || want LIMIT || SELECTED=" LIMIT$SELECTED"
+! want P1 P2 P2chan P8 P7-P1 P7-P2 || want LIMIT || SELECTED=" LIMIT$SELECTED"
 # P8 compares with P1's chat run (events kept, NOTIFY off)
 ! want P8 || want P1 || SELECTED+="P1 "
 [[ $VERIFY_P2 == bench || $VERIFY_P2 == chat ]] || { echo "run.sh: BENCH_VERIFY_P2 must be bench or chat" >&2; exit 1; }
@@ -140,7 +140,9 @@ fi
 
 summarize clients="$CLIENTS" p2_members="$P2_MEMBERS" p3_threads="$P3_THREADS" p3mixed_rooms="$P3MIXED_ROOMS" \
     p5_messages="$P5_MESSAGES" r3_users="$R3_USERS" r3_messages="$R3_MESSAGES" s_messages="$S_MESSAGES" \
-    s_members="$S_MEMBERS" q_messages="$Q_MESSAGES" q_threads="$Q_THREADS" q_rooms="$Q_ROOMS"
+    s_members="$S_MEMBERS" q_messages="$Q_MESSAGES" q_threads="$Q_THREADS" q_rooms="$Q_ROOMS" \
+    p7_load="$P7_LOAD_S" p7_load_goal="$P7_LOAD_GOAL" p7_size_mb="$P7_SIZE_MB" p7_messages="$P7_MESSAGES" \
+    p7_room_members="$P7_ROOM_MEMBERS" p7_p5_messages="$P7_P5_MESSAGES"
 read -r aborted misses < <(DB=bench_result sql "
     SELECT (SELECT count(*) FROM result WHERE aborted > 0),
            (SELECT count(*) FROM line l WHERE NOT l.pass AND EXISTS (SELECT FROM result r WHERE r.k = l.k))

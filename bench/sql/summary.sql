@@ -11,6 +11,8 @@
  * psql variables: work (the work directory) and the sizes in the labels:
  * clients p2_members p3_threads p3mixed_rooms p5_messages r3_users
  * r3_messages s_messages s_members q_messages q_threads q_rooms
+ * p7_room_members p7_p5_messages; and P7's load (empty when no P7 workload
+ * ran): p7_load p7_load_goal p7_size_mb p7_messages
  */
 \set ON_ERROR_STOP on
 \set runs :work '/runs.tsv'
@@ -102,6 +104,19 @@ INSERT INTO line (k, label, goal, bare, vs, ref, pass) VALUES
      NULL, NULL, clean('P6/chat') AND checked('verify')),
     ('P5/chat', format('mark_read, %s unread', :'p5_messages'), '<= 1 ms', false, NULL, NULL, med('P5/chat') <= 1 AND clean('P5/chat')),
     ('P5/reset', 'its reset by chat.mark_unread', 'measured', false, NULL, NULL, NULL),
+    ('P7-P1/chat', 'P7: new_reply, 2-person threads', '>= 0.75 x bare', true,
+     ratio(tps('P7-P1/chat'), tps('P1/chat')), '%s x P1', ratio(tps('P7-P1/chat'), tps('LIMIT/bare')) >= 0.75),
+    ('P7-P2/chat', format('P7: new_reply, group of %s', :'p7_room_members'), '>= 0.6 x bare, 0 failed', true,
+     ratio(tps('P7-P2/chat'), tps('P2/chat')), '%s x P2',
+     ratio(tps('P7-P2/chat'), tps('LIMIT/bare')) >= 0.6 AND clean('P7-P2/chat')),
+    ('P7-P3/chat', 'P7: inbox page 1, 10,000 rooms', '<= 2 ms', false,
+     ratio(med('P7-P3/chat'), med('P3mixed/chat')), '%s x P3mixed', med('P7-P3/chat') <= 2),
+    ('P7-P4/chat', 'P7: unread_count of that user', '<= 1 ms (SPEC)', false,
+     ratio(med('P7-P4/chat'), med('P4mixed/chat')), '%s x P4mixed', med('P7-P4/chat') <= 1),
+    ('P7-P5/chat', format('P7: mark_read, %s unread', :'p7_p5_messages'), '<= 1 ms', false,
+     ratio(med('P7-P5/chat'), med('P5/chat')), '%s x P5', med('P7-P5/chat') <= 1 AND clean('P7-P5/chat')),
+    ('P7-P6/chat', 'P7: mixed 70/20/10, 2-person', '0 failed, counts exact', false,
+     ratio(tps('P7-P6/chat'), tps('P6/chat')), '%s x P6 tps', clean('P7-P6/chat') AND checked('P7-P6') AND checked('P7')),
     ('Q1/rank/chat', format('search, rare word, %s threads of %s msgs', :'q_threads', :'q_messages'), '<= 50 ms', false,
      NULL, NULL, med('Q1/rank/chat') <= 50 AND checked('Q')),
     ('Q1/newest/chat', 'the same, newest first', '<= 50 ms', false, NULL, NULL, med('Q1/newest/chat') <= 50 AND checked('Q')),
@@ -160,6 +175,16 @@ SELECT split_part(s.k, '/', 1) AS id, s.label AS workload,
                        round(med(s.k || '/body'), 3)) v(u, s, b)
  WHERE v.u IS NOT NULL OR v.s IS NOT NULL
  ORDER BY s.ord;
+\endif
+
+/* P7: the load (its time and the database's size) */
+SELECT :'p7_load' <> '' AS has_p7 \gset
+\if :has_p7
+SELECT format('   P7 data: %s messages loaded in %s s (goal <= %s s: %s); database %s MB, %s MB per million messages',
+              :'p7_messages', :'p7_load', :'p7_load_goal',
+              CASE WHEN :'p7_load'::numeric <= :'p7_load_goal'::numeric THEN 'PASS' ELSE 'MISS' END,
+              :'p7_size_mb', round(:'p7_size_mb'::numeric * 1000000 / :'p7_messages'::numeric)) AS p7 \gset
+\echo :p7
 \endif
 
 SELECT format('   consistency: %s of %s checks failed%s', count(*) FILTER (WHERE NOT ok), count(*),
