@@ -8,7 +8,7 @@
 
 DO $$
 DECLARE
-    def text := pg_get_functiondef('chat.new_reply(bigint, chat.user_id, text, bigint, jsonb, jsonb)'::regprocedure);
+    def text := pg_get_functiondef('chat.new_reply'::regproc);
 BEGIN
     def := replace(def, 'FUNCTION chat.new_reply(', 'FUNCTION bench.new_reply_invoker(');
     def := regexp_replace(def, '\n\s*SECURITY DEFINER', '');
