@@ -48,7 +48,15 @@ run() {
     [[ $rc -eq 0 || $aborted -gt 0 ]] || aborted=1
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$id" "$item" "$impl" "$clients" \
         "${tps:-\\N}" "${n:-0}" "${failed:-\\N}" "${dead:-\\N}" "$aborted" "${PARITY:-\\N}" >>"$WORK/runs.tsv"
-    cut -d' ' -f2,3 "$log".* 2>/dev/null | sed "s/^/$name /" >>"$WORK/txns" || true
+    # with RATE, pgbench counts a transaction's latency from its scheduled
+    # start: the time waited behind the previous one (the lag, column 7) is
+    # taken off, so that the latency is the call's own
+    if [[ -n ${RATE:-} ]]; then
+        awk -v n="$name" '{ print n, $2, ($3 ~ /^[0-9]+$/ && $7 ~ /^[0-9]+$/) ? $3 - $7 : $3 }' "$log".* \
+            2>/dev/null >>"$WORK/txns" || true
+    else
+        cut -d' ' -f2,3 "$log".* 2>/dev/null | sed "s/^/$name /" >>"$WORK/txns" || true
+    fi
 
     printf 'tps %s, %s ok, %s failed (%s deadlocks), latency average %s ms%s\n' "${tps:-?}" "${n:-0}" \
         "${failed:-?}" "${dead:-?}" "$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$out")" \
