@@ -31,7 +31,7 @@ BARE_THREADS=100000
 
 # the families, in the order they load and run; a VACUUM ANALYZE of
 # database bench separates the write families from the read families
-WRITES="p1 p2 p6 b"
+WRITES="p1 p2 h p6 b"
 READS="p3 p5 s r q p7"
 IDS="LIMIT"
 source "$BENCH/lib/cluster.sh"
@@ -64,7 +64,7 @@ for id in $IDS; do
     for w in "${@:-$id}"; do [[ ${id,,} != "${w,,}" ]] || SELECTED+="$id "; done
 done
 # the bare INSERT is the reference of every write workload's ratio
-! want P1 P2 P2chan P8 P7-P1 P7-P2 || want LIMIT || SELECTED=" LIMIT$SELECTED"
+! want P1 P2 P2chan P8 H P7-P1 P7-P2 || want LIMIT || SELECTED=" LIMIT$SELECTED"
 # P8 compares with P1's chat run (events kept, NOTIFY off)
 ! want P8 || want P1 || SELECTED+="P1 "
 [[ $VERIFY_P2 == bench || $VERIFY_P2 == chat ]] || { echo "run.sh: BENCH_VERIFY_P2 must be bench or chat" >&2; exit 1; }

@@ -1982,9 +1982,13 @@ BEGIN
             END LOOP;
             RETURN moved;
         END IF;
-        /* thread rows first, in id order, as everywhere: see chat._member_row */
+        /*
+         * small threads' rows first, in id order, as everywhere; large
+         * threads' rows are not locked, so a hot room's replies do not hold
+         * this call up (see chat._member_row)
+         */
         PERFORM FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
-          WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id
+          WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id AND NOT t.large
           ORDER BY t.id
           FOR SHARE OF t;
         moved := 0;
@@ -4195,6 +4199,33 @@ BEGIN
     PERFORM chat._system_message(t.id, creator,
                                  format('%s created the %s', chat._label(creator), chat._kind_word(kind)));
     RETURN t.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._member_row(thread bigint, who chat.user_id, lock boolean DEFAULT false)
+    RETURNS chat.member
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m chat.member;
+BEGIN
+    IF lock THEN
+        PERFORM FROM chat.thread t WHERE t.id = thread AND NOT t.large FOR SHARE;
+        SELECT * INTO m FROM chat.member mb
+         WHERE mb.thread_id = thread AND mb.user_id = who FOR UPDATE;
+    ELSE
+        SELECT * INTO m FROM chat.member mb
+         WHERE mb.thread_id = thread AND mb.user_id = who;
+    END IF;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM chat.thread t WHERE t.id = thread) THEN
+            RAISE EXCEPTION 'thread % does not exist', thread USING ERRCODE = '42704';
+        END IF;
+        RAISE EXCEPTION 'user "%" is not a member of thread %', who, thread
+            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
+    END IF;
+    RETURN m;
 END
 $$;
 

@@ -19,7 +19,8 @@ pgb_var() {
 #   Environment: DB [bench]; AS_ROLE [postgres]; QMODE [$PROTOCOL]; DEFS
 #   ("name=value ..." more variables); PARITY (0 or 1: only the even or odd
 #   transactions are measured, the others set up; tps and counts are halved);
-#   ROUND (a slice of interleaved rounds: a one-line report)
+#   ROUND (a slice of interleaved rounds: a one-line report); RATE (pgbench
+#   -R: transactions per second, a schedule instead of as fast as possible)
 run() {
     local id=$1 item=$2 impl=$3 script=$4 clients=$5 mode=$6 amount=$7 rc=0 d
     local name=$id.${item:-_}.$impl.$clients.${ROUND:-0}
@@ -29,8 +30,9 @@ run() {
                 -U "${AS_ROLE:-postgres}" -c "$clients" -j $((clients < NPROC ? clients : NPROC))
                 "${PGB_VARS[@]}" "$mode" "$amount" -f "$BENCH/workloads/$script")
     for d in ${DEFS:-}; do args+=(-D "$d"); done
+    [[ -z ${RATE:-} ]] || args+=(-R "$RATE")
     printf -- '-- %-24s %s, %s client(s), %s %s%s ... ' "$id ${item:+$item }$impl${ROUND:+ r$ROUND}" \
-        "$script" "$clients" "$mode" "$amount" "${AS_ROLE:+, as $AS_ROLE}${QMODE:+, -M $QMODE}"
+        "$script" "$clients" "$mode" "$amount" "${AS_ROLE:+, as $AS_ROLE}${QMODE:+, -M $QMODE}${RATE:+, -R $RATE}"
     # in the background, so that a signal reaches the trap (and pgbench) at once
     "$PGBENCH" "${args[@]}" "${DB:-bench}" >"$out" 2>&1 &
     PGBENCH_PID=$!
@@ -46,7 +48,15 @@ run() {
     [[ $rc -eq 0 || $aborted -gt 0 ]] || aborted=1
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$id" "$item" "$impl" "$clients" \
         "${tps:-\\N}" "${n:-0}" "${failed:-\\N}" "${dead:-\\N}" "$aborted" "${PARITY:-\\N}" >>"$WORK/runs.tsv"
-    cut -d' ' -f2,3 "$log".* 2>/dev/null | sed "s/^/$name /" >>"$WORK/txns" || true
+    # with RATE, pgbench counts a transaction's latency from its scheduled
+    # start: the time waited behind the previous one (the lag, column 7) is
+    # taken off, so that the latency is the call's own
+    if [[ -n ${RATE:-} ]]; then
+        awk -v n="$name" '{ print n, $2, ($3 ~ /^[0-9]+$/ && $7 ~ /^[0-9]+$/) ? $3 - $7 : $3 }' "$log".* \
+            2>/dev/null >>"$WORK/txns" || true
+    else
+        cut -d' ' -f2,3 "$log".* 2>/dev/null | sed "s/^/$name /" >>"$WORK/txns" || true
+    fi
 
     printf 'tps %s, %s ok, %s failed (%s deadlocks), latency average %s ms%s\n' "${tps:-?}" "${n:-0}" \
         "${failed:-?}" "${dead:-?}" "$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$out")" \

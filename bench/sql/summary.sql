@@ -187,6 +187,42 @@ SELECT format('   P7 data: %s messages loaded in %s s (goal <= %s s: %s); databa
 \echo :p7
 \endif
 
+/*
+ * H: readers in the hot room.  Per call, its p99 latency with the P2 writers
+ * running against its p99 alone (goal: within 1.5 x), and the writers' tps
+ * with those readers against alone (goal: at most 10 % less), all from the
+ * same rounds.
+ */
+CREATE FUNCTION pct(text, float8) RETURNS numeric LANGUAGE sql
+    AS $$ SELECT (percentile_cont($2) WITHIN GROUP (ORDER BY t.latency::numeric))::numeric / 1000
+            FROM run r JOIN txn t ON t.name = r.name
+           WHERE concat_ws('/', r.id, nullif(r.item, ''), r.impl) = $1 AND t.latency ~ '^[0-9]+$' $$;
+SELECT count(*) > 0 AS has_h FROM result WHERE k LIKE 'H/%' \gset
+\if :has_h
+\echo
+\echo '   H: readers in the P2 group (1 client per call at a fixed rate) alone and beside ':clients' writers;'
+\echo '   writers (new_reply, P2) alone and beside the readers; latencies in ms, from the same rounds'
+SELECT c AS call, r.n AS "txns busy", round(med('H/' || c || '_idle/chat'), 3) AS "median idle",
+       round(med('H/' || c || '_busy/chat'), 3) AS "median busy",
+       round(pct('H/' || c || '_idle/chat', 0.99), 3) AS "p99 idle",
+       round(pct('H/' || c || '_busy/chat', 0.99), 3) AS "p99 busy",
+       round(ratio(pct('H/' || c || '_busy/chat', 0.99), pct('H/' || c || '_idle/chat', 0.99)), 2) AS "p99 busy/idle",
+       'p99 <= 1.5 x idle, 0 failed' AS goal,
+       CASE WHEN ratio(pct('H/' || c || '_busy/chat', 0.99), pct('H/' || c || '_idle/chat', 0.99)) <= 1.5
+                 AND clean('H/' || c || '_busy/chat') THEN 'PASS' ELSE 'MISS' END AS result
+  FROM unnest(ARRAY['mark_read', 'unread_count', 'inbox', 'messages']) WITH ORDINALITY u(c, o)
+  JOIN result r ON r.k = 'H/' || c || '_busy/chat'
+ ORDER BY o;
+SELECT round(tps('H/writers_alone/chat'), 1) AS "writers tps alone",
+       round(tps('H/writers_busy/chat'), 1) AS "with readers",
+       round(ratio(tps('H/writers_busy/chat'), tps('H/writers_alone/chat')), 2) AS "with / alone",
+       fmt(ratio(tps('H/writers_alone/chat'), tps('LIMIT/bare'))) AS "alone vs bare",
+       (SELECT sum(failed) FROM result WHERE k LIKE 'H/writers%') AS failed,
+       '>= 0.90, 0 failed' AS goal,
+       CASE WHEN ratio(tps('H/writers_busy/chat'), tps('H/writers_alone/chat')) >= 0.9
+                 AND clean('H/writers_alone/chat') AND clean('H/writers_busy/chat') THEN 'PASS' ELSE 'MISS' END AS result;
+\endif
+
 SELECT format('   consistency: %s of %s checks failed%s', count(*) FILTER (WHERE NOT ok), count(*),
               coalesce(': ' || string_agg(what, '; ') FILTER (WHERE NOT ok), '')) AS consistency
   FROM checks \gset

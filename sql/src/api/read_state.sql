@@ -140,9 +140,13 @@ BEGIN
             END LOOP;
             RETURN moved;
         END IF;
-        /* thread rows first, in id order, as everywhere: see chat._member_row */
+        /*
+         * small threads' rows first, in id order, as everywhere; large
+         * threads' rows are not locked, so a hot room's replies do not hold
+         * this call up (see chat._member_row)
+         */
         PERFORM FROM chat.thread t JOIN chat.member mb ON mb.thread_id = t.id
-          WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id
+          WHERE mb.user_id = reader AND t.last_message_id > mb.delivered_id AND NOT t.large
           ORDER BY t.id
           FOR SHARE OF t;
         moved := 0;

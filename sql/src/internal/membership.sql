@@ -5,12 +5,23 @@
 
 /*
  * The member row of (thread, user); raises 42704 for an unknown thread and
- * 42501 for a non-member.  With lock, the thread row is locked FOR SHARE
- * before the member row FOR UPDATE: new_reply locks the thread row before
- * member rows, so every chat operation takes them in that order and none
- * deadlocks with another, even several in one transaction.  The share lock
- * also waits out a reply in progress and keeps new ones out until commit, so
- * the thread's counters do not move under the caller.
+ * 42501 for a non-member.  With lock, the member row is locked FOR UPDATE,
+ * and in a small thread the thread row FOR SHARE before it: a reply there
+ * locks the thread row and then every member row, so taking them in that
+ * order keeps chat's operations free of deadlocks, even several in one
+ * transaction.
+ *
+ * A large thread's row is not locked (chat 0.9 on): a reply there writes only
+ * its sender's row and the mentioned members' rows, so the share lock would
+ * only make a reader wait out every reply's commit flush, and each reply wait
+ * out the reader's (issue 15).  The caller reads the thread's counters in one
+ * statement instead: message ids increase in commit order, so a snapshot that
+ * sees a message sees every message before it, and its count and newest id
+ * agree.  A thread only ever becomes large, under its row's lock; the row
+ * that turned large meanwhile is rechecked and left unlocked.  The cost: a
+ * transaction that marks a large thread read and then replies in it can
+ * deadlock (40P01) with a reply that mentions the reader, or is the reader's
+ * own from another session.
  */
 CREATE FUNCTION chat._member_row(thread bigint, who chat.user_id, lock boolean DEFAULT false)
     RETURNS chat.member
@@ -21,7 +32,7 @@ DECLARE
     m chat.member;
 BEGIN
     IF lock THEN
-        PERFORM FROM chat.thread t WHERE t.id = thread FOR SHARE;
+        PERFORM FROM chat.thread t WHERE t.id = thread AND NOT t.large FOR SHARE;
         SELECT * INTO m FROM chat.member mb
          WHERE mb.thread_id = thread AND mb.user_id = who FOR UPDATE;
     ELSE
