@@ -348,44 +348,69 @@ CREATE OR REPLACE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
     AS $$
     SELECT chat._require_server('run chat.verify_unread()');
     WITH t AS (
-        SELECT t.*, (SELECT count(*) FROM chat.message m WHERE m.thread_id = t.id) AS n,
-               (SELECT max(m.id) FROM chat.message m WHERE m.thread_id = t.id) AS last
-          FROM chat.thread t WHERE $1 IS NULL OR t.id = $1
+        SELECT t.* FROM chat.thread t WHERE $1 IS NULL OR t.id = $1
+    ), m AS (
+        /* each thread's messages by its key (OFFSET 0: not joined as a whole) */
+        SELECT x.* FROM t, LATERAL (SELECT m.thread_id, m.id, m.sender_id, m.mentions
+                                      FROM chat.message m WHERE m.thread_id = t.id OFFSET 0) x
+    ), mb AS (
+        SELECT x.*, t.message_count AS t_count, t.last_message_id AS t_last, t.large AS t_large
+          FROM t, LATERAL (SELECT mb.* FROM chat.member mb WHERE mb.thread_id = t.id OFFSET 0) x
+    ), tot AS (
+        SELECT t.id, t.message_count, t.last_message_id, t.member_count,
+               coalesce(c.n, 0) AS n, c.last, coalesce(d.members, 0) AS members
+          FROM t
+          LEFT JOIN (SELECT m.thread_id, count(*) AS n, max(m.id) AS last FROM m GROUP BY 1) c ON c.thread_id = t.id
+          LEFT JOIN (SELECT mb.thread_id, count(*) AS members FROM mb GROUP BY 1) d ON d.thread_id = t.id
+    ), ev AS (
+        SELECT m.thread_id, m.id AS pos, 0 AS k, m.sender_id AS who FROM m
+        UNION ALL
+        SELECT mb.thread_id, mb.read_id, 1, mb.user_id FROM mb
+    ), w AS (
+        SELECT ev.thread_id, ev.k, ev.who,
+               count(*) FILTER (WHERE ev.k = 0)
+                   OVER (PARTITION BY ev.thread_id ORDER BY ev.pos, ev.k ROWS UNBOUNDED PRECEDING) AS upto_all,
+               count(*) FILTER (WHERE ev.k = 0)
+                   OVER (PARTITION BY ev.thread_id, ev.who ORDER BY ev.pos, ev.k ROWS UNBOUNDED PRECEDING) AS upto_own,
+               count(*) FILTER (WHERE ev.k = 0) OVER (PARTITION BY ev.thread_id, ev.who) AS own
+          FROM ev
+    ), said AS (
+        /* the unread mentions: each mention after its member's read pointer */
+        SELECT mb.thread_id, mb.user_id, count(*) AS n
+          FROM m CROSS JOIN LATERAL unnest(m.mentions) u(who)
+          JOIN mb ON mb.thread_id = m.thread_id AND mb.user_id = u.who
+         WHERE m.id > mb.read_id
+         GROUP BY 1, 2
     )
-    SELECT t.id, NULL::chat.user_id, 'message_count', t.message_count, t.n
-      FROM t WHERE t.message_count <> t.n
+    SELECT tot.id, NULL::chat.user_id, 'message_count', tot.message_count, tot.n
+      FROM tot WHERE tot.message_count <> tot.n
     UNION ALL
-    SELECT t.id, NULL, 'last_message_id', t.last_message_id, t.last
-      FROM t WHERE t.last_message_id IS DISTINCT FROM t.last
+    SELECT tot.id, NULL, 'last_message_id', tot.last_message_id, tot.last
+      FROM tot WHERE tot.last_message_id IS DISTINCT FROM tot.last
     UNION ALL
-    SELECT t.id, NULL, 'member_count', t.member_count,
-           (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id)
-      FROM t WHERE t.member_count <> (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id)
+    SELECT tot.id, NULL, 'member_count', tot.member_count, tot.members
+      FROM tot WHERE tot.member_count <> tot.members
     UNION ALL
     SELECT u.thread_id, u.user_id, 'unread', u.stored, u.recounted
-      FROM (SELECT mb.thread_id, mb.user_id, t.message_count - mb.read_count AS stored,
-                   (SELECT count(*) FROM chat.message m
-                     WHERE m.thread_id = t.id AND m.id > mb.read_id
-                       AND m.sender_id IS DISTINCT FROM mb.user_id) AS recounted
-              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
+      FROM (SELECT mb.thread_id, mb.user_id, mb.t_count - mb.read_count AS stored,
+                   (tot.n - w.upto_all) - (w.own - w.upto_own) AS recounted
+              FROM w
+              JOIN mb ON mb.thread_id = w.thread_id AND mb.user_id = w.who
+              JOIN tot ON tot.id = w.thread_id
+             WHERE w.k = 1) u
      WHERE u.stored <> u.recounted
     UNION ALL
-    SELECT u.thread_id, u.user_id, 'mentions', u.stored, u.recounted
-      FROM (SELECT mb.thread_id, mb.user_id, mb.mention_count AS stored,
-                   (SELECT count(*) FROM chat.message m
-                     WHERE m.thread_id = t.id AND m.id > mb.read_id
-                       AND mb.user_id = ANY (m.mentions)) AS recounted
-              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
-     WHERE u.stored <> u.recounted
+    SELECT mb.thread_id, mb.user_id, 'mentions', mb.mention_count, coalesce(said.n, 0)
+      FROM mb LEFT JOIN said ON said.thread_id = mb.thread_id AND said.user_id = mb.user_id
+     WHERE mb.mention_count <> coalesce(said.n, 0)
     UNION ALL
-    SELECT mb.thread_id, mb.user_id, 'copy', mb.message_count, t.message_count
-      FROM t JOIN chat.member mb ON mb.thread_id = t.id
-     WHERE NOT mb.large AND (mb.message_count <> t.message_count
-                             OR mb.activity_id <> coalesce(t.last_message_id, 0))
+    SELECT mb.thread_id, mb.user_id, 'copy', mb.message_count, mb.t_count
+      FROM mb
+     WHERE NOT mb.large AND (mb.message_count <> mb.t_count
+                             OR mb.activity_id <> coalesce(mb.t_last, 0))
     UNION ALL
-    SELECT mb.thread_id, mb.user_id, 'large', mb.large::int, t.large::int
-      FROM t JOIN chat.member mb ON mb.thread_id = t.id
-     WHERE mb.large <> t.large
+    SELECT mb.thread_id, mb.user_id, 'large', mb.large::int, mb.t_large::int
+      FROM mb WHERE mb.large <> mb.t_large
 $$;
 
 CREATE OR REPLACE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
@@ -395,44 +420,69 @@ CREATE OR REPLACE FUNCTION chat.verify_unread(thread_id bigint DEFAULT NULL)
     AS $$
     SELECT chat._require_server('run chat.verify_unread()');
     WITH t AS (
-        SELECT t.*, (SELECT count(*) FROM chat.message m WHERE m.thread_id = t.id) AS n,
-               (SELECT max(m.id) FROM chat.message m WHERE m.thread_id = t.id) AS last
-          FROM chat.thread t WHERE $1 IS NULL OR t.id = $1
+        SELECT t.* FROM chat.thread t WHERE $1 IS NULL OR t.id = $1
+    ), m AS (
+        /* each thread's messages by its key (OFFSET 0: not joined as a whole) */
+        SELECT x.* FROM t, LATERAL (SELECT m.thread_id, m.id, m.sender_id, m.mentions
+                                      FROM chat.message m WHERE m.thread_id = t.id OFFSET 0) x
+    ), mb AS (
+        SELECT x.*, t.message_count AS t_count, t.last_message_id AS t_last, t.large AS t_large
+          FROM t, LATERAL (SELECT mb.* FROM chat.member mb WHERE mb.thread_id = t.id OFFSET 0) x
+    ), tot AS (
+        SELECT t.id, t.message_count, t.last_message_id, t.member_count,
+               coalesce(c.n, 0) AS n, c.last, coalesce(d.members, 0) AS members
+          FROM t
+          LEFT JOIN (SELECT m.thread_id, count(*) AS n, max(m.id) AS last FROM m GROUP BY 1) c ON c.thread_id = t.id
+          LEFT JOIN (SELECT mb.thread_id, count(*) AS members FROM mb GROUP BY 1) d ON d.thread_id = t.id
+    ), ev AS (
+        SELECT m.thread_id, m.id AS pos, 0 AS k, m.sender_id AS who FROM m
+        UNION ALL
+        SELECT mb.thread_id, mb.read_id, 1, mb.user_id FROM mb
+    ), w AS (
+        SELECT ev.thread_id, ev.k, ev.who,
+               count(*) FILTER (WHERE ev.k = 0)
+                   OVER (PARTITION BY ev.thread_id ORDER BY ev.pos, ev.k ROWS UNBOUNDED PRECEDING) AS upto_all,
+               count(*) FILTER (WHERE ev.k = 0)
+                   OVER (PARTITION BY ev.thread_id, ev.who ORDER BY ev.pos, ev.k ROWS UNBOUNDED PRECEDING) AS upto_own,
+               count(*) FILTER (WHERE ev.k = 0) OVER (PARTITION BY ev.thread_id, ev.who) AS own
+          FROM ev
+    ), said AS (
+        /* the unread mentions: each mention after its member's read pointer */
+        SELECT mb.thread_id, mb.user_id, count(*) AS n
+          FROM m CROSS JOIN LATERAL unnest(m.mentions) u(who)
+          JOIN mb ON mb.thread_id = m.thread_id AND mb.user_id = u.who
+         WHERE m.id > mb.read_id
+         GROUP BY 1, 2
     )
-    SELECT t.id, NULL::chat.user_id, 'message_count', t.message_count, t.n
-      FROM t WHERE t.message_count <> t.n
+    SELECT tot.id, NULL::chat.user_id, 'message_count', tot.message_count, tot.n
+      FROM tot WHERE tot.message_count <> tot.n
     UNION ALL
-    SELECT t.id, NULL, 'last_message_id', t.last_message_id, t.last
-      FROM t WHERE t.last_message_id IS DISTINCT FROM t.last
+    SELECT tot.id, NULL, 'last_message_id', tot.last_message_id, tot.last
+      FROM tot WHERE tot.last_message_id IS DISTINCT FROM tot.last
     UNION ALL
-    SELECT t.id, NULL, 'member_count', t.member_count,
-           (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id)
-      FROM t WHERE t.member_count <> (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = t.id)
+    SELECT tot.id, NULL, 'member_count', tot.member_count, tot.members
+      FROM tot WHERE tot.member_count <> tot.members
     UNION ALL
     SELECT u.thread_id, u.user_id, 'unread', u.stored, u.recounted
-      FROM (SELECT mb.thread_id, mb.user_id, t.message_count - mb.read_count AS stored,
-                   (SELECT count(*) FROM chat.message m
-                     WHERE m.thread_id = t.id AND m.id > mb.read_id
-                       AND m.sender_id IS DISTINCT FROM mb.user_id) AS recounted
-              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
+      FROM (SELECT mb.thread_id, mb.user_id, mb.t_count - mb.read_count AS stored,
+                   (tot.n - w.upto_all) - (w.own - w.upto_own) AS recounted
+              FROM w
+              JOIN mb ON mb.thread_id = w.thread_id AND mb.user_id = w.who
+              JOIN tot ON tot.id = w.thread_id
+             WHERE w.k = 1) u
      WHERE u.stored <> u.recounted
     UNION ALL
-    SELECT u.thread_id, u.user_id, 'mentions', u.stored, u.recounted
-      FROM (SELECT mb.thread_id, mb.user_id, mb.mention_count AS stored,
-                   (SELECT count(*) FROM chat.message m
-                     WHERE m.thread_id = t.id AND m.id > mb.read_id
-                       AND mb.user_id = ANY (m.mentions)) AS recounted
-              FROM t JOIN chat.member mb ON mb.thread_id = t.id) u
-     WHERE u.stored <> u.recounted
+    SELECT mb.thread_id, mb.user_id, 'mentions', mb.mention_count, coalesce(said.n, 0)
+      FROM mb LEFT JOIN said ON said.thread_id = mb.thread_id AND said.user_id = mb.user_id
+     WHERE mb.mention_count <> coalesce(said.n, 0)
     UNION ALL
-    SELECT mb.thread_id, mb.user_id, 'copy', mb.message_count, t.message_count
-      FROM t JOIN chat.member mb ON mb.thread_id = t.id
-     WHERE NOT mb.large AND (mb.message_count <> t.message_count
-                             OR mb.activity_id <> coalesce(t.last_message_id, 0))
+    SELECT mb.thread_id, mb.user_id, 'copy', mb.message_count, mb.t_count
+      FROM mb
+     WHERE NOT mb.large AND (mb.message_count <> mb.t_count
+                             OR mb.activity_id <> coalesce(mb.t_last, 0))
     UNION ALL
-    SELECT mb.thread_id, mb.user_id, 'large', mb.large::int, t.large::int
-      FROM t JOIN chat.member mb ON mb.thread_id = t.id
-     WHERE mb.large <> t.large
+    SELECT mb.thread_id, mb.user_id, 'large', mb.large::int, mb.t_large::int
+      FROM mb WHERE mb.large <> mb.t_large
 $$;
 
 /* ---- sql/src/api/changes.sql ---- */
