@@ -98,6 +98,42 @@ CREATE FUNCTION chat._cursor_expired(snap pg_snapshot) RETURNS boolean
                                      AND coalesce(pg_xact_status(x), 'committed') = 'committed'))
 $$;
 
+/*
+ * The start of chat.changes and chat.feed: the snapshot of the cursor to read
+ * events since, or, when snap is NULL, the answer to give at once: a cursor to
+ * start from (since NULL) or reload (an expired cursor).  55000 when events
+ * are not kept.
+ */
+CREATE FUNCTION chat._changes_since(since text, OUT snap pg_snapshot, OUT answer jsonb)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._require_events();
+    IF since IS NULL THEN
+        answer := chat._changes_answer(NULL, 0, 0);
+        RETURN;
+    END IF;
+    snap := chat._cursor_snapshot(since);
+    IF chat._cursor_expired(snap) THEN
+        snap := NULL;
+        answer := chat._changes_answer(NULL, 1, 0);
+    END IF;
+END
+$$;
+
+/*
+ * The answer of chat.changes and chat.feed: the events found and the next
+ * cursor, or reload (no events) when there were more than lim of them.
+ */
+CREATE FUNCTION chat._changes_answer(found jsonb, n bigint, lim bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT jsonb_build_object('cursor', chat._cursor(), 'reload', n > lim,
+                              'events', CASE WHEN n > lim THEN '[]'::jsonb ELSE coalesce(found, '[]'::jsonb) END)
+$$;
+
 CREATE FUNCTION chat.changes(viewer chat.user_id DEFAULT chat.current_user_id(), since text DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -105,19 +141,16 @@ CREATE FUNCTION chat.changes(viewer chat.user_id DEFAULT chat.current_user_id(),
     AS $$
 DECLARE
     snap pg_snapshot;
+    early jsonb;
     lim bigint;
     n bigint;
     found_events jsonb;
 BEGIN
     PERFORM chat._act(viewer);
     PERFORM chat._not_null(viewer, 'viewer');
-    PERFORM chat._require_events();
-    IF since IS NULL THEN
-        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', false, 'events', '[]'::jsonb);
-    END IF;
-    snap := chat._cursor_snapshot(since);
-    IF chat._cursor_expired(snap) THEN
-        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', true, 'events', '[]'::jsonb);
+    SELECT w.snap, w.answer INTO snap, early FROM chat._changes_since(since) w;
+    IF snap IS NULL THEN
+        RETURN early;
     END IF;
     lim := chat._setting_value('changes_limit')::bigint;
     /*
@@ -139,11 +172,7 @@ BEGIN
                AND e.event <> 'typing' AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
              ORDER BY 1
              LIMIT lim + 1) e;
-    IF n > lim THEN
-        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', true, 'events', '[]'::jsonb);
-    END IF;
-    RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', false,
-                              'events', coalesce(found_events, '[]'::jsonb));
+    RETURN chat._changes_answer(found_events, n, lim);
 END
 $$;
 COMMENT ON FUNCTION chat.changes(chat.user_id, text) IS
@@ -156,18 +185,15 @@ CREATE FUNCTION chat.feed(since text DEFAULT NULL)
     AS $$
 DECLARE
     snap pg_snapshot;
+    early jsonb;
     lim bigint;
     n bigint;
     found_events jsonb;
 BEGIN
     PERFORM chat._require_server('read the feed');
-    PERFORM chat._require_events();
-    IF since IS NULL THEN
-        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', false, 'events', '[]'::jsonb);
-    END IF;
-    snap := chat._cursor_snapshot(since);
-    IF chat._cursor_expired(snap) THEN
-        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', true, 'events', '[]'::jsonb);
+    SELECT w.snap, w.answer INTO snap, early FROM chat._changes_since(since) w;
+    IF snap IS NULL THEN
+        RETURN early;
     END IF;
     lim := chat._setting_value('changes_limit')::bigint;
     SELECT count(*),
@@ -182,11 +208,7 @@ BEGIN
              WHERE e.xid >= pg_snapshot_xmin(snap) AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
              ORDER BY e.seq
              LIMIT lim + 1) e;
-    IF n > lim THEN
-        RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', true, 'events', '[]'::jsonb);
-    END IF;
-    RETURN jsonb_build_object('cursor', chat._cursor(), 'reload', false,
-                              'events', coalesce(found_events, '[]'::jsonb));
+    RETURN chat._changes_answer(found_events, n, lim);
 END
 $$;
 COMMENT ON FUNCTION chat.feed(text) IS
