@@ -296,9 +296,9 @@ ALTER TABLE chat.message DROP CONSTRAINT message_forward_not_reply;
 
 -- the badge count reads member_unread_idx alone (issue 15, P4); notify_level exists by now
 DROP INDEX chat.member_unread_idx;
-CREATE INDEX member_unread_idx ON chat.member (user_id)
-    INCLUDE (message_count, read_count, hidden_id, activity_id, archived, muted, notify_level)
-    WHERE NOT large AND message_count > read_count;
+CREATE INDEX member_unread_idx ON chat.member (user_id) INCLUDE (message_count, read_count)
+    WHERE NOT large AND message_count > read_count AND NOT archived AND NOT muted
+      AND notify_level <> 'none' AND (hidden_id IS NULL OR hidden_id < activity_id);
 
 -- opt-in asynchronous commit (issue 15)
 INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
@@ -1961,20 +1961,26 @@ CREATE OR REPLACE FUNCTION chat.unread_count(viewer chat.user_id DEFAULT chat.cu
 BEGIN
     PERFORM chat._act(viewer);
     PERFORM chat._not_null(viewer, 'viewer');
+    /*
+     * The small threads' arm states member_unread_idx's predicate, so the
+     * index holds exactly the rows to count (read from it alone where the
+     * visibility map allows); the large threads' counts are the thread rows'.
+     */
     SELECT count(*), coalesce(sum(u.unread), 0)
       INTO threads, messages
-      FROM (SELECT mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
-                   mb.archived, mb.muted OR mb.notify_level = 'none' AS muted,
-                   mb.message_count - mb.read_count AS unread
+      FROM (SELECT mb.message_count - mb.read_count AS unread
               FROM chat.member mb
              WHERE mb.user_id = viewer AND NOT mb.large AND mb.message_count > mb.read_count
+               AND NOT mb.archived AND NOT mb.muted AND mb.notify_level <> 'none'
+               AND (mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id)
             UNION ALL
-            SELECT mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
-                   mb.archived, mb.muted OR mb.notify_level = 'none', t.message_count - mb.read_count
+            SELECT t.message_count - mb.read_count
               FROM chat.member mb
               JOIN chat.thread t ON t.id = mb.thread_id
-             WHERE mb.user_id = viewer AND mb.large) u
-     WHERE u.visible AND NOT u.archived AND NOT u.muted AND u.unread > 0;
+             WHERE mb.user_id = viewer AND mb.large
+               AND NOT mb.archived AND NOT mb.muted AND mb.notify_level <> 'none'
+               AND (mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0))
+               AND t.message_count > mb.read_count) u;
 END
 $$;
 
@@ -1987,20 +1993,26 @@ CREATE OR REPLACE FUNCTION chat.unread_count(viewer chat.user_id DEFAULT chat.cu
 BEGIN
     PERFORM chat._act(viewer);
     PERFORM chat._not_null(viewer, 'viewer');
+    /*
+     * The small threads' arm states member_unread_idx's predicate, so the
+     * index holds exactly the rows to count (read from it alone where the
+     * visibility map allows); the large threads' counts are the thread rows'.
+     */
     SELECT count(*), coalesce(sum(u.unread), 0)
       INTO threads, messages
-      FROM (SELECT mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id AS visible,
-                   mb.archived, mb.muted OR mb.notify_level = 'none' AS muted,
-                   mb.message_count - mb.read_count AS unread
+      FROM (SELECT mb.message_count - mb.read_count AS unread
               FROM chat.member mb
              WHERE mb.user_id = viewer AND NOT mb.large AND mb.message_count > mb.read_count
+               AND NOT mb.archived AND NOT mb.muted AND mb.notify_level <> 'none'
+               AND (mb.hidden_id IS NULL OR mb.hidden_id < mb.activity_id)
             UNION ALL
-            SELECT mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0),
-                   mb.archived, mb.muted OR mb.notify_level = 'none', t.message_count - mb.read_count
+            SELECT t.message_count - mb.read_count
               FROM chat.member mb
               JOIN chat.thread t ON t.id = mb.thread_id
-             WHERE mb.user_id = viewer AND mb.large) u
-     WHERE u.visible AND NOT u.archived AND NOT u.muted AND u.unread > 0;
+             WHERE mb.user_id = viewer AND mb.large
+               AND NOT mb.archived AND NOT mb.muted AND mb.notify_level <> 'none'
+               AND (mb.hidden_id IS NULL OR mb.hidden_id < coalesce(t.last_message_id, 0))
+               AND t.message_count > mb.read_count) u;
 END
 $$;
 

@@ -177,8 +177,8 @@ SELECT ok(pg_temp.leading_index('chat.thread', 'created_by'), 'an index on chat.
 SELECT has_index('chat', 'member', 'member_inbox_idx', ARRAY['user_id', 'activity_id', 'thread_id'],
                  'the inbox index is (user_id, activity_id, thread_id)');
 SELECT is(pg_get_indexdef('chat.member_unread_idx'::regclass),
-          'CREATE INDEX member_unread_idx ON chat.member USING btree (user_id) INCLUDE (message_count, read_count, hidden_id, activity_id, archived, muted, notify_level) WHERE ((NOT large) AND (message_count > read_count))',
-          'the unread index carries what unread_count reads (index-only badge counts)');
+          'CREATE INDEX member_unread_idx ON chat.member USING btree (user_id) INCLUDE (message_count, read_count) WHERE ((NOT large) AND (message_count > read_count) AND (NOT archived) AND (NOT muted) AND (notify_level <> ''none''::text) AND ((hidden_id IS NULL) OR (hidden_id < activity_id)))',
+          'the unread index holds the badge''s rows and their counters (index-only badge counts)');
 
 /* ---- functions of SPEC §4.1: existence, types, names, defaults, result --- */
 

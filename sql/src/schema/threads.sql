@@ -129,17 +129,19 @@ CREATE INDEX member_inbox_idx ON chat.member (user_id, activity_id DESC, thread_
 /* a user's large threads, merged into the inbox from the thread row */
 CREATE INDEX member_large_idx ON chat.member (user_id) WHERE large;
 /*
- * Small threads with unread messages, for badge counts (unread_count): it
- * carries every column the count reads, so that a user with thousands of
- * unread threads is counted from the index alone where the visibility map
- * allows (P4: 67 pages instead of 479 for 7,500 unread threads).  Replies
- * and mark_read lose nothing by it (activity_id, message_count and
- * read_count were indexed already, so those updates were never HOT); a mute,
- * archive, delete or level change alone no longer is a HOT update.
+ * The rows of the unread badge among small threads (unread_count and
+ * notification_digest state this predicate): unread, not archived, muted,
+ * at level none or deleted.  It carries the two counters, so that a user
+ * with thousands of unread threads is counted from the index alone where
+ * the visibility map allows (P4: 7,500 unread threads in 0.79 ms, 1.30 ms
+ * with the columns read from the table).  Replies and mark_read lose nothing
+ * by it (activity_id, message_count and read_count were indexed already, so
+ * those updates were never HOT); a mute, archive, delete or level change
+ * alone no longer is a HOT update.
  */
-CREATE INDEX member_unread_idx ON chat.member (user_id)
-    INCLUDE (message_count, read_count, hidden_id, activity_id, archived, muted, notify_level)
-    WHERE NOT large AND message_count > read_count;
+CREATE INDEX member_unread_idx ON chat.member (user_id) INCLUDE (message_count, read_count)
+    WHERE NOT large AND message_count > read_count AND NOT archived AND NOT muted
+      AND notify_level <> 'none' AND (hidden_id IS NULL OR hidden_id < activity_id);
 /*
  * No index on mention_count: every index of chat.member is one more lock and
  * one more predicate per statement of every reply; the mention badge and
