@@ -5401,11 +5401,16 @@ CREATE TRIGGER message_update
           OR (NEW.parent_id IS NOT NULL AND NEW.forwarded_from IS NOT NULL))
     EXECUTE FUNCTION chat._message_update();
 
-/* Citus (issue 16): an update on a coordinator distributes chat as CREATE EXTENSION does */
+/*
+ * Citus (issue 16): on a coordinator, chat.distribute() must run after this
+ * update, once Citus has updated the workers too (it runs ALTER EXTENSION on
+ * them after this script); it cannot run from here.
+ */
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
-        PERFORM chat.distribute();
+        RAISE WARNING 'chat: now run SELECT chat.distribute(); on the coordinator'
+            USING HINT = 'Citus updates chat on the workers after this script; chat.distribute() then distributes chat''s tables and adapts its functions on every node.';
     END IF;
 END
 $$;

@@ -231,3 +231,29 @@ is_on "$W2" "no chat shard left on worker 2" "0" \
 is "CREATE EXTENSION chat again distributes again" "15" \
    "CREATE EXTENSION chat" "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
 is "and works" "t" "SELECT chat.new_message(1, '{2}', 'again', 'x') > 0"
+
+# ---------------------------------------------------------------- update from the last release
+# ALTER EXTENSION chat UPDATE on a coordinator: Citus updates the workers after the
+# coordinator's script, so the script only says (a WARNING) to distribute; chat.distribute() then
+# distributes the rows the release kept in plain tables.
+echo "# chat 0.8 on the coordinator, ALTER EXTENSION chat UPDATE, chat.distribute()"
+q "$COORD" "DROP EXTENSION chat CASCADE" "DROP SCHEMA IF EXISTS chat CASCADE" >/dev/null 2>&1
+is "chat 0.8 installs on a coordinator, undistributed" "0.8 0" \
+   "CREATE EXTENSION chat VERSION '0.8'" \
+   "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'chat') || ' ' || (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%')"
+q "$COORD" "SELECT chat.new_message(1, '{2,3}', 'before', 'hello')" \
+   "SELECT chat.new_reply(1, 2, 'a reply under 0.8')" "SELECT chat.new_reply(1, 3, 'another')" >/dev/null
+is "history written under 0.8" "3" "SELECT count(*) FROM chat.message"
+like "the update says to distribute" 'chat.distribute' "ALTER EXTENSION chat UPDATE"
+is "every node at the new version" "$(q "$COORD" "SELECT default_version FROM pg_available_extensions WHERE name = 'chat'")" \
+   "SELECT extversion FROM pg_extension WHERE extname = 'chat'"
+is_on "$W1" "worker 1 updated by Citus" "$(q "$COORD" "SELECT extversion FROM pg_extension WHERE extname = 'chat'")" \
+   "SELECT extversion FROM pg_extension WHERE extname = 'chat'"
+q "$COORD" "SELECT chat.distribute()" >/dev/null
+is "chat.distribute() after the update distributes chat and its rows" "15 3" \
+   "SELECT (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%') || ' ' || (SELECT count(*) FROM chat.message)"
+is "the updated history counts exactly" "" "SELECT * FROM chat.verify_unread()"
+like "a reply in the updated thread runs on its worker" 'Task Count: 1' "EXPLAIN SELECT chat.new_reply(1, 2, 'after')"
+is "its id comes after the history's" "t" \
+   "SELECT chat.new_reply(1, 2, 'after the update') > (SELECT max(id) FROM chat.message WHERE content <> 'after the update')"
+is "and every counter is exact" "" "SELECT * FROM chat.verify_unread()"
