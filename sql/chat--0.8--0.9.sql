@@ -4403,6 +4403,61 @@ COMMENT ON FUNCTION chat._copy_attachment_rows(bigint, bigint, bigint, bigint) I
     'Give a forwarded message''s attachments the swapped table''s rows of the originals (defaults when an original has none)';
 REVOKE EXECUTE ON FUNCTION chat._copy_attachment_rows(bigint,bigint,bigint,bigint) FROM PUBLIC;
 
+CREATE FUNCTION chat._extra_fields(model text, tbl regclass, keys text[], extra jsonb,
+                                   OUT cols text, OUT vals text, OUT coldefs text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    field text;
+    att pg_attribute;
+    coldef text;
+BEGIN
+    cols := '';
+    vals := '';
+    coldefs := '';
+    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
+        SELECT * INTO att FROM pg_attribute a
+         WHERE a.attrelid = tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown field "%" for model "%"', chat._shown(field), model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, tbl,
+                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
+                                       FROM pg_attribute a
+                                      WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped
+                                        AND a.attname <> ALL (keys)));
+        END IF;
+        IF field = ANY (keys) THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
+                                      array_to_string(keys, ', '), model);
+        END IF;
+        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('Column "%s" of %s is generated.', field, tbl);
+        END IF;
+        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
+        BEGIN
+            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
+                USING jsonb_build_object(field, extra -> field);
+        EXCEPTION WHEN others THEN
+            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
+                USING ERRCODE = '22P02', COLUMN = 'extra',
+                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
+                                      format_type(att.atttypid, att.atttypmod));
+        END;
+        cols := cols || format(', %I', att.attname);
+        vals := vals || format(', r.%I', att.attname);
+        coldefs := coldefs || format(', %s', coldef);
+    END LOOP;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._extra_fields(text,regclass,text[],jsonb) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION chat._fill_extra(model text, thread_id bigint, message_id bigint,
                                  user_id chat.user_id, extra jsonb)
     RETURNS void
@@ -4413,12 +4468,9 @@ CREATE OR REPLACE FUNCTION chat._fill_extra(model text, thread_id bigint, messag
 DECLARE
     md chat.model;
     k record;
-    field text;
-    att pg_attribute;
-    coldef text;
-    cols text := '';
-    vals text := '';
-    coldefs text := '';
+    cols text;
+    vals text;
+    coldefs text;
 BEGIN
     IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
                                       WHERE m.model = _fill_extra.model AND m.tbl IS NOT NULL) THEN
@@ -4450,50 +4502,7 @@ BEGIN
         PERFORM chat._not_null(user_id, 'user_id');
     END IF;
 
-    /*
-     * Each field names a column, found in the catalog by its exact name; only
-     * the catalog's name goes into the SQL, quoted.  Values are converted by
-     * jsonb_to_record with the columns' types (JSON arrays to arrays, any JSON
-     * to json and jsonb columns), first one field at a time to name the one
-     * that fails.
-     */
-    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
-        SELECT * INTO att FROM pg_attribute a
-         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown field "%" for model "%"', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, md.tbl,
-                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
-                                       FROM pg_attribute a
-                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
-                                        AND a.attname <> ALL (k.keys)));
-        END IF;
-        IF field = ANY (k.keys) THEN
-            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
-                                      array_to_string(k.keys, ', '), model);
-        END IF;
-        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
-            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
-        END IF;
-        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
-        BEGIN
-            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
-                USING jsonb_build_object(field, extra -> field);
-        EXCEPTION WHEN others THEN
-            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
-                USING ERRCODE = '22P02', COLUMN = 'extra',
-                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
-                                      format_type(att.atttypid, att.atttypmod));
-        END;
-        cols := cols || format(', %I', att.attname);
-        vals := vals || format(', r.%I', att.attname);
-        coldefs := coldefs || format(', %s', coldef);
-    END LOOP;
+    SELECT f.cols, f.vals, f.coldefs INTO cols, vals, coldefs FROM chat._extra_fields(model, md.tbl, k.keys, extra) f;
 
     /* $1 thread_id, $2 message_id, $3 user_id, $4 extra */
     EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s%s',
@@ -4516,12 +4525,10 @@ CREATE FUNCTION chat._fill_model(model text, key jsonb, extra jsonb, check_only 
 DECLARE
     md chat.model;
     k record;
-    field text;
-    att pg_attribute;
     coldef text;
-    cols text := '';
-    vals text := '';
-    coldefs text := '';
+    cols text;
+    vals text;
+    coldefs text;
 BEGIN
     IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
                                       WHERE m.model = _fill_model.model AND m.tbl IS NOT NULL) THEN
@@ -4543,43 +4550,7 @@ BEGIN
                   HINT = 'Pass the fields by name: ''{"weight": 2}''.';
     END IF;
 
-    /* as in chat._fill_extra: catalog names only, each value converted alone first */
-    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
-        SELECT * INTO att FROM pg_attribute a
-         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown field "%" for model "%"', chat._shown(field), model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, md.tbl,
-                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
-                                       FROM pg_attribute a
-                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
-                                        AND a.attname <> ALL (k.keys)));
-        END IF;
-        IF field = ANY (k.keys) THEN
-            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
-                                      array_to_string(k.keys, ', '), model);
-        END IF;
-        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
-            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
-        END IF;
-        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
-        BEGIN
-            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
-                USING jsonb_build_object(field, extra -> field);
-        EXCEPTION WHEN others THEN
-            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
-                USING ERRCODE = '22P02', COLUMN = 'extra',
-                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
-                                      format_type(att.atttypid, att.atttypmod));
-        END;
-        cols := cols || format(', %I', att.attname);
-        coldefs := coldefs || format(', %s', coldef);
-    END LOOP;
+    SELECT f.cols, f.coldefs INTO cols, coldefs FROM chat._extra_fields(model, md.tbl, k.keys, extra) f;
     IF check_only THEN
         RETURN;
     END IF;

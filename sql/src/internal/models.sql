@@ -91,6 +91,71 @@ COMMENT ON FUNCTION chat._check_model_admin() IS
     'Raise 42501 unless the current role may change chat.model';
 
 /*
+ * The fields of extra for the swapped table tbl of a model whose key
+ * columns are keys: each field names a column, found in the catalog by its
+ * exact name; only the catalog's name goes into the SQL, quoted.  Values are
+ * converted by jsonb_to_record with the columns' types (JSON arrays to
+ * arrays, any JSON to json and jsonb columns), first one field at a time to
+ * name the one that fails.  Returns the columns (", a, b"), the same read
+ * from the record r (", r.a, r.b") and their definitions for
+ * jsonb_to_record (", a text, b integer"); 22023 for an unknown, key or
+ * generated field, 22P02 for a value of the wrong type.
+ */
+CREATE FUNCTION chat._extra_fields(model text, tbl regclass, keys text[], extra jsonb,
+                                   OUT cols text, OUT vals text, OUT coldefs text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    field text;
+    att pg_attribute;
+    coldef text;
+BEGIN
+    cols := '';
+    vals := '';
+    coldefs := '';
+    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
+        SELECT * INTO att FROM pg_attribute a
+         WHERE a.attrelid = tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown field "%" for model "%"', chat._shown(field), model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, tbl,
+                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
+                                       FROM pg_attribute a
+                                      WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped
+                                        AND a.attname <> ALL (keys)));
+        END IF;
+        IF field = ANY (keys) THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
+                                      array_to_string(keys, ', '), model);
+        END IF;
+        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
+            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
+                USING ERRCODE = '22023', COLUMN = 'extra',
+                      DETAIL = format('Column "%s" of %s is generated.', field, tbl);
+        END IF;
+        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
+        BEGIN
+            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
+                USING jsonb_build_object(field, extra -> field);
+        EXCEPTION WHEN others THEN
+            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
+                USING ERRCODE = '22P02', COLUMN = 'extra',
+                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
+                                      format_type(att.atttypid, att.atttypmod));
+        END;
+        cols := cols || format(', %I', att.attname);
+        vals := vals || format(', r.%I', att.attname);
+        coldefs := coldefs || format(', %s', coldef);
+    END LOOP;
+END
+$$;
+
+/*
  * Give a record just created its row in the model's table: the key from the
  * arguments, the other columns from extra.  Only the fields present in extra
  * are listed in the INSERT, so the table's defaults fill the others; JSON
@@ -107,12 +172,9 @@ CREATE FUNCTION chat._fill_extra(model text, thread_id bigint, message_id bigint
 DECLARE
     md chat.model;
     k record;
-    field text;
-    att pg_attribute;
-    coldef text;
-    cols text := '';
-    vals text := '';
-    coldefs text := '';
+    cols text;
+    vals text;
+    coldefs text;
 BEGIN
     IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
                                       WHERE m.model = _fill_extra.model AND m.tbl IS NOT NULL) THEN
@@ -144,50 +206,7 @@ BEGIN
         PERFORM chat._not_null(user_id, 'user_id');
     END IF;
 
-    /*
-     * Each field names a column, found in the catalog by its exact name; only
-     * the catalog's name goes into the SQL, quoted.  Values are converted by
-     * jsonb_to_record with the columns' types (JSON arrays to arrays, any JSON
-     * to json and jsonb columns), first one field at a time to name the one
-     * that fails.
-     */
-    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
-        SELECT * INTO att FROM pg_attribute a
-         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown field "%" for model "%"', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, md.tbl,
-                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
-                                       FROM pg_attribute a
-                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
-                                        AND a.attname <> ALL (k.keys)));
-        END IF;
-        IF field = ANY (k.keys) THEN
-            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
-                                      array_to_string(k.keys, ', '), model);
-        END IF;
-        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
-            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
-        END IF;
-        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
-        BEGIN
-            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
-                USING jsonb_build_object(field, extra -> field);
-        EXCEPTION WHEN others THEN
-            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
-                USING ERRCODE = '22P02', COLUMN = 'extra',
-                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
-                                      format_type(att.atttypid, att.atttypmod));
-        END;
-        cols := cols || format(', %I', att.attname);
-        vals := vals || format(', r.%I', att.attname);
-        coldefs := coldefs || format(', %s', coldef);
-    END LOOP;
+    SELECT f.cols, f.vals, f.coldefs INTO cols, vals, coldefs FROM chat._extra_fields(model, md.tbl, k.keys, extra) f;
 
     /* $1 thread_id, $2 message_id, $3 user_id, $4 extra */
     EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s%s',
@@ -220,12 +239,10 @@ CREATE FUNCTION chat._fill_model(model text, key jsonb, extra jsonb, check_only 
 DECLARE
     md chat.model;
     k record;
-    field text;
-    att pg_attribute;
     coldef text;
-    cols text := '';
-    vals text := '';
-    coldefs text := '';
+    cols text;
+    vals text;
+    coldefs text;
 BEGIN
     IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
                                       WHERE m.model = _fill_model.model AND m.tbl IS NOT NULL) THEN
@@ -247,43 +264,7 @@ BEGIN
                   HINT = 'Pass the fields by name: ''{"weight": 2}''.';
     END IF;
 
-    /* as in chat._fill_extra: catalog names only, each value converted alone first */
-    FOR field IN SELECT e.key FROM jsonb_object_keys(coalesce(extra, '{}')) AS e(key) ORDER BY e.key LOOP
-        SELECT * INTO att FROM pg_attribute a
-         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown field "%" for model "%"', chat._shown(field), model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      HINT = format('The fields of model "%s" are the columns of %s: %s.', model, md.tbl,
-                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
-                                       FROM pg_attribute a
-                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
-                                        AND a.attname <> ALL (k.keys)));
-        END IF;
-        IF field = ANY (k.keys) THEN
-            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('(%s) is the key, which chat fills from the new %s.',
-                                      array_to_string(k.keys, ', '), model);
-        END IF;
-        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
-            RAISE EXCEPTION 'field "%" of model "%" cannot be set', field, model
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
-        END IF;
-        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
-        BEGIN
-            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
-                USING jsonb_build_object(field, extra -> field);
-        EXCEPTION WHEN others THEN
-            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
-                USING ERRCODE = '22P02', COLUMN = 'extra',
-                      DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
-                                      format_type(att.atttypid, att.atttypmod));
-        END;
-        cols := cols || format(', %I', att.attname);
-        coldefs := coldefs || format(', %s', coldef);
-    END LOOP;
+    SELECT f.cols, f.coldefs INTO cols, coldefs FROM chat._extra_fields(model, md.tbl, k.keys, extra) f;
     IF check_only THEN
         RETURN;
     END IF;
