@@ -356,13 +356,28 @@ read_new_message(TriggerData *trigdata, NewMessage *msg)
 		msg->att_mentions = 0;
 }
 
-/* Is the row a system message?  Read within SPI, at most once a row. */
+/*
+ * Is the row a system message?  Its kind (the enum chat.message_kind)
+ * against the value 'system', looked up once per type: every message asks.
+ */
 static bool
 is_system_message(const NewMessage *msg)
 {
-	char	   *kind = SPI_getvalue(msg->tuple, msg->desc, msg->att_kind);
+	static Oid	kind_type = InvalidOid;
+	static Oid	system_value = InvalidOid;
+	Oid			type = TupleDescAttr(msg->desc, msg->att_kind - 1)->atttypid;
+	bool		isnull;
+	Datum		kind = heap_getattr(msg->tuple, msg->att_kind, msg->desc, &isnull);
 
-	return kind != NULL && strcmp(kind, "system") == 0;
+	if (isnull)
+		return false;
+	if (type != kind_type)
+	{
+		system_value = DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("system"),
+															ObjectIdGetDatum(type)));
+		kind_type = type;
+	}
+	return DatumGetObjectId(kind) == system_value;
 }
 
 /*
@@ -491,13 +506,12 @@ move_member_state(const NewMessage *msg, const ThreadCount *count,
  * (42501 otherwise); a system message may name anyone, or no one.
  */
 static void
-check_sender(const NewMessage *msg, bool is_channel, const SenderStanding *standing)
+check_sender(const NewMessage *msg, bool is_text, bool is_channel, const SenderStanding *standing)
 {
 	Oid			typoutput;
 	bool		typisvarlena;
 
-	if (msg->sender_null || (standing->is_member && standing->may_post) ||
-		is_system_message(msg))
+	if (msg->sender_null || (standing->is_member && standing->may_post) || !is_text)
 		return;
 	if (standing->is_member)
 		ereport(ERROR,
@@ -632,7 +646,7 @@ chat_message_insert(PG_FUNCTION_ARGS)
 				 errmsg("a text message needs a sender")));
 	count_on_thread(&msg, &count);
 	move_member_state(&msg, &count, &standing);
-	check_sender(&msg, count.is_channel, &standing);
+	check_sender(&msg, is_text, count.is_channel, &standing);
 	if (msg.has_mentions && is_text)
 		mentions = count_mentions(&msg, &count, &mentions_null);
 	SPI_finish();
