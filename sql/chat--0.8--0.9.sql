@@ -487,14 +487,14 @@ $$;
 
 /* ---- sql/src/api/changes.sql ---- */
 
-CREATE FUNCTION chat._changes_answer(found jsonb, n bigint, lim bigint) RETURNS jsonb
+CREATE FUNCTION chat._changes_answer(found jsonb, reload boolean) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT jsonb_build_object('cursor', chat._cursor(), 'reload', n > lim,
-                              'events', CASE WHEN n > lim THEN '[]'::jsonb ELSE coalesce(found, '[]'::jsonb) END)
+    SELECT jsonb_build_object('cursor', chat._cursor(), 'reload', reload,
+                              'events', CASE WHEN reload THEN '[]'::jsonb ELSE coalesce(found, '[]'::jsonb) END)
 $$;
-REVOKE EXECUTE ON FUNCTION chat._changes_answer(jsonb,bigint,bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION chat._changes_answer(jsonb,boolean) FROM PUBLIC;
 
 CREATE FUNCTION chat._changes_since(since text, OUT snap pg_snapshot, OUT answer jsonb)
     LANGUAGE plpgsql STABLE
@@ -503,13 +503,13 @@ CREATE FUNCTION chat._changes_since(since text, OUT snap pg_snapshot, OUT answer
 BEGIN
     PERFORM chat._require_events();
     IF since IS NULL THEN
-        answer := chat._changes_answer(NULL, 0, 0);
+        answer := chat._changes_answer(NULL, false);
         RETURN;
     END IF;
     snap := chat._cursor_snapshot(since);
     IF chat._cursor_expired(snap) THEN
         snap := NULL;
-        answer := chat._changes_answer(NULL, 1, 0);
+        answer := chat._changes_answer(NULL, true);
     END IF;
 END
 $$;
@@ -620,7 +620,7 @@ BEGIN
                AND e.event <> 'typing' AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
              ORDER BY 1
              LIMIT lim + 1) e;
-    RETURN chat._changes_answer(found_events, n, lim);
+    RETURN chat._changes_answer(found_events, n > lim);
 END
 $$;
 COMMENT ON FUNCTION chat.changes(chat.user_id, text) IS
@@ -658,7 +658,7 @@ BEGIN
              WHERE e.xid >= pg_snapshot_xmin(snap) AND (NOT pg_visible_in_snapshot(e.xid, snap) OR e.xid = pg_current_xact_id_if_assigned())
              ORDER BY e.seq
              LIMIT lim + 1) e;
-    RETURN chat._changes_answer(found_events, n, lim);
+    RETURN chat._changes_answer(found_events, n > lim);
 END
 $$;
 COMMENT ON FUNCTION chat.feed(text) IS
