@@ -3216,6 +3216,25 @@ COMMENT ON FUNCTION chat._citus_clock() IS
     'clock_timestamp() declared stable, so Citus evaluates it once before it ships an UPDATE (Citus only)';
 REVOKE EXECUTE ON FUNCTION chat._citus_clock() FROM PUBLIC;
 
+CREATE FUNCTION chat._citus_delegate() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['chat.new_reply(bigint,chat.user_id,text,bigint,jsonb,jsonb,chat.user_id[])',
+                             'chat.mark_read(bigint,chat.user_id,bigint)',
+                             'chat.messages(bigint,chat.user_id,bigint,bigint,integer)']::regprocedure[] LOOP
+        PERFORM pg_catalog.create_distributed_function(f, 'thread_id', colocate_with => 'chat.thread',
+                                                       force_delegation => f::text LIKE 'chat.messages(%');
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_delegate() IS
+    'registers chat''s hot per-thread calls with Citus, delegated by thread_id (messages inside transaction blocks too) (Citus only)';
+REVOKE EXECUTE ON FUNCTION chat._citus_delegate() FROM PUBLIC;
+
 CREATE FUNCTION chat._citus_message_id(after bigint) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -3357,6 +3376,7 @@ BEGIN
         /* after ALTER EXTENSION chat UPDATE: adapt the new functions again */
         PERFORM chat._citus_adapt();
         PERFORM chat._citus_workers('SELECT chat._citus_worker()');
+        PERFORM chat._citus_delegate();
         RETURN 'chat is distributed already; functions adapted again';
     END IF;
     EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO STRICT f;
@@ -3394,16 +3414,7 @@ BEGIN
         PERFORM pg_catalog.create_distributed_table(t::regclass, 'thread_id', colocate_with => 'chat.thread');
     END LOOP;
 
-    /* the hot per-thread calls run on the worker holding the thread */
-    PERFORM pg_catalog.create_distributed_function(
-        'chat.new_reply(bigint,chat.user_id,text,bigint,jsonb,jsonb,chat.user_id[])'::regprocedure,
-        'thread_id', colocate_with => 'chat.thread');
-    PERFORM pg_catalog.create_distributed_function(
-        'chat.mark_read(bigint,chat.user_id,bigint)'::regprocedure,
-        'thread_id', colocate_with => 'chat.thread');
-    PERFORM pg_catalog.create_distributed_function(
-        'chat.messages(bigint,chat.user_id,bigint,bigint,integer)'::regprocedure,
-        'thread_id', colocate_with => 'chat.thread', force_delegation => true);
+    PERFORM chat._citus_delegate();
     RETURN 'chat distributed';
 END
 $$;

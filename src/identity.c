@@ -350,6 +350,19 @@ user_id_datum(FunctionCallInfo fcinfo, UserIdIO *io, char *text)
 }
 
 /*
+ * Is this backend running a call a Citus coordinator delegated to it?  Citus
+ * names its own connections "citus_internal gpid=..."; the caller's session
+ * settings (the JWT claims, chat.user_id) stay on the coordinator.
+ */
+static bool
+in_delegated_call(void)
+{
+	const char *name = GetConfigOption("application_name", true, false);
+
+	return name != NULL && strncmp(name, "citus_internal", 14) == 0;
+}
+
+/*
  * Refuse an end user acting for anyone but itself, or acting with no
  * identity.  "actor" is argument argno of the calling function, of type
  * chat.user_id; a NULL actor passes when the session has an identity (the
@@ -371,7 +384,11 @@ chat_check_actor(FunctionCallInfo fcinfo, int argno)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("role \"%s\" has no chat user", GetUserNameFromId(role, false)),
-				 errhint("Map the role with chat.map_role(), or set chat.user_id from a trusted layer."),
+				 in_delegated_call()
+				 ? errhint("On Citus this call ran on the worker holding the thread, which does not see the "
+						   "caller's request.jwt.claims or chat.user_id: map the role with chat.map_role(), "
+						   "or call new_reply and mark_read inside a transaction block (README \"Running on Citus\").")
+				 : errhint("Map the role with chat.map_role(), or set chat.user_id from a trusted layer."),
 				 errreason("no_user")));
 	if (PG_ARGISNULL(argno))
 		return;

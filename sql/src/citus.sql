@@ -334,6 +334,36 @@ $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
     'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, verify_unread thread by thread';
 
+/*
+ * The hot per-thread calls run whole on the worker holding the thread (Citus
+ * "delegates" them by thread_id).  new_reply and mark_read are delegated
+ * when called alone in autocommit; inside a transaction block they run on
+ * the coordinator, each statement still going to the one worker, and so see
+ * the JWT claims PostgREST sets in the request's transaction.  messages is
+ * delegated inside transaction blocks too: run on the coordinator, the
+ * per-message functions of its query (reactions, attachments) would be
+ * pushed into the shard query and refused there.  A delegated call does not
+ * see the caller's session settings: an end user known only by claims or
+ * chat.user_id is refused on the worker with a hint (src/identity.c).
+ */
+CREATE FUNCTION chat._citus_delegate() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['chat.new_reply(bigint,chat.user_id,text,bigint,jsonb,jsonb,chat.user_id[])',
+                             'chat.mark_read(bigint,chat.user_id,bigint)',
+                             'chat.messages(bigint,chat.user_id,bigint,bigint,integer)']::regprocedure[] LOOP
+        PERFORM pg_catalog.create_distributed_function(f, 'thread_id', colocate_with => 'chat.thread',
+                                                       force_delegation => f::text LIKE 'chat.messages(%');
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_delegate() IS
+    'registers chat''s hot per-thread calls with Citus, delegated by thread_id (messages inside transaction blocks too) (Citus only)';
+
 CREATE FUNCTION chat.distribute() RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -350,6 +380,7 @@ BEGIN
         /* after ALTER EXTENSION chat UPDATE: adapt the new functions again */
         PERFORM chat._citus_adapt();
         PERFORM chat._citus_workers('SELECT chat._citus_worker()');
+        PERFORM chat._citus_delegate();
         RETURN 'chat is distributed already; functions adapted again';
     END IF;
     EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO STRICT f;
@@ -387,23 +418,14 @@ BEGIN
         PERFORM pg_catalog.create_distributed_table(t::regclass, 'thread_id', colocate_with => 'chat.thread');
     END LOOP;
 
-    /* the hot per-thread calls run on the worker holding the thread */
-    PERFORM pg_catalog.create_distributed_function(
-        'chat.new_reply(bigint,chat.user_id,text,bigint,jsonb,jsonb,chat.user_id[])'::regprocedure,
-        'thread_id', colocate_with => 'chat.thread');
-    PERFORM pg_catalog.create_distributed_function(
-        'chat.mark_read(bigint,chat.user_id,bigint)'::regprocedure,
-        'thread_id', colocate_with => 'chat.thread');
-    PERFORM pg_catalog.create_distributed_function(
-        'chat.messages(bigint,chat.user_id,bigint,bigint,integer)'::regprocedure,
-        'thread_id', colocate_with => 'chat.thread', force_delegation => true);
+    PERFORM chat._citus_delegate();
     RETURN 'chat distributed';
 END
 $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION chat.distribute() FROM PUBLIC;  -- as privileges.sql leaves every function, then granted
 GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;

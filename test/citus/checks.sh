@@ -214,9 +214,30 @@ is "an end user by JWT claims: unread_count" "f
 t" \
    "SET ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', false) IS NULL" \
    "SELECT threads >= 0 FROM chat.unread_count()"
-like "an end user by JWT claims: a delegated reply" '[0-9]+$' \
+# as PostgREST calls: claims set in the request's transaction; new_reply and mark_read then run on
+# the coordinator and see them
+like "an end user by JWT claims in a transaction (PostgREST): a reply" '^f
+[0-9]+$' \
+   "BEGIN" "SET LOCAL ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', true) IS NULL" \
+   "SELECT chat.new_reply($g, content => 'from claims')" "COMMIT"
+like "an end user by JWT claims in a transaction: mark_read" '^f
+[0-9]+$' \
+   "BEGIN" "SET LOCAL ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', true) IS NULL" \
+   "SELECT chat.mark_read($g)" "COMMIT"
+# a call delegated to a worker does not see the caller's claims: refused there, saying what to do
+# (README "Running on Citus")
+like "an end user by claims alone in autocommit: the delegated call is refused with a hint" \
+   'has no chat user.*HINT:.*map the role' \
    "SET ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', false) IS NULL" \
-   "SELECT chat.new_reply($g, content => 'from claims')"
+   "SELECT chat.mark_read($g, 4)"
+like "an end user by claims: messages (delegated) is refused with the hint" \
+   'has no chat user.*HINT:.*map the role' \
+   "BEGIN" "SET LOCAL ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', true) IS NULL" \
+   "SELECT count(*) FROM chat.messages($g)" "COMMIT"
+like "a mapped role's call is delegated and works" 'pushing down the function call.*
+[0-9]+$' \
+   "SET ROLE chat_dan" "SET client_min_messages = debug1" "SELECT chat.mark_read($g)"
+is "a mapped role's messages (delegated)" "t" "SET ROLE chat_dan" "SELECT count(*) > 0 FROM chat.messages($g)"
 is "verify_unread at the end" "" "SELECT * FROM chat.verify_unread()"
 
 # ---------------------------------------------------------------- drop and reinstall
