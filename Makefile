@@ -38,8 +38,10 @@ ISOLATION      = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.s
 ISOLATION_OPTS = --inputdir=test --outputdir=test/results/isolation
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -I$(srcdir)/src
-SHLIB_LINK =
+# libpq (as contrib/dblink links it): on a Citus worker src/relay.c sends
+# the events' NOTIFYs to the coordinator
+PG_CPPFLAGS = -I$(srcdir)/src -I$(libpq_srcdir)
+SHLIB_LINK_INTERNAL = $(libpq)
 
 EXTRA_CLEAN = build test/results
 

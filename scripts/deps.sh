@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, testing and running chat needs: PostgreSQL 15 (server,
-# dev files, contrib), pgTAP and pg_prove, make, gcc, IPC::Run (PostgreSQL's
+# dev files, contrib, libpq), pgTAP and pg_prove, make, gcc, IPC::Run (PostgreSQL's
 # TAP framework, for the crash test), pg_cron (the purge test), and what the example
 # applications need (Django, psycopg2, Node.js, Chromium). Silent when all is there.
 #
@@ -21,6 +21,8 @@ DEPS_PACKAGES=(
     "postgresql-client-$PG_MAJOR"
     postgresql-common
     "postgresql-server-dev-$PG_MAJOR"
+    # chat.so links libpq (src/relay.c: a Citus worker's events go to the coordinator)
+    libpq-dev
     "postgresql-$PG_MAJOR-pgtap"
     libtap-parser-sourcehandler-pgtap-perl
     make

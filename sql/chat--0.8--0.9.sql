@@ -762,6 +762,52 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/api/hooks.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.add_hook(event text, fn regprocedure, pos integer DEFAULT NULL)
+    RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p pg_proc;
+BEGIN
+    PERFORM chat._require_server('register hooks');
+    PERFORM chat._require_execute(fn);
+    PERFORM chat._check_event(event);
+    IF fn IS NULL THEN
+        RAISE EXCEPTION 'argument "fn" must not be null' USING ERRCODE = '22004', COLUMN = 'fn';
+    END IF;
+    p := chat._function_row(fn, 'fn');
+    IF p.pronargs <> 1 OR p.proargtypes[0] <> 'jsonb'::regtype OR p.prokind <> 'f'
+       OR p.prorettype = 'trigger'::regtype OR p.proretset THEN
+        RAISE EXCEPTION 'function % cannot be a hook', fn
+            USING ERRCODE = '42883', COLUMN = 'fn',
+                  DETAIL = 'A hook is a function taking one argument of type jsonb and returning one value (or void).',
+                  HINT = 'CREATE FUNCTION my_hook(event jsonb) RETURNS void ...';
+    END IF;
+    IF pos IS NOT NULL AND EXISTS (SELECT 1 FROM chat.hook h
+                                    WHERE h.event = add_hook.event AND h.position = pos
+                                      AND h.function <> fn) THEN
+        RAISE EXCEPTION 'position % of event "%" is taken', pos, event
+            USING ERRCODE = '23505', HINT = 'SELECT * FROM chat.hook shows the hooks and their positions.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM chat.hook h WHERE h.event = add_hook.event AND h.function = fn) THEN
+        IF pos IS NOT NULL THEN
+            UPDATE chat.hook h SET position = pos
+             WHERE h.event = add_hook.event AND h.function = fn;
+        END IF;
+        RETURN false;
+    END IF;
+    /* after the others, read first: Citus refuses a sub-select in the VALUES of a reference table */
+    IF pos IS NULL THEN
+        SELECT coalesce(max(h.position), 0) + 1 INTO pos FROM chat.hook h WHERE h.event = add_hook.event;
+    END IF;
+    INSERT INTO chat.hook (event, function, position) VALUES (event, fn, pos);
+    RETURN true;
+END
+$$;
+
 /* ---- sql/src/api/import.sql ---- */
 
 CREATE FUNCTION chat._pinax_table(schema name, prefix text, suffix text, columns text[]) RETURNS regclass

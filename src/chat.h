@@ -129,6 +129,10 @@ extern const ChatRegistry *chat_registry(void);
 extern int	chat_event_number(const char *name);
 extern const char *chat_event_name(ChatEvent event);
 
+/* relay.c: NOTIFY here, or from the Citus coordinator on a worker */
+extern void chat_relay_invalidate(Oid relid);
+extern void chat_notify(const char *channel, const char *payload);
+
 /* events.c: hooks and NOTIFY */
 extern bool chat_event_wanted(ChatEvent event);
 extern void chat_emit(ChatEvent event, int64 thread_id, int64 message_id,

@@ -1,7 +1,8 @@
 /*
  * events.c
  *	  Events: run the hooks registered for them, in the caller's transaction,
- *	  and publish them with NOTIFY, which PostgreSQL sends at commit.
+ *	  and publish them with NOTIFY, which PostgreSQL sends at commit (on a
+ *	  Citus worker, relay.c sends it from the coordinator).
  *
  * One jsonb object describes an event ({"event", "thread_id", "message_id",
  * "user_id", "user_name", ...}); the hooks receive it and listeners get it as
@@ -12,7 +13,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/async.h"
 #include "commands/sequence.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -278,8 +278,8 @@ ring_doorbell(int64 seq)
 		RegisterSubXactCallback(doorbell_subxact_callback, NULL);
 		doorbell_callback = true;
 	}
-	Async_Notify(setting_string("notify_channel", "chat"),
-				 psprintf("{\"seq\": " INT64_FORMAT "}", seq));
+	chat_notify(setting_string("notify_channel", "chat"),
+				psprintf("{\"seq\": " INT64_FORMAT "}", seq));
 	doorbell_in_xact = true;
 	doorbell_subxact = GetCurrentSubTransactionId();
 }
@@ -305,7 +305,7 @@ notify_event(Jsonb *payload, const char *description, int64 seq)
 	if (strlen(text) >= CHAT_NOTIFY_MAX)
 		text = description;
 	if (strlen(text) < CHAT_NOTIFY_MAX)
-		Async_Notify(setting_string("notify_channel", "chat"), text);
+		chat_notify(setting_string("notify_channel", "chat"), text);
 }
 
 /* Is chat.event kept (the setting events, in a catalog of 0.9 on)? */

@@ -172,18 +172,117 @@ if grep -q 'Asynchronous notification "chat"' <<<"$ev"; then
 else
     fail "the event of a reply in a transaction block reaches a listener on the coordinator at commit" "$ev"
 fi
-# a delegated call notifies on the worker that ran it (README "Running on Citus")
-as_pg "$BIN/psql" -X -q -h 127.0.0.1 -p "$holder" -U postgres -d chat_dist >"$DIR/listen.out" 2>&1 <<EOF &
-LISTEN chat;
-SELECT pg_sleep(1.5);
-EOF
-sleep 0.5
-q "$COORD" "SELECT chat.new_reply($t1, 2, 'delegated event')" >/dev/null
-wait
-if grep -q 'Asynchronous notification "chat"' "$DIR/listen.out"; then
-    pass "a delegated reply's event reaches a listener on the worker holding the thread"
+# heard CHANNEL SQL...: one session on the coordinator LISTENs on CHANNEL, runs each SQL, then
+# SELECT 'end'. psql prints a notification after the statement whose answer came with it: one
+# printed before "end" had reached the coordinator when the call returned
+heard() {
+    local channel=$1 s
+    shift
+    local args=(-c "LISTEN $channel")
+    for s in "$@"; do args+=(-c "$s"); done
+    args+=(-c "SELECT 'end'")
+    as_pg "$BIN/psql" -X -A -t -q -h 127.0.0.1 -p "$COORD" -U postgres -d chat_dist "${args[@]}" 2>&1
+}
+# notified OUTPUT: the payloads of the notifications printed before "end", one a line
+notified() { sed -n '/^end$/q; s/^Asynchronous notification "[^"]*" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' <<<"$1"; }
+# is_heard NAME WANT_REGEX OUTPUT: the notifications (joined by |) match
+is_heard() {
+    local got
+    got=$(notified "$3" | paste -sd'|')
+    if [[ "$got" =~ $2 ]]; then pass "$1"; else fail "$1" "expected notifications matching: $2" "got: $3"; fi
+}
+
+# a delegated call runs on the worker holding the thread; its events are sent from the coordinator
+# when the worker's transaction has committed (src/relay.c)
+q "$COORD" "SELECT chat.set_setting('notify_full_payload', 'true')" >/dev/null
+ev=$(heard chat "SET client_min_messages = debug1" "SELECT chat.new_reply($t1, 2, 'delegated event')")
+mid=$(grep -E '^[0-9]+$' <<<"$ev" | head -1)
+if grep -q 'pushing down the function call' <<<"$ev" && [[ -n "$mid" ]]; then
+    pass "a reply called alone is delegated to the worker"
 else
-    fail "a delegated reply's event reaches a listener on the worker holding the thread" "$(cat "$DIR/listen.out")"
+    fail "a reply called alone is delegated to the worker" "$ev"
+fi
+is_heard "a delegated reply's event reaches a listener on the coordinator when the call returns" \
+    "^\{\"seq\": [0-9]+, .*\"event\": \"message_sent\", .*\"user_id\": 2, \"thread_id\": $t1, \"message_id\": $mid\}$" "$ev"
+ev=$(heard chat "SELECT chat.mark_read($t1, 3)")
+is_heard "a delegated mark_read's event reaches a listener on the coordinator when the call returns" \
+    "^\{.*\"event\": \"thread_read\", .*\"user_id\": 3, \"thread_id\": $t1, \"message_id\": $mid\}$" "$ev"
+
+# never after a rollback: a message_sent hook that reads the thread (mark_read emits thread_read),
+# then raises for a message 'vetoed'; for a message 'kept' it raises inside a savepoint of its own
+# after a second mark_read, and catches it: only that thread_read is undone
+q "$COORD" "CREATE FUNCTION public.chat_test_veto(e jsonb) RETURNS void LANGUAGE plpgsql AS \$f\$
+DECLARE
+    body text := (SELECT m.content FROM chat.message m
+                   WHERE m.thread_id = $t1 AND m.id = (e->>'message_id')::bigint);
+BEGIN
+    IF (e->>'thread_id')::bigint <> $t1 OR body NOT IN ('vetoed', 'kept') THEN
+        RETURN;
+    END IF;
+    PERFORM chat.mark_read($t1, 3);
+    IF body = 'vetoed' THEN
+        RAISE EXCEPTION 'vetoed';
+    END IF;
+    BEGIN
+        PERFORM chat.mark_read($t1, 1);
+        RAISE EXCEPTION 'undone';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+END
+\$f\$" >/dev/null
+is "add_hook on a cluster" "t" "SELECT chat.add_hook('message_sent', 'public.chat_test_veto(jsonb)')"
+# (an event sent at the abort would come after the error: the session waits for it a while)
+ev=$(heard chat "SELECT chat.new_reply($t1, 2, 'vetoed')" "SELECT pg_sleep(0.5)")
+if grep -q 'vetoed' <<<"$ev" && [[ -z "$(notified "$ev")" ]]; then
+    pass "a delegated reply that fails after its hook emitted an event: nothing reaches the coordinator"
+else
+    fail "a delegated reply that fails after its hook emitted an event: nothing reaches the coordinator" "$ev"
+fi
+ev=$(heard chat "SELECT chat.new_reply($t1, 2, 'kept')")
+is_heard "a savepoint rolled back in a delegated reply: its event is dropped, the others arrive" \
+    "^\{[^|]*\"event\": \"thread_read\", [^|]*\"user_id\": 3, \"thread_id\": $t1, [^|]*\}\|\{[^|]*\"event\": \"message_sent\", [^|]*\"user_id\": 2, \"thread_id\": $t1, [^|]*\}$" "$ev"
+is "remove_hook on a cluster" "t" "SELECT chat.remove_hook('message_sent', 'public.chat_test_veto(jsonb)')"
+
+# the doorbell ({"seq": n}, at most once per notify_interval_ms by a backend) on a channel of one's own
+q "$COORD" "SELECT chat.set_setting('notify_full_payload', 'false')" "SELECT chat.set_setting('notify_channel', '\"chat_bell\"')" \
+    "SELECT chat.set_setting('notify_interval_ms', '0')" >/dev/null
+ev=$(heard chat_bell "SELECT chat.new_reply($t1, 2, 'ring')" "SELECT chat.new_reply($t1, 2, 'ring again')")
+is_heard "doorbell on notify_channel: a delegated reply rings it on the coordinator, every time with interval 0" \
+    '^\{"seq": [0-9]+\}\|\{"seq": [0-9]+\}$' "$ev"
+q "$COORD" "SELECT chat.set_setting('notify_interval_ms', '60000')" >/dev/null
+ev=$(heard chat_bell "SELECT chat.new_reply($t1, 2, 'ring')" "SELECT chat.new_reply($t1, 2, 'ring again')" \
+    "SELECT chat.new_reply($t1, 2, 'and again')")
+is_heard "doorbell: a worker's backend rings at most once per notify_interval_ms" '^(\{"seq": [0-9]+\})?$' "$ev"
+q "$COORD" "SELECT chat.set_setting('notify_channel', NULL)" "SELECT chat.set_setting('notify_interval_ms', NULL)" \
+    "SELECT chat.set_setting('notify_full_payload', 'true')" >/dev/null
+
+# a worker that cannot reach the coordinator: the call commits, a WARNING says the events were lost
+# (citus.node_conninfo, which the relay uses as Citus does, names a missing root certificate)
+holder_dir=$DIR/worker$(( holder - COORD ))
+q "$holder" "ALTER SYSTEM SET citus.node_conninfo = 'sslmode=verify-full sslrootcert=/nonexistent/root.crt'" \
+    "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+ev=$(heard chat "SELECT chat.new_reply($t1, 2, 'unheard')" "SELECT pg_sleep(0.5)")
+q "$holder" "ALTER SYSTEM RESET citus.node_conninfo" "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+if [[ -z "$(notified "$ev")" ]] && [[ "$(q "$COORD" "SELECT count(*) FROM chat.message WHERE thread_id = $t1 AND content = 'unheard'")" == 1 ]] &&
+    as_pg grep -q 'could not send 1 event notifications to the Citus coordinator' "$holder_dir/log"; then
+    pass "coordinator unreachable from the worker: the reply commits, the worker logs a WARNING"
+else
+    fail "coordinator unreachable from the worker: the reply commits, the worker logs a WARNING" "$ev" \
+        "$(as_pg tail -5 "$holder_dir/log")"
+fi
+ev=$(heard chat "SELECT chat.new_reply($t1, 2, 'heard again')")
+is_heard "and once it is reachable again, the events arrive" '"event": "message_sent"' "$ev"
+# a prepared transaction cannot carry NOTIFYs (PostgreSQL refuses them too), nor a worker's relay
+ev=$(q "$holder" "BEGIN" "SELECT chat.new_reply($t1, 2, 'prepared')" "PREPARE TRANSACTION 'chat_relay_check'")
+if grep -q 'cannot PREPARE a transaction that has chat events to send to the Citus coordinator' <<<"$ev" &&
+    [[ "$(q "$holder" "SELECT count(*) FROM pg_prepared_xacts WHERE gid = 'chat_relay_check'")" == 0 ]]; then
+    pass "PREPARE TRANSACTION after a chat event on a worker is refused"
+else
+    fail "PREPARE TRANSACTION after a chat event on a worker is refused" "$ev"
+    q "$holder" "ROLLBACK PREPARED 'chat_relay_check'" >/dev/null 2>&1
 fi
 ev=$(as_pg "$BIN/psql" -X -q -h 127.0.0.1 -p "$COORD" -U postgres -d chat_dist <<EOF 2>&1
 LISTEN chat;
@@ -205,6 +304,10 @@ q "$COORD" "CREATE ROLE chat_dan LOGIN" "GRANT USAGE ON SCHEMA chat TO chat_dan"
 is "current_user_id() of a mapped role" "3" "SET ROLE chat_dan" "SELECT chat.current_user_id()"
 is "an end user's inbox" "t" "SET ROLE chat_dan" "SELECT count(*) > 0 FROM chat.inbox()"
 like "an end user's reply" '^[0-9]+$' "SET ROLE chat_dan" "SELECT chat.new_reply($t1, content => 'from dan')"
+# the worker's session is the end user's (Citus connects as the current user): so is the relay's
+ev=$(heard chat "SET ROLE chat_dan" "SELECT chat.new_reply($t1, content => 'dan heard')")
+is_heard "an end user's delegated reply: its event reaches the coordinator" \
+    "^\{.*\"event\": \"message_sent\", .*\"user_id\": 3, \"thread_id\": $t1, .*\}$" "$ev"
 q "$COORD" "CREATE ROLE chat_web LOGIN" "GRANT USAGE ON SCHEMA chat TO chat_web" >/dev/null 2>&1
 is "an end user by JWT claims (request.jwt.claims): current_user_id()" "f
 4" \

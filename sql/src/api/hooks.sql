@@ -38,9 +38,11 @@ BEGIN
         END IF;
         RETURN false;
     END IF;
-    INSERT INTO chat.hook (event, function, position)
-    VALUES (event, fn, coalesce(pos, (SELECT coalesce(max(h.position), 0) + 1
-                                            FROM chat.hook h WHERE h.event = add_hook.event)));
+    /* after the others, read first: Citus refuses a sub-select in the VALUES of a reference table */
+    IF pos IS NULL THEN
+        SELECT coalesce(max(h.position), 0) + 1 INTO pos FROM chat.hook h WHERE h.event = add_hook.event;
+    END IF;
+    INSERT INTO chat.hook (event, function, position) VALUES (event, fn, pos);
     RETURN true;
 END
 $$;
