@@ -38,9 +38,9 @@ BEGIN
         END IF;
         RETURN false;
     END IF;
-    INSERT INTO chat.hook (event, function, position)
-    VALUES (event, fn, coalesce(pos, (SELECT coalesce(max(h.position), 0) + 1
-                                            FROM chat.hook h WHERE h.event = add_hook.event)));
+    /* the next position read first: Citus refuses a sub-select in an INSERT's VALUES */
+    pos := coalesce(pos, (SELECT coalesce(max(h.position), 0) + 1 FROM chat.hook h WHERE h.event = add_hook.event));
+    INSERT INTO chat.hook (event, function, position) VALUES (event, fn, pos);
     RETURN true;
 END
 $$;
