@@ -34,7 +34,7 @@ for f in "${files[@]}"; do
     n=$(basename "$f" .sql)
     db=chat_suite_$n
     for p in "${ports[@]}"; do
-        psql_node "$p" postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+        psql_node "$p" postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null
         psql_node "$p" postgres "CREATE DATABASE $db"
         psql_node "$p" "$db" "CREATE EXTENSION citus"
     done
@@ -48,6 +48,6 @@ for f in "${files[@]}"; do
     plan=$(grep -m1 -oE '^ *1\.\.[0-9]+' "$OUT/$n.out" | sed 's/.*\.\.//')
     ok=$(grep -cE '^ *ok [0-9]+' "$OUT/$n.out")
     nok=$(grep -cE '^ *not ok [0-9]+' "$OUT/$n.out")
-    for p in "${ports[@]}"; do psql_node "$p" postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)"; done
+    for p in "${ports[@]}"; do psql_node "$p" postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null; done
     printf "%-16s %5s %5s %6s %7s %5s\n" "$n" "${plan:-0}" "$ok" "$nok" $(( ${plan:-0} - ok - nok )) $((SECONDS - t0))
 done
