@@ -1424,6 +1424,7 @@ DECLARE
     a chat.member;
     m chat.member;
     held text[];
+    payload jsonb;
 BEGIN
     PERFORM chat._act(actor);
     r := chat._check_role(set_role.role);
@@ -1454,9 +1455,10 @@ BEGIN
       FROM chat.permission_default d
      WHERE mb.thread_id = t.id AND mb.user_id = member AND d.kind = t.kind AND d.role = r;
     PERFORM chat._within(t.id, held, ARRAY[member]);
-    PERFORM chat._emit('member_updated', t.id, NULL, member,
-                       (SELECT jsonb_build_object('by', actor, 'role', mb.role, 'permissions', mb.permissions)
-                          FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = member));
+    /* read first: a call with a query of chat's tables inside would run on a Citus worker */
+    payload := (SELECT jsonb_build_object('by', actor, 'role', mb.role, 'permissions', mb.permissions)
+                  FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = member);
+    PERFORM chat._emit('member_updated', t.id, NULL, member, payload);
 END
 $$;
 
@@ -2206,6 +2208,7 @@ DECLARE
     tid bigint;
     m chat.member;
     pos record;
+    mentions bigint;
 BEGIN
     PERFORM chat._act(reader);
     PERFORM chat._relax_commit('async_read_state');
@@ -2220,11 +2223,13 @@ BEGIN
     IF pos.target >= m.read_id THEN
         RETURN 0;
     END IF;
+    /* mentions passed back over are unread again (the row is locked); into a variable, as in mark_read */
+    mentions := CASE WHEN m.last_mention_id IS NULL OR m.last_mention_id <= pos.target THEN m.mention_count
+                     ELSE m.mention_count + chat._mentions_between(tid, reader, pos.target, m.read_id)
+                END;
     UPDATE chat.member mb
        SET read_id = pos.target, read_count = pos.read_count,
-           mention_count = CASE WHEN mb.last_mention_id IS NULL OR mb.last_mention_id <= pos.target THEN mb.mention_count
-                                ELSE mb.mention_count + chat._mentions_between(tid, reader, pos.target, m.read_id)
-                           END,
+           mention_count = mentions,
            seen_id = greatest(mb.seen_id, mb.read_id)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
     PERFORM chat._emit('thread_unread', tid, pos.target, reader, NULL, ARRAY[reader], true);
@@ -3281,6 +3286,69 @@ COMMENT ON FUNCTION chat._citus_delegate() IS
     'registers chat''s hot per-thread calls with Citus, delegated by thread_id (messages inside transaction blocks too) (Citus only)';
 REVOKE EXECUTE ON FUNCTION chat._citus_delegate() FROM PUBLIC;
 
+CREATE FUNCTION chat._citus_distribute(installing boolean) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t text;
+    f text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        RETURN 'Citus is not installed in this database: nothing to distribute';
+    END IF;
+    IF chat._citus() THEN
+        /* after ALTER EXTENSION chat UPDATE: adapt the new functions again */
+        PERFORM chat._citus_adapt();
+        PERFORM chat._citus_workers('SELECT chat._citus_worker()');
+        PERFORM chat._citus_delegate();
+        RETURN 'chat is distributed already; functions adapted again';
+    END IF;
+    EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO STRICT f;
+    IF f::boolean IS NOT TRUE THEN
+        PERFORM chat._citus_worker();
+        RETURN 'a Citus worker: made ready; distribute chat on the coordinator';
+    END IF;
+
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    PERFORM set_config('client_min_messages', 'warning', true);
+
+    /*
+     * The workers that have chat already (a database that gained Citus after
+     * chat): event triggers off before any shard DDL reaches them, their id
+     * ranges.  Under CREATE EXTENSION the workers get chat only when the
+     * first table is distributed; their own install script prepares them.
+     */
+    IF NOT installing THEN
+        PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
+    END IF;
+    PERFORM chat._citus_node_ids();
+
+    PERFORM chat._citus_shape();
+    PERFORM chat._citus_adapt();
+    PERFORM set_config('citus.enable_ddl_propagation', 'on', true);
+
+    /* small, read everywhere, written rarely: a copy on every node */
+    FOREACH t IN ARRAY ARRAY['chat.setting_default', 'chat.setting', 'chat.permission_default', 'chat.event_kind',
+                             'chat.hook', 'chat.model', 'chat.user_binding', 'chat.role_map'] LOOP
+        PERFORM pg_catalog.create_reference_table(t::regclass);
+    END LOOP;
+    /* everything of one thread on one node */
+    PERFORM pg_catalog.create_distributed_table('chat.thread'::regclass, 'id');
+    FOREACH t IN ARRAY ARRAY['chat.member', 'chat.message', 'chat.message_edit', 'chat.reaction',
+                             'chat.attachment', 'chat.event'] LOOP
+        PERFORM pg_catalog.create_distributed_table(t::regclass, 'thread_id', colocate_with => 'chat.thread');
+    END LOOP;
+
+    PERFORM chat._citus_delegate();
+    RETURN 'chat distributed';
+END
+$$;
+COMMENT ON FUNCTION chat._citus_distribute(boolean) IS
+    'chat.distribute(); installing: from the install script, the workers left to prepare themselves';
+REVOKE EXECUTE ON FUNCTION chat._citus_distribute(boolean) FROM PUBLIC;
+
 CREATE FUNCTION chat._citus_message_id(after bigint) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -3410,58 +3478,9 @@ CREATE FUNCTION chat.distribute() RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
-DECLARE
-    t text;
-    f text;
 BEGIN
     PERFORM chat._require_server('distribute chat');
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
-        RETURN 'Citus is not installed in this database: nothing to distribute';
-    END IF;
-    IF chat._citus() THEN
-        /* after ALTER EXTENSION chat UPDATE: adapt the new functions again */
-        PERFORM chat._citus_adapt();
-        PERFORM chat._citus_workers('SELECT chat._citus_worker()');
-        PERFORM chat._citus_delegate();
-        RETURN 'chat is distributed already; functions adapted again';
-    END IF;
-    EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO STRICT f;
-    IF f::boolean IS NOT TRUE THEN
-        PERFORM chat._citus_worker();
-        RETURN 'a Citus worker: made ready; distribute chat on the coordinator';
-    END IF;
-
-    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
-    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
-    PERFORM set_config('client_min_messages', 'warning', true);
-
-    /*
-     * The workers that have chat already (a database that gained Citus after
-     * chat): event triggers off before any shard DDL reaches them, their id
-     * ranges.  Under CREATE EXTENSION the workers get chat only when the
-     * first table is distributed; their own install script prepares them.
-     */
-    PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
-    PERFORM chat._citus_node_ids();
-
-    PERFORM chat._citus_shape();
-    PERFORM chat._citus_adapt();
-    PERFORM set_config('citus.enable_ddl_propagation', 'on', true);
-
-    /* small, read everywhere, written rarely: a copy on every node */
-    FOREACH t IN ARRAY ARRAY['chat.setting_default', 'chat.setting', 'chat.permission_default', 'chat.event_kind',
-                             'chat.hook', 'chat.model', 'chat.user_binding', 'chat.role_map'] LOOP
-        PERFORM pg_catalog.create_reference_table(t::regclass);
-    END LOOP;
-    /* everything of one thread on one node */
-    PERFORM pg_catalog.create_distributed_table('chat.thread'::regclass, 'id');
-    FOREACH t IN ARRAY ARRAY['chat.member', 'chat.message', 'chat.message_edit', 'chat.reaction',
-                             'chat.attachment', 'chat.event'] LOOP
-        PERFORM pg_catalog.create_distributed_table(t::regclass, 'thread_id', colocate_with => 'chat.thread');
-    END LOOP;
-
-    PERFORM chat._citus_delegate();
-    RETURN 'chat distributed';
+    RETURN chat._citus_distribute(false);
 END
 $$;
 COMMENT ON FUNCTION chat.distribute() IS
@@ -3751,6 +3770,7 @@ DECLARE
     md chat.model;
     times timestamptz[];
     ids_by_time bigint[];
+    l record;
 BEGIN
     PERFORM chat._refresh_statistics();
     SELECT * INTO prev FROM chat.thread th WHERE th.id = tid;
@@ -3760,17 +3780,22 @@ BEGIN
         ids := ARRAY(SELECT s.id FROM (SELECT nextval('chat.message_id_seq') AS id FROM generate_series(1, n)) s
                       ORDER BY s.id);
         /* first the thread counts them: the trigger then keeps each row as it comes */
+        /*
+         * the newest message read first, and no subscript in the SET: Citus
+         * 13.2 crashes deparsing an UPDATE with either
+         */
+        SELECT ids[n] AS id, (x.m ->> 'sender_id')::chat.user_id AS sender_id, (x.m ->> 'sent_at')::timestamptz AS sent_at,
+               x.m ->> 'content' AS content, (x.m ->> 'deleted_at')::timestamptz AS deleted_at
+          INTO l
+          FROM jsonb_array_elements(messages) WITH ORDINALITY AS x(m, ord)
+         ORDER BY (x.m ->> 'sent_at')::timestamptz DESC, x.ord DESC
+         LIMIT 1;
         UPDATE chat.thread th
            SET message_count = th.message_count + n,
-               last_message_id = ids[n],
+               last_message_id = l.id,
                last_sender_id = l.sender_id,
                last_sent_at = l.sent_at,
                last_preview = CASE WHEN l.deleted_at IS NULL THEN left(l.content, 100) END
-          FROM (SELECT (x.m ->> 'sender_id')::chat.user_id AS sender_id, (x.m ->> 'sent_at')::timestamptz AS sent_at,
-                       x.m ->> 'content' AS content, (x.m ->> 'deleted_at')::timestamptz AS deleted_at
-                  FROM jsonb_array_elements(messages) WITH ORDINALITY AS x(m, ord)
-                 ORDER BY 2 DESC, x.ord DESC
-                 LIMIT 1) l
          WHERE th.id = tid
         RETURNING th.* INTO t;
         /* in the order of sent_at (ties: the order given), so the ids increase with it */
@@ -3891,6 +3916,7 @@ DECLARE
     created timestamptz;
     has_owner boolean;
     t chat.thread;
+    members bigint;
 BEGIN
     PERFORM chat._not_null(doc, 'thread');
     IF jsonb_typeof(doc) <> 'object' THEN
@@ -4015,9 +4041,10 @@ BEGIN
     PERFORM chat._fill_extra('thread', t.id, NULL, NULL, NULL);
     PERFORM chat._fill_extra('member', t.id, NULL, u, NULL) FROM unnest(users) AS u;
 
+    /* read first: a call with a query of chat's tables inside would run on a Citus worker */
+    members := (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id);
     PERFORM chat._emit('thread_created', t.id, NULL, creator,
-                       jsonb_build_object('thread_kind', kind,
-                                          'member_count', (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id)));
+                       jsonb_build_object('thread_kind', kind, 'member_count', members));
     PERFORM chat._import_messages(t.id, coalesce(nullif(doc -> 'messages', 'null'), '[]'), doc -> 'members');
     RETURN t.id;
 END

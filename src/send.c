@@ -39,7 +39,11 @@ static const char *mention_insert_sql =
 
 /* held FOR KEY SHARE, as a foreign key would: the parent stays until the reply is in */
 static const char *parent_sql =
-"SELECT thread_id FROM chat.message WHERE id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE";
+"SELECT FROM chat.message WHERE thread_id OPERATOR(pg_catalog.=) $2 AND id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE";
+
+/* a parent not in the thread: is it anywhere? (the error path only; with Citus, every shard) */
+static const char *parent_thread_sql =
+"SELECT thread_id FROM chat.message WHERE id OPERATOR(pg_catalog.=) $1";
 
 static const char *extra_sql =
 "SELECT chat._fill_extra('message', $1, $2, NULL, $3)";
@@ -164,7 +168,7 @@ static void
 prepare_send_plans(Oid user_type)
 {
 	Oid			insert_args[4] = {INT8OID, user_type, TEXTOID, INT8OID};
-	Oid			parent_args[1] = {INT8OID};
+	Oid			parent_args[2] = {INT8OID, INT8OID};
 
 	if (insert_plan != NULL && send_user_type == user_type)
 		return;
@@ -179,7 +183,7 @@ prepare_send_plans(Oid user_type)
 		insert_plan = parent_plan = extra_plan = mention_insert_plan = NULL;
 	}
 	insert_plan = chat_keep_plan(insert_sql, 4, insert_args);
-	parent_plan = chat_keep_plan(parent_sql, 1, parent_args);
+	parent_plan = chat_keep_plan(parent_sql, 2, parent_args);
 	extra_plan = NULL;			/* prepared when first needed: 0.1 has no _fill_extra */
 	send_user_type = user_type;
 }
@@ -219,17 +223,23 @@ check_reply_args(FunctionCallInfo fcinfo)
 static void
 check_parent(int64 parent_id, int64 thread_id)
 {
-	Datum		args[1] = {Int64GetDatum(parent_id)};
-	bool		isnull;
+	Datum		args[2] = {Int64GetDatum(parent_id), Int64GetDatum(thread_id)};
+	Oid			types[1] = {INT8OID};
 
+	/* looked up by the thread's key: one shard with Citus */
 	if (SPI_execute_plan(parent_plan, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "chat: cannot look up message %lld", (long long) parent_id);
+	if (SPI_processed == 1)
+		return;
+	/* planned with the value: Citus cannot plan a query of every shard generically */
+	if (SPI_execute_with_args(parent_thread_sql, 1, types, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "chat: cannot look up message %lld", (long long) parent_id);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("message %lld does not exist", (long long) parent_id),
 				 errargument("parent_id")));
-	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) != thread_id)
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("message %lld is not in thread %lld",

@@ -540,18 +540,26 @@ count_mentions(const NewMessage *msg, const ThreadCount *count, bool *isnull)
 	Datum		args[4];
 	char		nulls[4] = {' ', ' ', ' ', msg->sender_null ? 'n' : ' '};
 	Datum		result;
+	Oid			types[4] = {INT8OID, INT8OID, get_array_type(msg->user_type), msg->user_type};
+	int			rc;
 
-	if (mention_plan == NULL)
-	{
-		Oid			types[4] = {INT8OID, INT8OID, get_array_type(msg->user_type), msg->user_type};
-
-		mention_plan = chat_keep_plan(mention_sql, 4, types);
-	}
 	args[0] = Int64GetDatum(msg->thread_id);
 	args[1] = Int64GetDatum(count->message_id);
 	args[2] = msg->mentions;
 	args[3] = msg->sender;
-	if (SPI_execute_plan(mention_plan, args, nulls, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+	/*
+	 * With Citus, planned with the values: Citus cannot plan this data-modifying
+	 * WITH generically (a saved plan's parameters are unknown to it)
+	 */
+	if (plans_citus)
+		rc = SPI_execute_with_args(mention_sql, 4, types, args, nulls, false, 0);
+	else
+	{
+		if (mention_plan == NULL)
+			mention_plan = chat_keep_plan(mention_sql, 4, types);
+		rc = SPI_execute_plan(mention_plan, args, nulls, false, 0);
+	}
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "chat: cannot count the mentions of a message in thread %lld",
 			 (long long) msg->thread_id);
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);

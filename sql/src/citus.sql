@@ -364,15 +364,21 @@ $$;
 COMMENT ON FUNCTION chat._citus_delegate() IS
     'registers chat''s hot per-thread calls with Citus, delegated by thread_id (messages inside transaction blocks too) (Citus only)';
 
-CREATE FUNCTION chat.distribute() RETURNS text
-    LANGUAGE plpgsql SECURITY DEFINER
+/*
+ * chat.distribute(), and the end of the install script with installing: the
+ * workers are then left alone, since they get chat from Citus when the first
+ * table is distributed and prepare themselves in their install script.  Asked
+ * (run_command_on_workers, connections outside this transaction) after a DROP
+ * EXTENSION chat in the same transaction, they would wait for it forever.
+ */
+CREATE FUNCTION chat._citus_distribute(installing boolean) RETURNS text
+    LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     t text;
     f text;
 BEGIN
-    PERFORM chat._require_server('distribute chat');
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
         RETURN 'Citus is not installed in this database: nothing to distribute';
     END IF;
@@ -399,7 +405,9 @@ BEGIN
      * ranges.  Under CREATE EXTENSION the workers get chat only when the
      * first table is distributed; their own install script prepares them.
      */
-    PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
+    IF NOT installing THEN
+        PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
+    END IF;
     PERFORM chat._citus_node_ids();
 
     PERFORM chat._citus_shape();
@@ -422,11 +430,23 @@ BEGIN
     RETURN 'chat distributed';
 END
 $$;
+COMMENT ON FUNCTION chat._citus_distribute(boolean) IS
+    'chat.distribute(); installing: from the install script, the workers left to prepare themselves';
+
+CREATE FUNCTION chat.distribute() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._require_server('distribute chat');
+    RETURN chat._citus_distribute(false);
+END
+$$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
 REVOKE ALL ON FUNCTION chat._citus(), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
-    chat._citus_workers(text), chat._citus_shape() FROM PUBLIC;
+    chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION chat.distribute() FROM PUBLIC;  -- as privileges.sql leaves every function, then granted
 GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;
 
@@ -434,7 +454,7 @@ GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
-        PERFORM chat.distribute();
+        PERFORM chat._citus_distribute(true);
     END IF;
 END
 $$;

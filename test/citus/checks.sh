@@ -107,6 +107,34 @@ is "drop_thread takes its messages and members" "
    "SELECT (SELECT count(*) FROM chat.thread WHERE id = $d) || '|' || (SELECT count(*) FROM chat.message WHERE thread_id = $d)
            || '|' || (SELECT count(*) FROM chat.member WHERE thread_id = $d)"
 
+# ---------------------------------------------------------------- calls the pgTAP suites found broken on a cluster
+echo "# replies to a message, mentions, mark_unread, roles, hooks, import (pgTAP on the coordinator)"
+p=$(q "$COORD" "SELECT chat.create_group(1, 'Parents', '{2,3}')")
+pm=$(q "$COORD" "SELECT chat.new_reply($p, 1, 'parent')")
+like "new_reply with a parent_id of the thread" '^[0-9]+$' "SELECT chat.new_reply($p, 2, 'child', parent_id => $pm)"
+like "new_reply with a parent of another thread: 22023" 'is not in thread' "SELECT chat.new_reply($p, 2, 'x', parent_id => $m)"
+like "new_reply with a parent that does not exist: 42704" 'message 1 does not exist' "SELECT chat.new_reply($p, 2, 'x', parent_id => 1)"
+is "a reply mentioning two members" "t" "SELECT chat.new_reply($p, 1, 'hi', mentions => '{2,3}') > 0"
+is "mention counts after the mentioning reply" "0|1|1" \
+   "SELECT string_agg(mention_count::text, '|' ORDER BY user_id) FROM chat.member WHERE thread_id = $p"
+is "mark_unread over a mention: unread again, the mention counted again" "t
+3
+1" \
+   "SELECT chat.mark_read($p, 3) >= 0" "SELECT chat.mark_unread($p, 3, $pm)" \
+   "SELECT mention_count FROM chat.member WHERE thread_id = $p AND user_id = 3"
+is "set_role" "
+admin" "SELECT chat.set_role($p, 1, 2, 'admin')" "SELECT role FROM chat.member WHERE thread_id = $p AND user_id = 2"
+is "add_hook and remove_hook" "t
+t" \
+   "CREATE FUNCTION public.citus_hook(e jsonb) RETURNS void LANGUAGE sql AS ''" \
+   "SELECT chat.add_hook('thread_renamed', 'public.citus_hook(jsonb)')" \
+   "SELECT chat.remove_hook('thread_renamed', 'public.citus_hook(jsonb)')"
+it=$(q "$COORD" "SELECT chat.import_thread('{\"subject\": \"old\", \"members\": [{\"user_id\": 1}, {\"user_id\": 2}],
+                  \"messages\": [{\"sender_id\": 1, \"sent_at\": \"2020-01-01T00:00:00Z\", \"content\": \"long ago\"}]}')")
+is "import_thread: the thread with its history" "1|long ago" \
+   "SELECT message_count || '|' || last_preview FROM chat.thread WHERE id = '$it'"
+is "verify_unread after them" "" "SELECT * FROM chat.verify_unread()"
+
 # ---------------------------------------------------------------- ids and order across nodes
 echo "# threads on both workers"
 q "$COORD" "SELECT chat.new_message(10, ARRAY[11], 'spread ' || i, 'm') FROM generate_series(1, 12) i" >/dev/null

@@ -17,6 +17,7 @@ DECLARE
     a chat.member;
     m chat.member;
     held text[];
+    payload jsonb;
 BEGIN
     PERFORM chat._act(actor);
     r := chat._check_role(set_role.role);
@@ -47,9 +48,10 @@ BEGIN
       FROM chat.permission_default d
      WHERE mb.thread_id = t.id AND mb.user_id = member AND d.kind = t.kind AND d.role = r;
     PERFORM chat._within(t.id, held, ARRAY[member]);
-    PERFORM chat._emit('member_updated', t.id, NULL, member,
-                       (SELECT jsonb_build_object('by', actor, 'role', mb.role, 'permissions', mb.permissions)
-                          FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = member));
+    /* read first: a call with a query of chat's tables inside would run on a Citus worker */
+    payload := (SELECT jsonb_build_object('by', actor, 'role', mb.role, 'permissions', mb.permissions)
+                  FROM chat.member mb WHERE mb.thread_id = t.id AND mb.user_id = member);
+    PERFORM chat._emit('member_updated', t.id, NULL, member, payload);
 END
 $$;
 COMMENT ON FUNCTION chat.set_role(bigint, chat.user_id, chat.user_id, text) IS

@@ -70,6 +70,7 @@ DECLARE
     tid bigint;
     m chat.member;
     pos record;
+    mentions bigint;
 BEGIN
     PERFORM chat._act(reader);
     PERFORM chat._relax_commit('async_read_state');
@@ -84,11 +85,13 @@ BEGIN
     IF pos.target >= m.read_id THEN
         RETURN 0;
     END IF;
+    /* mentions passed back over are unread again (the row is locked); into a variable, as in mark_read */
+    mentions := CASE WHEN m.last_mention_id IS NULL OR m.last_mention_id <= pos.target THEN m.mention_count
+                     ELSE m.mention_count + chat._mentions_between(tid, reader, pos.target, m.read_id)
+                END;
     UPDATE chat.member mb
        SET read_id = pos.target, read_count = pos.read_count,
-           mention_count = CASE WHEN mb.last_mention_id IS NULL OR mb.last_mention_id <= pos.target THEN mb.mention_count
-                                ELSE mb.mention_count + chat._mentions_between(tid, reader, pos.target, m.read_id)
-                           END,
+           mention_count = mentions,
            seen_id = greatest(mb.seen_id, mb.read_id)
      WHERE mb.thread_id = tid AND mb.user_id = reader;
     PERFORM chat._emit('thread_unread', tid, pos.target, reader, NULL, ARRAY[reader], true);

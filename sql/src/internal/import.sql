@@ -320,6 +320,7 @@ DECLARE
     md chat.model;
     times timestamptz[];
     ids_by_time bigint[];
+    l record;
 BEGIN
     PERFORM chat._refresh_statistics();
     SELECT * INTO prev FROM chat.thread th WHERE th.id = tid;
@@ -329,17 +330,22 @@ BEGIN
         ids := ARRAY(SELECT s.id FROM (SELECT nextval('chat.message_id_seq') AS id FROM generate_series(1, n)) s
                       ORDER BY s.id);
         /* first the thread counts them: the trigger then keeps each row as it comes */
+        /*
+         * the newest message read first, and no subscript in the SET: Citus
+         * 13.2 crashes deparsing an UPDATE with either
+         */
+        SELECT ids[n] AS id, (x.m ->> 'sender_id')::chat.user_id AS sender_id, (x.m ->> 'sent_at')::timestamptz AS sent_at,
+               x.m ->> 'content' AS content, (x.m ->> 'deleted_at')::timestamptz AS deleted_at
+          INTO l
+          FROM jsonb_array_elements(messages) WITH ORDINALITY AS x(m, ord)
+         ORDER BY (x.m ->> 'sent_at')::timestamptz DESC, x.ord DESC
+         LIMIT 1;
         UPDATE chat.thread th
            SET message_count = th.message_count + n,
-               last_message_id = ids[n],
+               last_message_id = l.id,
                last_sender_id = l.sender_id,
                last_sent_at = l.sent_at,
                last_preview = CASE WHEN l.deleted_at IS NULL THEN left(l.content, 100) END
-          FROM (SELECT (x.m ->> 'sender_id')::chat.user_id AS sender_id, (x.m ->> 'sent_at')::timestamptz AS sent_at,
-                       x.m ->> 'content' AS content, (x.m ->> 'deleted_at')::timestamptz AS deleted_at
-                  FROM jsonb_array_elements(messages) WITH ORDINALITY AS x(m, ord)
-                 ORDER BY 2 DESC, x.ord DESC
-                 LIMIT 1) l
          WHERE th.id = tid
         RETURNING th.* INTO t;
         /* in the order of sent_at (ties: the order given), so the ids increase with it */
@@ -463,6 +469,7 @@ DECLARE
     created timestamptz;
     has_owner boolean;
     t chat.thread;
+    members bigint;
 BEGIN
     PERFORM chat._not_null(doc, 'thread');
     IF jsonb_typeof(doc) <> 'object' THEN
@@ -587,9 +594,10 @@ BEGIN
     PERFORM chat._fill_extra('thread', t.id, NULL, NULL, NULL);
     PERFORM chat._fill_extra('member', t.id, NULL, u, NULL) FROM unnest(users) AS u;
 
+    /* read first: a call with a query of chat's tables inside would run on a Citus worker */
+    members := (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id);
     PERFORM chat._emit('thread_created', t.id, NULL, creator,
-                       jsonb_build_object('thread_kind', kind,
-                                          'member_count', (SELECT th.member_count FROM chat.thread th WHERE th.id = t.id)));
+                       jsonb_build_object('thread_kind', kind, 'member_count', members));
     PERFORM chat._import_messages(t.id, coalesce(nullif(doc -> 'messages', 'null'), '[]'), doc -> 'members');
     RETURN t.id;
 END
