@@ -3151,6 +3151,11 @@ DECLARE
     k integer;
     mt text[];
     n integer := 0;
+    act text;
+    vis text;
+    cols text;
+    filt text;
+    page text;
 BEGIN
     PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
     PERFORM set_config('check_function_bodies', 'off', true);
@@ -3218,6 +3223,71 @@ BEGIN
         EXECUTE def;
         n := n + 1;
     END LOOP;
+    /*
+     * chat.inbox: its two arms (small threads in index order, large threads
+     * merged from their rows) and the join of the page to thread and member
+     * take Citus four rounds over every shard and intermediate results.  The
+     * page becomes one query over every shard, its ORDER BY and LIMIT pushed
+     * to each shard and merged on the coordinator (README "Running on
+     * Citus").  The checks before it stay as they are.
+     */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat.inbox(chat.user_id,text,text,integer)'::regprocedure);
+    k := strpos(body, E'    /*\n     * Each arm is ordered and limited by itself');
+    IF k > 0 THEN
+        act := 'CASE WHEN mb.large THEN coalesce(t.last_message_id, 0) ELSE mb.activity_id END';
+        vis := format('(mb.hidden_id IS NULL OR mb.hidden_id < %s)', act);
+        cols := format('t.id, t.kind::text, t.subject, t.last_message_id, t.last_sender_id, t.last_preview, '
+                       't.last_sent_at, t.message_count - mb.read_count, t.message_count > mb.read_count, '
+                       'mb.muted, t.member_count, %s || '':'' || t.id, mb.mention_count', act);
+        filt := format($filt$
+          FROM chat.member mb
+          JOIN chat.thread t ON t.id = mb.thread_id
+         WHERE mb.user_id = v
+           AND CASE f
+                 WHEN 'inbox' THEN %1$s AND NOT mb.archived
+                 WHEN 'unread' THEN %1$s AND NOT mb.archived AND t.message_count > mb.read_count
+                 WHEN 'deleted' THEN NOT %1$s
+                 WHEN 'archived' THEN %1$s AND mb.archived
+                 WHEN 'mentions' THEN %1$s AND NOT mb.archived AND mb.mention_count > 0
+                 ELSE t.created_by = v
+               END$filt$, vis);
+        page := format($page$%2$s
+           AND (%1$s, t.id) < (c_act, c_tid)
+         ORDER BY %1$s DESC, t.id DESC
+         LIMIT n$page$, act, filt);
+        body := substr(body, 1, k - 1) || format($tail$    /* Citus (chat._citus_adapt): the page in one query over every shard */
+    IF NOT EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'thread' AND md.tbl IS NOT NULL) THEN
+        RETURN QUERY SELECT %1$s, NULL::jsonb%2$s;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH p (thread_id, kind, subject, last_message_id, last_sender_id, last_preview, last_sent_at, unread_count,
+            unread, muted, member_count, cursor, mention_count, activity) AS MATERIALIZED (
+        SELECT %1$s, %3$s%2$s)
+    SELECT p.thread_id, p.kind, p.subject, p.last_message_id, p.last_sender_id, p.last_preview, p.last_sent_at,
+           p.unread_count, p.unread, p.muted, p.member_count, p.cursor, p.mention_count,
+           (SELECT chat._extras('thread', array_agg(pe.thread_id)) FROM p pe) -> p.thread_id::text
+      FROM p
+     ORDER BY p.activity DESC, p.thread_id DESC;
+END
+$tail$, cols, page, act);
+        def := pg_catalog.pg_get_functiondef('chat.inbox(chat.user_id,text,text,integer)'::regprocedure);
+        def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
+        EXECUTE def;
+        n := n + 1;
+        /* chat.inbox_count: the same rows counted (Citus refuses its correlated sub-select over chat._membership) */
+        body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+                  WHERE p.oid = 'chat.inbox_count(chat.user_id,text)'::regprocedure);
+        k := strpos(body, '    RETURN (SELECT count(*)');
+        IF k > 0 THEN
+            body := substr(body, 1, k - 1) || format(E'    RETURN (SELECT count(*)%s);\nEND\n', filt);
+            def := pg_catalog.pg_get_functiondef('chat.inbox_count(chat.user_id,text)'::regprocedure);
+            def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
+            EXECUTE def;
+            n := n + 1;
+        END IF;
+    END IF;
     /* verify_unread: the same recount, one thread per query */
     body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
     IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN

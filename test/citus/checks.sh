@@ -150,6 +150,19 @@ q "$COORD" "SELECT chat.new_reply(t.id, 10, 'order ' || t.subject) FROM (SELECT 
 is "inbox order is reply order across workers (newest first)" "t" \
    "SELECT array_agg(thread_id) = (SELECT array_agg(id ORDER BY id DESC) FROM chat.thread WHERE subject LIKE 'spread %')
       FROM (SELECT thread_id FROM chat.inbox(11) LIMIT 12) i"
+# the inbox's page is one query over every shard (chat._citus_adapt), not four rounds with
+# intermediate results
+is "inbox: one query over every shard, no intermediate result" "0" \
+   "SELECT count(*) FROM regexp_matches(pg_get_functiondef('chat.inbox(chat.user_id,text,text,integer)'::regprocedure), 'UNION ALL', 'g')"
+out=$(q "$COORD" "SET client_min_messages = debug1" "SELECT count(*) FROM chat.inbox(11)")
+if [[ "$out" != *"generating subplan"* && "$out" =~ (^|$'\n')12$ ]]; then
+    pass "inbox: called, no subplan (no intermediate result), the 12 threads"
+else
+    fail "inbox: called, no subplan (no intermediate result), the 12 threads" "got: $out"
+fi
+is "inbox folders agree with inbox_count" "t" \
+   "SELECT bool_and((SELECT count(*) FROM chat.inbox(11, f, page_size => 500)) = chat.inbox_count(11, f))
+      FROM unnest(ARRAY['inbox', 'unread', 'sent', 'archived', 'deleted', 'mentions']) f"
 is "verify_unread: counters equal a recount" "" "SELECT * FROM chat.verify_unread()"
 
 # ---------------------------------------------------------------- routing
