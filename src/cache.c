@@ -13,6 +13,7 @@
 
 #include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -80,6 +81,23 @@ chat_keep_plan(const char *sql, int nargs, Oid *argtypes)
 void
 chat_cache_fill(bool *valid, void (*load) (void))
 {
+	volatile int nest = -1;
+
+	/*
+	 * On a Citus node a cache may be filled inside a query Citus runs on a
+	 * shard (a row-level security policy calling chat.is_server_role() while
+	 * a worker reads its shard of chat.message), where Citus refuses every
+	 * query over its tables unless nested execution is allowed.  The caches
+	 * read reference tables, which every node holds, so the nested read stays
+	 * on this node and sees what the shard's query sees.
+	 */
+	if (GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+	{
+		nest = NewGUCNestLevel();
+		(void) set_config_option("citus.allow_nested_distributed_execution", "on",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	}
 	*valid = true;
 	PG_TRY();
 	{
@@ -91,4 +109,6 @@ chat_cache_fill(bool *valid, void (*load) (void))
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
 }

@@ -77,10 +77,24 @@ DROP DATABASE :"template" WITH (FORCE);
 CREATE DATABASE :"template";
 SQL
 
+# CHAT_EXAMPLE_NEW_DB: a command run with a new database's name before chat is installed in it
+# (test/citus/examples.sh adds Citus and the workers there). A Citus database cannot be a template
+# (its maintenance daemon stays connected to it), so then the DBA makes the test database itself,
+# owned by the role, and Django keeps it (--keepdb) instead of copying the template.
+KEEPDB=()
+CHAT_DB=$TEMPLATE
+if [[ -n "${CHAT_EXAMPLE_NEW_DB:-}" ]]; then
+    CHAT_DB=$TEST_DB
+    KEEPDB=(--keepdb)
+    echo 'CREATE DATABASE :"test_db" OWNER :"role"' | dba -d postgres -v test_db="$TEST_DB" -v role="$ROLE" ||
+        broken "creating $TEST_DB failed"
+    $CHAT_EXAMPLE_NEW_DB "$TEST_DB" || broken "CHAT_EXAMPLE_NEW_DB failed for $TEST_DB"
+fi
+
 # chat in the template: the extension (superuser only), django_owner as a server role (chat's
 # setting lives in the database, so the copies have it), and TRUNCATE on the tables that
 # TRUNCATE auth_user ... CASCADE reaches once auth_user is bound (TransactionTestCase's flush).
-dba -d "$TEMPLATE" -v role="$ROLE" -v user_id_type="$USER_ID_TYPE" <<'SQL' || broken "installing chat in the template failed"
+dba -d "$CHAT_DB" -v role="$ROLE" -v user_id_type="$USER_ID_TYPE" <<'SQL' || broken "installing chat in the template failed"
 SELECT :'user_id_type' <> '' AS set_type \gset
 \if :set_type
 SET chat.user_id_type = :'user_id_type';
@@ -92,7 +106,7 @@ GRANT TRUNCATE ON chat.thread, chat.member, chat.message, chat.message_edit, cha
 SQL
 echo 'ALTER DATABASE :"template" IS_TEMPLATE true' | dba -d postgres -v template="$TEMPLATE" ||
     broken "marking the template failed"
-echo "$TEMPLATE: chat $(psql -X -At -d "$TEMPLATE" -c "SELECT extversion FROM pg_extension WHERE extname = 'chat'"), user ids $(psql -X -At -d "$TEMPLATE" -c "SELECT format_type(typbasetype, NULL) FROM pg_type WHERE oid = 'chat.user_id'::regtype")"
+echo "$CHAT_DB: chat $(psql -X -At -d "$CHAT_DB" -c "SELECT extversion FROM pg_extension WHERE extname = 'chat'"), user ids $(psql -X -At -d "$CHAT_DB" -c "SELECT format_type(typbasetype, NULL) FROM pg_type WHERE oid = 'chat.user_id'::regtype")"
 
 echo "===== manage.py test (as $ROLE) ====="
 # Django gets the role's own credentials; the superuser's PGUSER/PGPASSWORD are not passed on.
@@ -100,7 +114,7 @@ env -u PGUSER -u PGPASSWORD -u PGDATABASE \
     DJANGO_DB_USER="$ROLE" DJANGO_DB_PASSWORD="$ROLE_PASSWORD" \
     DJANGO_DB_HOST="$PGHOST" DJANGO_DB_PORT="${PGPORT:-5432}" \
     DJANGO_TEST_TEMPLATE="$TEMPLATE" DJANGO_TEST_DB_NAME="$TEST_DB" \
-    "$PYTHON" manage.py test -v 2 --noinput messaging 2>&1 | tee "$LOG"
+    "$PYTHON" manage.py test -v 2 --noinput "${KEEPDB[@]}" messaging 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 
 # Django's summary: "Ran N tests in ...", then "OK[ (...)]" or "FAILED (failures=a, errors=b, ...)".

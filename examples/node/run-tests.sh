@@ -48,7 +48,12 @@ GRANT node_chat_server TO node_app;
 GRANT authenticated TO node_app;   -- node_app may SET ROLE authenticated, as PostgREST's authenticator
 DROP DATABASE IF EXISTS :"db" WITH (FORCE);
 CREATE DATABASE :"db" OWNER node_app;
-\c :"db"
+SQL
+# CHAT_EXAMPLE_NEW_DB: a command run with the new database's name before chat is installed in it
+# (test/citus/examples.sh adds Citus and the workers there).
+if [[ -n "${CHAT_EXAMPLE_NEW_DB:-}" ]]; then $CHAT_EXAMPLE_NEW_DB "$DB" || broke "CHAT_EXAMPLE_NEW_DB failed for $DB"; fi
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >/dev/null <<'SQL' || broke "could not install chat in $DB"
+SET client_min_messages = warning;
 CREATE EXTENSION chat;
 SELECT chat.set_setting('server_roles', '["node_chat_server"]');
 SQL

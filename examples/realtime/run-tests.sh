@@ -99,7 +99,12 @@ ALTER ROLE realtime_relay LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS 
 GRANT realtime_chat_server TO realtime_relay;
 DROP DATABASE IF EXISTS :"db" WITH (FORCE);
 CREATE DATABASE :"db";
-\c :"db"
+SQL
+# CHAT_EXAMPLE_NEW_DB: a command run with the new database's name before chat is installed in it
+# (test/citus/examples.sh adds Citus and the workers there).
+if [[ -n "${CHAT_EXAMPLE_NEW_DB:-}" ]]; then $CHAT_EXAMPLE_NEW_DB "$DB" || broke "CHAT_EXAMPLE_NEW_DB failed for $DB"; fi
+su_psql "$DB" >/dev/null <<'SQL' || broke "could not install chat in $DB"
+SET client_min_messages = warning;
 CREATE EXTENSION chat;
 SELECT chat.set_setting('server_roles', '["realtime_chat_server"]');
 SQL
