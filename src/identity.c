@@ -386,8 +386,9 @@ chat_check_actor(FunctionCallInfo fcinfo, int argno)
 				 errmsg("role \"%s\" has no chat user", GetUserNameFromId(role, false)),
 				 in_delegated_call()
 				 ? errhint("On Citus this call ran on the worker holding the thread, which does not see the "
-						   "caller's request.jwt.claims or chat.user_id: map the role with chat.map_role(), "
-						   "or call new_reply and mark_read inside a transaction block (README \"Running on Citus\").")
+						   "caller's request.jwt.claims or chat.user_id: make the call inside a transaction block "
+						   "(it then runs on the coordinator), or map the role with chat.map_role() "
+						   "(README \"Running on Citus\").")
 				 : errhint("Map the role with chat.map_role(), or set chat.user_id from a trusted layer."),
 				 errreason("no_user")));
 	if (PG_ARGISNULL(argno))

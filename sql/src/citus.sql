@@ -364,6 +364,23 @@ $tail$, cols, page, act);
             n := n + 1;
         END IF;
     END IF;
+    /*
+     * The functions chat.messages calls for each message (reactions,
+     * attachments, a swapped model's fields) run inside the query Citus sends
+     * to the thread's shard when messages runs on the coordinator (inside a
+     * transaction block, where an end user's JWT claims are seen).  Their own
+     * reads are of the same thread's rows and of reference tables, both on
+     * that node, so nested execution is allowed for them.
+     */
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.oid IN ('chat._reaction_summary(bigint,bigint)'::regprocedure,
+                              'chat._attachment_list(bigint,bigint)'::regprocedure,
+                              'chat._extras(text,bigint[],bigint[])'::regprocedure)
+                AND NOT coalesce('citus.allow_nested_distributed_execution=on' = ANY (p.proconfig), false)
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', f.oid::regprocedure);
+        n := n + 1;
+    END LOOP;
     /* verify_unread: the same recount, one thread per query */
     body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
     IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN
@@ -406,15 +423,13 @@ COMMENT ON FUNCTION chat._citus_adapt() IS
 
 /*
  * The hot per-thread calls run whole on the worker holding the thread (Citus
- * "delegates" them by thread_id).  new_reply and mark_read are delegated
- * when called alone in autocommit; inside a transaction block they run on
- * the coordinator, each statement still going to the one worker, and so see
- * the JWT claims PostgREST sets in the request's transaction.  messages is
- * delegated inside transaction blocks too: run on the coordinator, the
- * per-message functions of its query (reactions, attachments) would be
- * pushed into the shard query and refused there.  A delegated call does not
- * see the caller's session settings: an end user known only by claims or
- * chat.user_id is refused on the worker with a hint (src/identity.c).
+ * "delegates" them by thread_id) when called alone in autocommit; inside a
+ * transaction block they run on the coordinator, each statement still going
+ * to the one worker, and so see the JWT claims PostgREST sets in the
+ * request's transaction (none is forced into delegation there: a delegated
+ * call does not see the caller's session settings, and an end user known
+ * only by claims or chat.user_id is refused on the worker with a hint,
+ * src/identity.c).  chat 0.9 forced messages until this was found.
  */
 CREATE FUNCTION chat._citus_delegate() RETURNS void
     LANGUAGE plpgsql
@@ -427,12 +442,12 @@ BEGIN
                              'chat.mark_read(bigint,chat.user_id,bigint)',
                              'chat.messages(bigint,chat.user_id,bigint,bigint,integer)']::regprocedure[] LOOP
         PERFORM pg_catalog.create_distributed_function(f, 'thread_id', colocate_with => 'chat.thread',
-                                                       force_delegation => f::text LIKE 'chat.messages(%');
+                                                       force_delegation => false);
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION chat._citus_delegate() IS
-    'registers chat''s hot per-thread calls with Citus, delegated by thread_id (messages inside transaction blocks too) (Citus only)';
+    'registers chat''s hot per-thread calls with Citus, delegated by thread_id outside transaction blocks (Citus only)';
 
 /*
  * chat.distribute(), and the end of the install script with installing: the
