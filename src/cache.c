@@ -16,6 +16,7 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "chat.h"
@@ -54,6 +55,34 @@ Oid
 chat_relid(const char *relname)
 {
 	return get_relname_relid(relname, get_namespace_oid("chat", false));
+}
+
+/*
+ * Tell every backend that chat's table rel changed (its statement trigger
+ * calls this): at once in this backend, at commit in the others.  On Citus
+ * the trigger fires on a shard of a reference table (chat.setting_102009) on
+ * each node, never on the table the caches watch, so a relation named
+ * "<table>_<shard id>" invalidates that table of its schema too.
+ */
+void
+chat_table_changed(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	size_t		len = strlen(name);
+	size_t		i = len;
+
+	CacheInvalidateRelcache(rel);
+	while (i > 0 && isdigit((unsigned char) name[i - 1]))
+		i--;
+	if (i > 1 && i < len && name[i - 1] == '_')
+	{
+		char	   *table = pnstrdup(name, i - 1);
+		Oid			relid = get_relname_relid(table, RelationGetNamespace(rel));
+
+		if (OidIsValid(relid) && relid != RelationGetRelid(rel))
+			CacheInvalidateRelcacheByRelid(relid);
+		pfree(table);
+	}
 }
 
 /*

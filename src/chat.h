@@ -9,6 +9,7 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/relcache.h"
 
 /*
  * The machine-readable reason of a refusal, in the error's CONSTRAINT field
@@ -27,6 +28,7 @@
 extern void chat_cache_init(void);
 /* chat's relation relname, or InvalidOid */
 extern Oid	chat_relid(const char *relname);
+extern void chat_table_changed(Relation rel);
 /* a generic plan kept for the life of the backend */
 extern SPIPlanPtr chat_keep_plan(const char *sql, int nargs, Oid *argtypes);
 /* run load() to fill a cache whose invalidation clears *valid */

@@ -222,6 +222,6 @@ chat_registry_changed(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "chat_registry_changed: not called as a trigger");
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	chat_table_changed(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
 }

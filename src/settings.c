@@ -209,7 +209,7 @@ chat_setting_changed(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "chat_setting_changed: not called as a trigger");
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	chat_table_changed(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
 }
 

@@ -143,6 +143,38 @@ is "import_thread: the thread with its history" "1|long ago" \
    "SELECT message_count || '|' || last_preview FROM chat.thread WHERE id = '$it'"
 is "verify_unread after them" "" "SELECT * FROM chat.verify_unread()"
 
+# settings and hooks live in reference tables, whose triggers fire on a shard (chat.setting_102009)
+# on each node: every node's cache of chat.setting and of the registries must drop all the same.
+# One session each, its caches (coordinator and the worker's pooled session) filled first.
+echo "# settings and hooks changed: seen at once by the coordinator and the workers"
+like "max_content_length lowered in the caller's transaction: the worker's insert trigger refuses" \
+   'message content is too long' \
+   "SELECT chat.new_reply($p, 1, 'warm')" "BEGIN" "SELECT chat.set_setting('max_content_length', '10')" \
+   "SELECT chat.new_reply($p, 1, '12345678901')" "ROLLBACK"
+like "max_subject_length lowered in the caller's transaction: the coordinator refuses" \
+   'subject is too long' \
+   "SELECT chat.rename_thread($p, 1, 'Parents')" "BEGIN" "SELECT chat.set_setting('max_subject_length', '5')" \
+   "SELECT chat.create_group(1, '123456', '{2}')" "ROLLBACK"
+like "max_content_length committed: a delegated reply is refused" 'message content is too long' \
+   "SELECT chat.new_reply($p, 1, 'warm')" "SELECT chat.set_setting('max_content_length', '10')" \
+   "SELECT chat.new_reply($p, 1, '12345678901')"
+like "back to the default: accepted again" '[0-9]+$' \
+   "SELECT chat.new_reply($p, 1, 'warm')" "SELECT chat.set_setting('max_content_length', NULL)" \
+   "SELECT chat.new_reply($p, 1, '12345678901')"
+q "$COORD" "CREATE FUNCTION public.citus_refuse(e jsonb) RETURNS void LANGUAGE plpgsql AS
+            \$f\$BEGIN IF e->>'event' = 'message_sent' THEN RAISE EXCEPTION 'refused by hook'; END IF; END\$f\$" >/dev/null
+like "add_hook: a delegated reply runs the new hook" 'refused by hook' \
+   "SELECT chat.new_reply($p, 1, 'before the hook')" \
+   "SELECT chat.add_hook('message_sent', 'public.citus_refuse(jsonb)')" "SELECT chat.new_reply($p, 1, 'hooked')"
+like "remove_hook: a delegated reply no longer runs it" '^t.[0-9]+$' \
+   "SELECT chat.remove_hook('message_sent', 'public.citus_refuse(jsonb)')" \
+   "SELECT chat.new_reply($p, 1, 'unhooked')"
+
+# the notification queue (local to the coordinator) joined with the distributed tables: one
+# statement per kind of table, the rows passed as arrays (Citus lost its intermediate results)
+is "claim_notifications expands and claims on a cluster" "t" \
+   "SELECT count(*) >= 0 FROM chat.claim_notifications('citus', 5)"
+
 # ---------------------------------------------------------------- ids and order across nodes
 echo "# threads on both workers"
 q "$COORD" "SELECT chat.new_message(10, ARRAY[11], 'spread ' || i, 'm') FROM generate_series(1, 12) i" >/dev/null

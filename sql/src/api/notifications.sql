@@ -22,6 +22,11 @@ DECLARE
     vt integer;
     max_attempts integer;
     ids bigint[];
+    due_ids bigint[];
+    due_threads bigint[];
+    due_messages bigint[];
+    due_users chat.user_id[];
+    live_ids bigint[];
     extras jsonb;
 BEGIN
     PERFORM chat._require_server('claim notifications');
@@ -51,20 +56,32 @@ BEGIN
      * dead; the others are claimed: invisible for vt seconds, one more
      * attempt.
      */
+    SELECT coalesce(array_agg(n.id), '{}'), coalesce(array_agg(n.thread_id), '{}'),
+           coalesce(array_agg(n.message_id), '{}'), coalesce(array_agg(n.user_id), '{}')
+      INTO due_ids, due_threads, due_messages, due_users
+      FROM (SELECT n.id, n.thread_id, n.message_id, n.user_id
+              FROM chat.notification n
+             WHERE n.state = 'pending' AND n.visible_at <= clock_timestamp()
+             ORDER BY n.visible_at, n.id
+             LIMIT batch
+               FOR UPDATE OF n SKIP LOCKED) n;
+    IF cardinality(due_ids) = 0 THEN
+        RETURN;
+    END IF;
+    /* which are still to be sent: a statement of its own, the rows as arrays (Citus) */
+    SELECT coalesce(array_agg(d.id), '{}') INTO live_ids
+      FROM unnest(due_ids, due_threads, due_messages, due_users) AS d (id, thread_id, message_id, user_id)
+      JOIN chat.message m ON m.thread_id = d.thread_id AND m.id = d.message_id
+      JOIN chat.member mb ON mb.thread_id = d.thread_id AND mb.user_id = d.user_id
+     WHERE m.deleted_at IS NULL AND mb.read_id < d.message_id
+       AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
+                                ELSE false END;
+
     WITH due AS (
-        SELECT n.id, n.attempts,
-               (m.id IS NOT NULL AND m.deleted_at IS NULL AND mb.user_id IS NOT NULL
-                AND mb.read_id < n.message_id
-                AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
-                                         WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
-                                         ELSE false END) AS live
+        SELECT n.id, n.attempts, n.id = ANY (live_ids) AS live
           FROM chat.notification n
-          LEFT JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
-          LEFT JOIN chat.member mb ON mb.thread_id = n.thread_id AND mb.user_id = n.user_id
-         WHERE n.state = 'pending' AND n.visible_at <= clock_timestamp()
-         ORDER BY n.visible_at, n.id
-         LIMIT batch
-           FOR UPDATE OF n SKIP LOCKED
+         WHERE n.id = ANY (due_ids)
     ), withdrawn AS (
         UPDATE chat.notification n SET state = 'withdrawn', done_at = clock_timestamp()
           FROM due d WHERE n.id = d.id AND NOT d.live
@@ -88,15 +105,21 @@ BEGIN
         RETURN;
     END IF;
     extras := chat._notification_extras(ids);
+    /* the rows first (materialized), then the names: on Citus display_name is not pushed to a shard */
     RETURN QUERY
-    SELECT n.id, n.user_id, n.thread_id, n.message_id, n.attempts, m.sender_id,
-           CASE WHEN m.sender_id IS NOT NULL THEN chat.display_name(m.sender_id) END,
-           t.kind::text, t.subject, left(m.content, 100), m.sent_at, extras -> n.id::text
-      FROM chat.notification n
-      JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
-      JOIN chat.thread t ON t.id = n.thread_id
-     WHERE n.id = ANY (ids)
-     ORDER BY n.id;
+    WITH r AS MATERIALIZED (
+        SELECT n.id, n.user_id, n.thread_id, n.message_id, n.attempts, m.sender_id,
+               t.kind::text AS kind, t.subject, left(m.content, 100) AS preview, m.sent_at
+          FROM chat.notification n
+          JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
+          JOIN chat.thread t ON t.id = n.thread_id
+         WHERE n.id = ANY (ids)
+    )
+    SELECT r.id, r.user_id, r.thread_id, r.message_id, r.attempts, r.sender_id,
+           CASE WHEN r.sender_id IS NOT NULL THEN chat.display_name(r.sender_id) END,
+           r.kind, r.subject, r.preview, r.sent_at, extras -> r.id::text
+      FROM r
+     ORDER BY r.id;
 END
 $$;
 COMMENT ON FUNCTION chat.claim_notifications(text, integer, integer) IS

@@ -36,6 +36,9 @@ DECLARE
     n_taken bigint;
     last_xid xid8;
     last_seq bigint;
+    t_threads bigint[];
+    t_messages bigint[];
+    t_seqs bigint[];
     ids bigint[];
     md chat.model;
 BEGIN
@@ -69,8 +72,13 @@ BEGIN
     END IF;
     budget := chat._setting_value('notification_expand_limit')::bigint;
 
+    /*
+     * The window's next messages, then their notifications: two statements,
+     * the messages passed as arrays (on Citus an INSERT into the local
+     * chat.notification cannot read a CTE over the distributed tables).
+     */
     WITH cand AS (
-        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id, m.sender_id, m.mentions,
+        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id,
                greatest(coalesce(t.member_count, 0), 1)::bigint AS weight
           FROM chat.event e
           JOIN chat.message m ON m.thread_id = e.thread_id AND m.id = (e.payload ->> 'message_id')::bigint
@@ -86,24 +94,30 @@ BEGIN
         SELECT c.*, sum(c.weight) OVER (ORDER BY c.xid, c.seq) - c.weight AS before FROM cand c
     ), taken AS (
         SELECT r.* FROM run r WHERE r.before < budget
-    ), ins AS (
-        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
-        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
-          FROM taken t
-          JOIN chat.member mb ON mb.thread_id = t.thread_id
-         WHERE mb.user_id IS DISTINCT FROM t.sender_id AND mb.read_id < t.message_id
-           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
-                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (t.mentions), false)
-                                    ELSE false END
-         ORDER BY t.xid, t.seq, mb.user_id
-        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
-        RETURNING id
     )
     SELECT (SELECT count(*) FROM cand), (SELECT count(*) FROM taken),
            (SELECT t.xid FROM taken t ORDER BY t.xid DESC, t.seq DESC LIMIT 1),
            (SELECT t.seq FROM taken t ORDER BY t.xid DESC, t.seq DESC LIMIT 1),
-           ARRAY(SELECT i.id FROM ins i)
-      INTO n_cand, n_taken, last_xid, last_seq, ids;
+           ARRAY(SELECT t.thread_id FROM taken t ORDER BY t.xid, t.seq),
+           ARRAY(SELECT t.message_id FROM taken t ORDER BY t.xid, t.seq),
+           ARRAY(SELECT t.seq FROM taken t ORDER BY t.xid, t.seq)
+      INTO n_cand, n_taken, last_xid, last_seq, t_threads, t_messages, t_seqs;
+
+    WITH ins AS (
+        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
+        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
+          FROM unnest(t_threads, t_messages, t_seqs) WITH ORDINALITY AS t (thread_id, message_id, seq, ord)
+          JOIN chat.message m ON m.thread_id = t.thread_id AND m.id = t.message_id
+          JOIN chat.member mb ON mb.thread_id = t.thread_id
+         WHERE mb.user_id IS DISTINCT FROM m.sender_id AND mb.read_id < t.message_id
+           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
+                                    ELSE false END
+         ORDER BY t.ord, mb.user_id
+        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
+        RETURNING id
+    )
+    SELECT ARRAY(SELECT i.id FROM ins i) INTO ids;
 
     IF n_taken = n_cand AND n_cand <= budget THEN
         /* the window is done: the next one starts where it ended */
