@@ -1217,6 +1217,11 @@ DECLARE
     vt integer;
     max_attempts integer;
     ids bigint[];
+    due_ids bigint[];
+    due_threads bigint[];
+    due_messages bigint[];
+    due_users chat.user_id[];
+    live_ids bigint[];
     extras jsonb;
 BEGIN
     PERFORM chat._require_server('claim notifications');
@@ -1246,20 +1251,32 @@ BEGIN
      * dead; the others are claimed: invisible for vt seconds, one more
      * attempt.
      */
+    SELECT coalesce(array_agg(n.id), '{}'), coalesce(array_agg(n.thread_id), '{}'),
+           coalesce(array_agg(n.message_id), '{}'), coalesce(array_agg(n.user_id), '{}')
+      INTO due_ids, due_threads, due_messages, due_users
+      FROM (SELECT n.id, n.thread_id, n.message_id, n.user_id
+              FROM chat.notification n
+             WHERE n.state = 'pending' AND n.visible_at <= clock_timestamp()
+             ORDER BY n.visible_at, n.id
+             LIMIT batch
+               FOR UPDATE OF n SKIP LOCKED) n;
+    IF cardinality(due_ids) = 0 THEN
+        RETURN;
+    END IF;
+    /* which are still to be sent: a statement of its own, the rows as arrays (Citus) */
+    SELECT coalesce(array_agg(d.id), '{}') INTO live_ids
+      FROM unnest(due_ids, due_threads, due_messages, due_users) AS d (id, thread_id, message_id, user_id)
+      JOIN chat.message m ON m.thread_id = d.thread_id AND m.id = d.message_id
+      JOIN chat.member mb ON mb.thread_id = d.thread_id AND mb.user_id = d.user_id
+     WHERE m.deleted_at IS NULL AND mb.read_id < d.message_id
+       AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
+                                ELSE false END;
+
     WITH due AS (
-        SELECT n.id, n.attempts,
-               (m.id IS NOT NULL AND m.deleted_at IS NULL AND mb.user_id IS NOT NULL
-                AND mb.read_id < n.message_id
-                AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
-                                         WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
-                                         ELSE false END) AS live
+        SELECT n.id, n.attempts, n.id = ANY (live_ids) AS live
           FROM chat.notification n
-          LEFT JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
-          LEFT JOIN chat.member mb ON mb.thread_id = n.thread_id AND mb.user_id = n.user_id
-         WHERE n.state = 'pending' AND n.visible_at <= clock_timestamp()
-         ORDER BY n.visible_at, n.id
-         LIMIT batch
-           FOR UPDATE OF n SKIP LOCKED
+         WHERE n.id = ANY (due_ids)
     ), withdrawn AS (
         UPDATE chat.notification n SET state = 'withdrawn', done_at = clock_timestamp()
           FROM due d WHERE n.id = d.id AND NOT d.live
@@ -1283,15 +1300,21 @@ BEGIN
         RETURN;
     END IF;
     extras := chat._notification_extras(ids);
+    /* the rows first (materialized), then the names: on Citus display_name is not pushed to a shard */
     RETURN QUERY
-    SELECT n.id, n.user_id, n.thread_id, n.message_id, n.attempts, m.sender_id,
-           CASE WHEN m.sender_id IS NOT NULL THEN chat.display_name(m.sender_id) END,
-           t.kind::text, t.subject, left(m.content, 100), m.sent_at, extras -> n.id::text
-      FROM chat.notification n
-      JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
-      JOIN chat.thread t ON t.id = n.thread_id
-     WHERE n.id = ANY (ids)
-     ORDER BY n.id;
+    WITH r AS MATERIALIZED (
+        SELECT n.id, n.user_id, n.thread_id, n.message_id, n.attempts, m.sender_id,
+               t.kind::text AS kind, t.subject, left(m.content, 100) AS preview, m.sent_at
+          FROM chat.notification n
+          JOIN chat.message m ON m.thread_id = n.thread_id AND m.id = n.message_id
+          JOIN chat.thread t ON t.id = n.thread_id
+         WHERE n.id = ANY (ids)
+    )
+    SELECT r.id, r.user_id, r.thread_id, r.message_id, r.attempts, r.sender_id,
+           CASE WHEN r.sender_id IS NOT NULL THEN chat.display_name(r.sender_id) END,
+           r.kind, r.subject, r.preview, r.sent_at, extras -> r.id::text
+      FROM r
+     ORDER BY r.id;
 END
 $$;
 COMMENT ON FUNCTION chat.claim_notifications(text, integer, integer) IS
@@ -3288,6 +3311,23 @@ $tail$, cols, page, act);
             n := n + 1;
         END IF;
     END IF;
+    /*
+     * The functions chat.messages calls for each message (reactions,
+     * attachments, a swapped model's fields) run inside the query Citus sends
+     * to the thread's shard when messages runs on the coordinator (inside a
+     * transaction block, where an end user's JWT claims are seen).  Their own
+     * reads are of the same thread's rows and of reference tables, both on
+     * that node, so nested execution is allowed for them.
+     */
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.oid IN ('chat._reaction_summary(bigint,bigint)'::regprocedure,
+                              'chat._attachment_list(bigint,bigint)'::regprocedure,
+                              'chat._extras(text,bigint[],bigint[])'::regprocedure)
+                AND NOT coalesce('citus.allow_nested_distributed_execution=on' = ANY (p.proconfig), false)
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', f.oid::regprocedure);
+        n := n + 1;
+    END LOOP;
     /* verify_unread: the same recount, one thread per query */
     body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
     IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN
@@ -3348,12 +3388,12 @@ BEGIN
                              'chat.mark_read(bigint,chat.user_id,bigint)',
                              'chat.messages(bigint,chat.user_id,bigint,bigint,integer)']::regprocedure[] LOOP
         PERFORM pg_catalog.create_distributed_function(f, 'thread_id', colocate_with => 'chat.thread',
-                                                       force_delegation => f::text LIKE 'chat.messages(%');
+                                                       force_delegation => false);
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION chat._citus_delegate() IS
-    'registers chat''s hot per-thread calls with Citus, delegated by thread_id (messages inside transaction blocks too) (Citus only)';
+    'registers chat''s hot per-thread calls with Citus, delegated by thread_id outside transaction blocks (Citus only)';
 REVOKE EXECUTE ON FUNCTION chat._citus_delegate() FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_distribute(installing boolean) RETURNS text
@@ -4784,6 +4824,9 @@ DECLARE
     n_taken bigint;
     last_xid xid8;
     last_seq bigint;
+    t_threads bigint[];
+    t_messages bigint[];
+    t_seqs bigint[];
     ids bigint[];
     md chat.model;
 BEGIN
@@ -4817,8 +4860,13 @@ BEGIN
     END IF;
     budget := chat._setting_value('notification_expand_limit')::bigint;
 
+    /*
+     * The window's next messages, then their notifications: two statements,
+     * the messages passed as arrays (on Citus an INSERT into the local
+     * chat.notification cannot read a CTE over the distributed tables).
+     */
     WITH cand AS (
-        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id, m.sender_id, m.mentions,
+        SELECT e.xid, e.seq, e.thread_id, m.id AS message_id,
                greatest(coalesce(t.member_count, 0), 1)::bigint AS weight
           FROM chat.event e
           JOIN chat.message m ON m.thread_id = e.thread_id AND m.id = (e.payload ->> 'message_id')::bigint
@@ -4834,24 +4882,30 @@ BEGIN
         SELECT c.*, sum(c.weight) OVER (ORDER BY c.xid, c.seq) - c.weight AS before FROM cand c
     ), taken AS (
         SELECT r.* FROM run r WHERE r.before < budget
-    ), ins AS (
-        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
-        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
-          FROM taken t
-          JOIN chat.member mb ON mb.thread_id = t.thread_id
-         WHERE mb.user_id IS DISTINCT FROM t.sender_id AND mb.read_id < t.message_id
-           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
-                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (t.mentions), false)
-                                    ELSE false END
-         ORDER BY t.xid, t.seq, mb.user_id
-        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
-        RETURNING id
     )
     SELECT (SELECT count(*) FROM cand), (SELECT count(*) FROM taken),
            (SELECT t.xid FROM taken t ORDER BY t.xid DESC, t.seq DESC LIMIT 1),
            (SELECT t.seq FROM taken t ORDER BY t.xid DESC, t.seq DESC LIMIT 1),
-           ARRAY(SELECT i.id FROM ins i)
-      INTO n_cand, n_taken, last_xid, last_seq, ids;
+           ARRAY(SELECT t.thread_id FROM taken t ORDER BY t.xid, t.seq),
+           ARRAY(SELECT t.message_id FROM taken t ORDER BY t.xid, t.seq),
+           ARRAY(SELECT t.seq FROM taken t ORDER BY t.xid, t.seq)
+      INTO n_cand, n_taken, last_xid, last_seq, t_threads, t_messages, t_seqs;
+
+    WITH ins AS (
+        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
+        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
+          FROM unnest(t_threads, t_messages, t_seqs) WITH ORDINALITY AS t (thread_id, message_id, seq, ord)
+          JOIN chat.message m ON m.thread_id = t.thread_id AND m.id = t.message_id
+          JOIN chat.member mb ON mb.thread_id = t.thread_id
+         WHERE mb.user_id IS DISTINCT FROM m.sender_id AND mb.read_id < t.message_id
+           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
+                                    ELSE false END
+         ORDER BY t.ord, mb.user_id
+        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
+        RETURNING id
+    )
+    SELECT ARRAY(SELECT i.id FROM ins i) INTO ids;
 
     IF n_taken = n_cand AND n_cand <= budget THEN
         /* the window is done: the next one starts where it ended */
