@@ -419,7 +419,7 @@ like "an end user by claims alone in autocommit: the delegated call is refused w
 last=$(q "$COORD" "SELECT max(id) FROM chat.message WHERE thread_id = $g AND deleted_at IS NULL")
 q "$COORD" "SELECT chat.add_reaction($last, 4, '+1')" >/dev/null
 like "an end user by JWT claims in a transaction: messages, with their reactions" '^f
-[1-9][0-9]*\|t$' \
+[1-9][0-9]*\|true$' \
    "BEGIN" "SET LOCAL ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', true) IS NULL" \
    "SELECT count(*) || '|' || bool_or(reactions <> '[]') FROM chat.messages($g, page_size => 200)" "COMMIT"
 like "an end user by claims alone in autocommit: messages (delegated) is refused with the hint" \
