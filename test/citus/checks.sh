@@ -205,6 +205,24 @@ is "inbox folders agree with inbox_count" "t" \
       FROM unnest(ARRAY['inbox', 'unread', 'sent', 'archived', 'deleted', 'mentions']) f"
 is "verify_unread: counters equal a recount" "" "SELECT * FROM chat.verify_unread()"
 
+# ---------------------------------------------------------------- more of the API
+echo "# more of the API: calls the pgTAP suites stopped at on a cluster"
+# search: its single-node plans check each match's member row in a correlated sub-select, which
+# Citus refuses over every shard; on a cluster the matches are one join (chat._citus_adapt)
+s1=$(q "$COORD" "SELECT chat.new_message(41, '{42}', 'quokka one', 'a quokka here')")
+s2=$(q "$COORD" "SELECT chat.new_message(43, '{42}', 'quokka two', 'quokka quokka there')")
+q "$COORD" "SELECT chat.new_message(43, '{44}', 'quokka three', 'not for 42: quokka')" >/dev/null
+st1=$(q "$COORD" "SELECT thread_id FROM chat.message WHERE id = $s1")
+is "search: the viewer's matches in every thread, best first" "$s2 $s1" \
+   "SELECT string_agg(message_id::text, ' ' ORDER BY rank DESC, message_id DESC) FROM chat.search(42, 'quokka')"
+is "search newest first, page by page" "$s2|$s1" \
+   "SELECT (SELECT message_id FROM chat.search(42, 'quokka', sort => 'newest', page_size => 1))
+           || '|' || (SELECT message_id FROM chat.search(42, 'quokka', sort => 'newest', page_size => 1,
+                                                           before => $s2::text))"
+is "search in one thread" "$s1" "SELECT message_id FROM chat.search(42, 'quokka', in_thread => $st1)"
+is "search: nothing in a thread in the viewer's deleted folder" "" \
+   "SELECT chat.delete_thread($st1, 42)" "SELECT message_id FROM chat.search(42, 'quokka', in_thread => $st1)"
+
 # ---------------------------------------------------------------- routing
 echo "# routing: per-thread calls run on the node holding the thread"
 like "EXPLAIN new_reply: one task" 'Task Count: 1' "EXPLAIN (COSTS OFF) SELECT chat.new_reply($t1, 2, 'x')"
