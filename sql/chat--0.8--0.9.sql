@@ -3328,6 +3328,43 @@ $tail$, cols, page, act);
         EXECUTE format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', f.oid::regprocedure);
         n := n + 1;
     END LOOP;
+    /*
+     * chat.search: its plans (a sample of the newest messages, the word's
+     * index, each thread) check each match's member row in a correlated
+     * sub-select, which Citus refuses over every shard.  The matches the
+     * viewer may read become one join of message, member and thread (one
+     * colocation group), its ORDER BY and LIMIT pushed to each shard and
+     * merged on the coordinator.  The checks before it and the page's rows
+     * after it stay as they are.
+     */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat.search(chat.user_id,text,bigint,text,text,integer)'::regprocedure);
+    k := strpos(body, E'    IF tid IS NOT NULL THEN\n        /* one thread: nothing');
+    IF k > 0 AND strpos(body, E'    /* the page: its rows') > k THEN
+        body := substr(body, 1, k - 1) || format($search$    /* Citus (chat._citus_adapt): the matches the viewer may read, one query over every shard */
+    SELECT array_agg(x.thread_id ORDER BY x.r DESC, x.id DESC), array_agg(x.id ORDER BY x.r DESC, x.id DESC),
+           array_agg(x.r ORDER BY x.r DESC, x.id DESC)
+      INTO page_tids, page_ids, page_ranks
+      FROM (SELECT m.thread_id, m.id, CASE WHEN by_rank THEN ts_rank(m.search_vector, q) ELSE 0 END::real AS r
+              FROM chat.message m
+              JOIN chat.member mb ON mb.thread_id = m.thread_id AND mb.user_id = v
+              JOIN chat.thread t ON t.id = m.thread_id
+             WHERE m.search_vector @@ q AND m.deleted_at IS NULL
+               AND (tid IS NULL OR m.thread_id = tid)
+               AND (mb.hidden_id IS NULL
+                    OR mb.hidden_id < CASE WHEN mb.large THEN coalesce(t.last_message_id, 0) ELSE mb.activity_id END)
+               AND CASE WHEN by_rank THEN ts_rank(m.search_vector, q) < c_rank
+                                          OR (ts_rank(m.search_vector, q) = c_rank AND m.id < c_id)
+                        ELSE m.id < c_id END
+             ORDER BY 3 DESC, 2 DESC
+             LIMIT n) x;
+
+%s$search$, substr(body, strpos(body, E'    /* the page: its rows')));
+        def := pg_catalog.pg_get_functiondef('chat.search(chat.user_id,text,bigint,text,text,integer)'::regprocedure);
+        def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
+        EXECUTE def;
+        n := n + 1;
+    END IF;
     /* verify_unread: the same recount, one thread per query */
     body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
     IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN
