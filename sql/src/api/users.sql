@@ -21,6 +21,7 @@ DECLARE
     missing bigint;
     examples text;
     k record;
+    bound chat.user_binding;
 BEGIN
     PERFORM chat._require_server('bind the users table');
     PERFORM chat._require_table_rights(tbl, 'REFERENCES');
@@ -53,6 +54,27 @@ BEGIN
         RAISE EXCEPTION '"%" is not a permanent table', tbl
             USING ERRCODE = '42809',
                   DETAIL = 'Chat''s tables are permanent; their foreign keys can reference only permanent tables.';
+    END IF;
+
+    /*
+     * On Citus, chat's distributed tables reference the users table on every
+     * node: it must be a reference table.  chat does not convert it itself:
+     * that changes how the application's table is written (every node, in a
+     * two-phase commit) and is its owner's decision.
+     */
+    IF chat._citus() THEN
+        /*
+         * Citus's rule for foreign keys to reference tables: one connection
+         * per node for the whole transaction, chosen before the reads below
+         * (the setting ends with this function)
+         */
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    END IF;
+    IF chat._citus() AND NOT chat._citus_reference(tbl) THEN
+        RAISE EXCEPTION 'table "%" is not a Citus reference table', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'On a Citus cluster chat''s tables are on every node, and their foreign keys can reference only a reference table.',
+                  HINT = format('Make it one on the coordinator first: SELECT create_reference_table(%L);', tbl::text);
     END IF;
 
     SELECT * INTO att FROM pg_attribute a
@@ -128,6 +150,11 @@ BEGIN
     DELETE FROM chat.user_binding;
     INSERT INTO chat.user_binding (tbl, id_column, on_delete, display_name)
     VALUES (tbl, id_column, on_delete, display_name);
+    IF chat._citus() THEN
+        /* the insert trigger skips Citus placements: the keys once, here, propagated by Citus */
+        bound := ROW(true, tbl, id_column, on_delete, display_name);
+        PERFORM chat._user_binding_apply(bound);
+    END IF;
     FOR k IN SELECT * FROM chat._user_fkeys(on_delete) LOOP
         EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', k.tbl, k.conname);
     END LOOP;
