@@ -433,19 +433,28 @@ is "a mapped role's messages (delegated)" "t" "SET ROLE chat_dan" "SELECT count(
 is "verify_unread at the end" "" "SELECT * FROM chat.verify_unread()"
 
 # ---------------------------------------------------------------- users table
-# chat.use_user_table on a cluster: the users table must be a reference table; the keys are added
-# once, on the coordinator (the binding's insert trigger fires on each placement and skips them),
-# and deleting a user cascades on the workers as on one node
+# chat.use_user_table on a cluster: the users table must be a reference table, made one when its
+# owner binds it and refused otherwise; the keys are added once, on the coordinator (the binding's
+# insert trigger fires on each placement and skips them), and deleting a user cascades on the
+# workers as on one node
 echo "# a users table bound with chat.use_user_table"
-q "$COORD" "CREATE TABLE public.cu_local (id bigint PRIMARY KEY)" >/dev/null
-like "a local users table is refused; the hint names create_reference_table" \
-   'is not a Citus reference table.*HINT:.*create_reference_table' \
-   "SELECT chat.use_user_table('public.cu_local')"
-q "$COORD" "CREATE TABLE public.cu_user (id bigint PRIMARY KEY)" "SELECT create_reference_table('public.cu_user')" \
+q "$COORD" "CREATE ROLE cu_other LOGIN" "GRANT USAGE ON SCHEMA chat TO cu_other" \
+  "SELECT chat.set_setting('server_roles', (SELECT value FROM chat.settings WHERE key = 'server_roles') || '[\"cu_other\"]')" \
+  "CREATE TABLE public.cu_user (id bigint PRIMARY KEY)" "GRANT REFERENCES ON public.cu_user TO cu_other" \
   "INSERT INTO public.cu_user SELECT DISTINCT u FROM (SELECT user_id FROM chat.member UNION SELECT sender_id FROM chat.message
      UNION SELECT created_by FROM chat.thread UNION SELECT last_sender_id FROM chat.thread
-     UNION SELECT 90001 UNION SELECT 90002 UNION SELECT 90003) s (u) WHERE u IS NOT NULL" >/dev/null
-is "a reference users table binds" "" "SELECT chat.use_user_table('public.cu_user')"
+     UNION SELECT 90001 UNION SELECT 90002 UNION SELECT 90003) s (u) WHERE u IS NOT NULL" \
+  "CREATE FUNCTION public.cu_name(id bigint) RETURNS text LANGUAGE sql STABLE
+     AS \$\$SELECT 'user ' || u.id FROM public.cu_user u WHERE u.id = \$1\$\$" >/dev/null 2>&1
+like "a local users table bound by a role that does not own it is refused; the hint names create_reference_table" \
+   'is not a Citus reference table.*HINT:.*create_reference_table' \
+   "SET ROLE cu_other" "SELECT chat.use_user_table('public.cu_user')"
+is "bound by its owner, a local users table becomes a reference table" "
+n|t" \
+   "SET client_min_messages = warning" "SELECT chat.use_user_table('public.cu_user', display_name => 'public.cu_name(bigint)')" \
+   "SELECT partmethod::text || '|' || repmodel::text FROM pg_dist_partition WHERE logicalrelid = 'public.cu_user'::regclass"
+# with a quoted body Citus sends it to the workers (README "Running on Citus")
+is_on "$W1" "the display-name function runs on worker 1" "user 90001" "SELECT public.cu_name(90001)"
 is "its four keys, validated" "member_user_fkey|true|c
 message_sender_fkey|true|c
 thread_created_by_fkey|true|n
@@ -474,7 +483,7 @@ is "unbinding drops the keys everywhere" "
    "SELECT count(*) || '|' || (SELECT count(*) FROM pg_constraint WHERE conname LIKE 'member\_user\_fkey%')
       FROM pg_constraint WHERE confrelid = 'public.cu_user'::regclass"
 is "verify_unread after the users table" "" "SELECT * FROM chat.verify_unread()"
-q "$COORD" "DROP TABLE public.cu_user, public.cu_local" >/dev/null
+q "$COORD" "DROP FUNCTION public.cu_name(bigint)" "DROP TABLE public.cu_user" "SELECT chat.set_setting('server_roles', (SELECT value FROM chat.settings WHERE key = 'server_roles') - 'cu_other')" "DROP OWNED BY cu_other" "DROP ROLE cu_other" >/dev/null
 
 # ---------------------------------------------------------------- drop and reinstall
 echo "# DROP EXTENSION and a new CREATE EXTENSION"

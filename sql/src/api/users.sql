@@ -56,12 +56,6 @@ BEGIN
                   DETAIL = 'Chat''s tables are permanent; their foreign keys can reference only permanent tables.';
     END IF;
 
-    /*
-     * On Citus, chat's distributed tables reference the users table on every
-     * node: it must be a reference table.  chat does not convert it itself:
-     * that changes how the application's table is written (every node, in a
-     * two-phase commit) and is its owner's decision.
-     */
     IF chat._citus() THEN
         /*
          * Citus's rule for foreign keys to reference tables: one connection
@@ -69,12 +63,21 @@ BEGIN
          * (the setting ends with this function)
          */
         PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
-    END IF;
-    IF chat._citus() AND NOT chat._citus_reference(tbl) THEN
-        RAISE EXCEPTION 'table "%" is not a Citus reference table', tbl
-            USING ERRCODE = '42809',
-                  DETAIL = 'On a Citus cluster chat''s tables are on every node, and their foreign keys can reference only a reference table.',
-                  HINT = format('Make it one on the coordinator first: SELECT create_reference_table(%L);', tbl::text);
+        /*
+         * chat's distributed tables reference the users table on every node:
+         * it must be a reference table.  Made one here for its owner, who may
+         * not be able to alone (Citus propagates the owning role, which only
+         * a superuser may); anyone else is refused.
+         */
+        IF NOT chat._citus_reference(tbl) THEN
+            IF NOT pg_has_role(coalesce(nullif(current_setting('role'), 'none'), session_user), rel.relowner, 'USAGE') THEN
+                RAISE EXCEPTION 'table "%" is not a Citus reference table', tbl
+                    USING ERRCODE = '42809',
+                          DETAIL = 'On a Citus cluster chat''s foreign keys can reference only a reference table, and chat makes the users table one only when its owner binds it.',
+                          HINT = format('Bind it as its owner, or make it one on the coordinator first: SELECT create_reference_table(%L);', tbl::text);
+            END IF;
+            EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING tbl;
+        END IF;
     END IF;
 
     SELECT * INTO att FROM pg_attribute a
