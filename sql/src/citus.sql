@@ -44,6 +44,25 @@ END
 $$;
 COMMENT ON FUNCTION chat._citus() IS 'whether chat''s tables are distributed by Citus in this database';
 
+/* whether a table is a Citus reference table (a copy on every node) */
+CREATE FUNCTION chat._citus_reference(tbl regclass) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ref boolean;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                             WHERE p.logicalrelid = $1 AND p.partmethod = ''n'' AND p.repmodel = ''t'')'
+       INTO ref USING tbl;
+    RETURN ref;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_reference(regclass) IS 'whether a table is a Citus reference table (false without Citus)';
+
 /*
  * This node's share of the id space: the Citus group id (0 on the
  * coordinator, 1, 2... on the workers) in the top 15 bits below the sign, so
@@ -567,7 +586,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION chat.distribute() FROM PUBLIC;  -- as privileges.sql leaves every function, then granted
 GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;

@@ -450,6 +450,59 @@ like "a mapped role's call is delegated and works" 'pushing down the function ca
 is "a mapped role's messages (delegated)" "t" "SET ROLE chat_dan" "SELECT count(*) > 0 FROM chat.messages($g)"
 is "verify_unread at the end" "" "SELECT * FROM chat.verify_unread()"
 
+# ---------------------------------------------------------------- users table
+# chat.use_user_table on a cluster: the users table must be a reference table, made one when its
+# owner binds it and refused otherwise; the keys are added once, on the coordinator (the binding's
+# insert trigger fires on each placement and skips them), and deleting a user cascades on the
+# workers as on one node
+echo "# a users table bound with chat.use_user_table"
+q "$COORD" "CREATE ROLE cu_other LOGIN" "GRANT USAGE ON SCHEMA chat TO cu_other" \
+  "SELECT chat.set_setting('server_roles', (SELECT value FROM chat.settings WHERE key = 'server_roles') || '[\"cu_other\"]')" \
+  "CREATE TABLE public.cu_user (id bigint PRIMARY KEY)" "GRANT REFERENCES ON public.cu_user TO cu_other" \
+  "INSERT INTO public.cu_user SELECT DISTINCT u FROM (SELECT user_id FROM chat.member UNION SELECT sender_id FROM chat.message
+     UNION SELECT created_by FROM chat.thread UNION SELECT last_sender_id FROM chat.thread
+     UNION SELECT 90001 UNION SELECT 90002 UNION SELECT 90003) s (u) WHERE u IS NOT NULL" \
+  "CREATE FUNCTION public.cu_name(id bigint) RETURNS text LANGUAGE sql STABLE
+     AS \$\$SELECT 'user ' || u.id FROM public.cu_user u WHERE u.id = \$1\$\$" >/dev/null 2>&1
+like "a local users table bound by a role that does not own it is refused; the hint names create_reference_table" \
+   'is not a Citus reference table.*HINT:.*create_reference_table' \
+   "SET ROLE cu_other" "SELECT chat.use_user_table('public.cu_user')"
+is "bound by its owner, a local users table becomes a reference table" "
+n|t" \
+   "SET client_min_messages = warning" "SELECT chat.use_user_table('public.cu_user', display_name => 'public.cu_name(bigint)')" \
+   "SELECT partmethod::text || '|' || repmodel::text FROM pg_dist_partition WHERE logicalrelid = 'public.cu_user'::regclass"
+# with a quoted body Citus sends it to the workers (README "Running on Citus")
+is_on "$W1" "the display-name function runs on worker 1" "user 90001" "SELECT public.cu_name(90001)"
+is "its four keys, validated" "member_user_fkey|true|c
+message_sender_fkey|true|c
+thread_created_by_fkey|true|n
+thread_last_sender_fkey|true|n" \
+   "SELECT conname || '|' || convalidated || '|' || confdeltype::text FROM pg_constraint
+     WHERE confrelid = 'public.cu_user'::regclass ORDER BY 1"
+is_on "$W1" "the keys on worker 1's shards" "t" \
+   "SELECT count(*) > 0 FROM pg_constraint WHERE conname LIKE 'member\_user\_fkey\_%'"
+cu=$(q "$COORD" "SELECT chat.new_message(90001, '{90002,90003}', 'users table', 'hello')")
+cut=$(q "$COORD" "SELECT thread_id FROM chat.message WHERE id = $cu")
+q "$COORD" "SELECT chat.new_reply($cut, 90002, 'hi')" >/dev/null
+is "deleting a user cascades to his member and message rows" "0|0" \
+   "DELETE FROM public.cu_user WHERE id = 90002" \
+   "SELECT (SELECT count(*) FROM chat.member WHERE user_id = 90002) || '|' ||
+           (SELECT count(*) FROM chat.message WHERE sender_id = 90002)"
+is "and the thread's counters follow" "2" "SELECT member_count FROM chat.thread WHERE id = $cut"
+is "restrict: a user chat knows cannot be deleted" "" "SELECT chat.use_user_table('public.cu_user', on_delete => 'restrict')"
+like "restrict: refused" 'violates foreign key constraint' "DELETE FROM public.cu_user WHERE id = 90003"
+is "anonymize: binds" "" "SELECT chat.use_user_table('public.cu_user', on_delete => 'anonymize')"
+is "anonymize: the creator deleted, the thread keeps its messages" "true|1" \
+   "DELETE FROM public.cu_user WHERE id = 90001" \
+   "SELECT (created_by IS NULL) || '|' || (SELECT count(*) FROM chat.message WHERE thread_id = $cut AND sender_id IS NULL)
+      FROM chat.thread WHERE id = $cut"
+is "unbinding drops the keys everywhere" "
+0|0" "SELECT chat.use_user_table(NULL)" \
+   "SELECT count(*) || '|' || (SELECT count(*) FROM pg_constraint WHERE conname LIKE 'member\_user\_fkey%')
+      FROM pg_constraint WHERE confrelid = 'public.cu_user'::regclass"
+is "verify_unread after the users table" "" "SELECT * FROM chat.verify_unread()"
+q "$COORD" "DROP FUNCTION public.cu_name(bigint)" "DROP TABLE public.cu_user" "SELECT chat.set_setting('server_roles', (SELECT value FROM chat.settings WHERE key = 'server_roles') - 'cu_other')" "DROP OWNED BY cu_other" "DROP ROLE cu_other" >/dev/null
+
 # ---------------------------------------------------------------- drop and reinstall
 echo "# DROP EXTENSION and a new CREATE EXTENSION"
 q "$COORD" "DROP EXTENSION chat CASCADE" "DROP SCHEMA IF EXISTS chat CASCADE" >/dev/null 2>&1

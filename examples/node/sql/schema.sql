@@ -14,7 +14,3 @@ CREATE TABLE IF NOT EXISTS app.app_user (
 CREATE OR REPLACE FUNCTION app.user_name(id bigint) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     RETURN (SELECT u.name FROM app.app_user u WHERE u.id = user_name.id);
-
--- Bind chat to the users table: chat refuses unknown user ids (23503), and deleting a user deletes
--- their memberships and keeps their messages with a NULL sender ('anonymize').
-SELECT chat.use_user_table('app.app_user', 'id', 'anonymize', 'app.user_name(bigint)');

@@ -1,12 +1,15 @@
 'use strict';
-// Creates or updates the app's schema (sql/schema.sql) as the app's role. chat itself is installed
+// Creates or updates the app's schema (sql/schema.sql, sql/bind.sql) as the app's role. chat itself is installed
 // by a superuser beforehand (CREATE EXTENSION chat), who also lists the app's role in server_roles.
 const fs = require('node:fs');
 const path = require('node:path');
 const { createPool } = require('./db');
 
+// The schema, then the binding, each in a transaction of its own (sql/bind.sql says why).
 async function migrate(pool) {
-  await pool.query(fs.readFileSync(path.join(__dirname, '..', 'sql', 'schema.sql'), 'utf8'));
+  for (const file of ['schema.sql', 'bind.sql']) {
+    await pool.query(fs.readFileSync(path.join(__dirname, '..', 'sql', file), 'utf8'));
+  }
 }
 
 if (require.main === module) {

@@ -21,6 +21,7 @@ DECLARE
     missing bigint;
     examples text;
     k record;
+    bound chat.user_binding;
 BEGIN
     PERFORM chat._require_server('bind the users table');
     PERFORM chat._require_table_rights(tbl, 'REFERENCES');
@@ -53,6 +54,30 @@ BEGIN
         RAISE EXCEPTION '"%" is not a permanent table', tbl
             USING ERRCODE = '42809',
                   DETAIL = 'Chat''s tables are permanent; their foreign keys can reference only permanent tables.';
+    END IF;
+
+    IF chat._citus() THEN
+        /*
+         * Citus's rule for foreign keys to reference tables: one connection
+         * per node for the whole transaction, chosen before the reads below
+         * (the setting ends with this function)
+         */
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+        /*
+         * chat's distributed tables reference the users table on every node:
+         * it must be a reference table.  Made one here for its owner, who may
+         * not be able to alone (Citus propagates the owning role, which only
+         * a superuser may); anyone else is refused.
+         */
+        IF NOT chat._citus_reference(tbl) THEN
+            IF NOT pg_has_role(coalesce(nullif(current_setting('role'), 'none'), session_user), rel.relowner, 'USAGE') THEN
+                RAISE EXCEPTION 'table "%" is not a Citus reference table', tbl
+                    USING ERRCODE = '42809',
+                          DETAIL = 'On a Citus cluster chat''s foreign keys can reference only a reference table, and chat makes the users table one only when its owner binds it.',
+                          HINT = format('Bind it as its owner, or make it one on the coordinator first: SELECT create_reference_table(%L);', tbl::text);
+            END IF;
+            EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING tbl;
+        END IF;
     END IF;
 
     SELECT * INTO att FROM pg_attribute a
@@ -128,6 +153,11 @@ BEGIN
     DELETE FROM chat.user_binding;
     INSERT INTO chat.user_binding (tbl, id_column, on_delete, display_name)
     VALUES (tbl, id_column, on_delete, display_name);
+    IF chat._citus() THEN
+        /* the insert trigger skips Citus placements: the keys once, here, propagated by Citus */
+        bound := ROW(true, tbl, id_column, on_delete, display_name);
+        PERFORM chat._user_binding_apply(bound);
+    END IF;
     FOR k IN SELECT * FROM chat._user_fkeys(on_delete) LOOP
         EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', k.tbl, k.conname);
     END LOOP;

@@ -308,7 +308,14 @@ DECLARE
     tid bigint;
     n bigint;
 BEGIN
-    PERFORM FROM chat.thread t WHERE t.id = ANY (changed) ORDER BY t.id FOR NO KEY UPDATE;
+    /*
+     * The threads locked in id order (changed is sorted), each by its key: on
+     * Citus a lock over "= ANY" of several is refused (multi-shard FOR UPDATE),
+     * as when deleting a user cascades to his member rows on a worker.
+     */
+    FOREACH tid IN ARRAY changed LOOP
+        PERFORM FROM chat.thread t WHERE t.id = tid FOR NO KEY UPDATE;
+    END LOOP;
     /*
      * Thread by thread, each found by its key: a plan joining chat.thread
      * would be made once, while the table is small, and scan every row
@@ -365,7 +372,7 @@ CREATE FUNCTION chat._member_delete() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
-    PERFORM chat._member_count(ARRAY(SELECT DISTINCT thread_id FROM removed));
+    PERFORM chat._member_count(ARRAY(SELECT DISTINCT thread_id FROM removed ORDER BY 1));
     RETURN NULL;
 END
 $$;

@@ -108,12 +108,20 @@ BEGIN
 END
 $$;
 
-/* A binding row arrived (chat.use_user_table, or COPY on a restore): add its keys. */
+/* A binding row arrived (chat.use_user_table, or COPY on a restore): add its keys (not on a Citus placement). */
 CREATE FUNCTION chat._user_binding_insert() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
+    /*
+     * On Citus the trigger fires on each placement of the reference table
+     * (chat.user_binding_<shard>), on every node: chat.use_user_table adds
+     * the keys once, on the coordinator, and Citus propagates the DDL.
+     */
+    IF TG_TABLE_NAME <> 'user_binding' THEN
+        RETURN NULL;
+    END IF;
     PERFORM chat._user_binding_apply(NEW);
     RETURN NULL;
 END

@@ -2,12 +2,25 @@
 binding of chat's user ids to django.contrib.auth's auth_user.
 
 Runs as django_owner, which is not a superuser: CREATE EXTENSION chat needs one (chat.control has
-superuser = true), so a DBA has created it already and IF NOT EXISTS only checks that; the DBA also made
+superuser = true), so a DBA has created it already and the migration only checks that; the DBA also made
 django_owner a chat server role (use_user_table refuses other roles).
 """
 from django.db import migrations
 
 from messaging import chat
+
+# CREATE EXTENSION IF NOT EXISTS, but asked of pg_extension first: on a Citus coordinator the
+# statement fails for a role that does not own chat even when chat is there (README "Running on
+# Citus").
+CREATE_EXTENSION = """
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'chat') THEN
+        CREATE EXTENSION chat;
+    END IF;
+END
+$$;
+"""
 
 CHECK_SERVER_ROLE = """
 DO $$
@@ -55,7 +68,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL('CREATE EXTENSION IF NOT EXISTS chat', migrations.RunSQL.noop),
+        migrations.RunSQL(CREATE_EXTENSION, migrations.RunSQL.noop),
         migrations.RunSQL(CHECK_SERVER_ROLE, migrations.RunSQL.noop),
         migrations.RunPython(create_display_name, drop_display_name),
         migrations.RunPython(bind, unbind),
