@@ -3145,6 +3145,169 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/api/users.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat.use_user_table(tbl regclass,
+                                    id_column name DEFAULT 'id',
+                                    on_delete text DEFAULT 'cascade',
+                                    display_name regprocedure DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    base regtype;
+    rel pg_class;
+    att pg_attribute;
+    coltype regtype;
+    fn pg_proc;
+    missing bigint;
+    examples text;
+    k record;
+    bound chat.user_binding;
+BEGIN
+    PERFORM chat._require_server('bind the users table');
+    PERFORM chat._require_table_rights(tbl, 'REFERENCES');
+    PERFORM chat._require_execute(display_name);
+    base := (SELECT t.typbasetype FROM pg_type t WHERE t.oid = 'chat.user_id'::regtype);
+    /* one binder at a time; readers of the binding are not blocked */
+    LOCK TABLE chat.user_binding IN SHARE ROW EXCLUSIVE MODE;
+
+    IF tbl IS NULL THEN
+        PERFORM chat._user_binding_drop();
+        DELETE FROM chat.user_binding;
+        RETURN;
+    END IF;
+
+    PERFORM chat._not_null(id_column, 'id_column');
+    PERFORM chat._not_null(on_delete, 'on_delete');
+    IF on_delete NOT IN ('cascade', 'restrict', 'anonymize') THEN
+        RAISE EXCEPTION 'invalid on_delete "%"', chat._shown(on_delete)
+            USING ERRCODE = '22023', COLUMN = 'on_delete',
+                  HINT = 'Valid values are "cascade", "restrict" and "anonymize".';
+    END IF;
+
+    SELECT * INTO rel FROM pg_class c WHERE c.oid = tbl;
+    IF rel.relkind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'Chat''s user columns can reference only a table.';
+    END IF;
+    IF rel.relpersistence <> 'p' THEN
+        RAISE EXCEPTION '"%" is not a permanent table', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'Chat''s tables are permanent; their foreign keys can reference only permanent tables.';
+    END IF;
+
+    IF chat._citus() THEN
+        /*
+         * Citus's rule for foreign keys to reference tables: one connection
+         * per node for the whole transaction, chosen before the reads below
+         * (the setting ends with this function)
+         */
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+        /*
+         * chat's distributed tables reference the users table on every node:
+         * it must be a reference table.  Made one here for its owner, who may
+         * not be able to alone (Citus propagates the owning role, which only
+         * a superuser may); anyone else is refused.
+         */
+        IF NOT chat._citus_reference(tbl) THEN
+            IF NOT pg_has_role(coalesce(nullif(current_setting('role'), 'none'), session_user), rel.relowner, 'USAGE') THEN
+                RAISE EXCEPTION 'table "%" is not a Citus reference table', tbl
+                    USING ERRCODE = '42809',
+                          DETAIL = 'On a Citus cluster chat''s foreign keys can reference only a reference table, and chat makes the users table one only when its owner binds it.',
+                          HINT = format('Bind it as its owner, or make it one on the coordinator first: SELECT create_reference_table(%L);', tbl::text);
+            END IF;
+            EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING tbl;
+        END IF;
+    END IF;
+
+    SELECT * INTO att FROM pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = id_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of table "%" does not exist', id_column, tbl
+            USING ERRCODE = '42703',
+                  HINT = 'Pass the name of the table''s user id column as id_column.';
+    END IF;
+    coltype := att.atttypid;
+    /*
+     * The key types PostgreSQL accepts for the foreign key: the same base
+     * type, or one whose btree operators compare it with chat's (integer ids
+     * with chat's bigint ones, as Django's auth_user has).
+     */
+    IF coalesce(nullif((SELECT t.typbasetype FROM pg_type t WHERE t.oid = coltype), 0), coltype) <> base
+       AND NOT EXISTS (
+           SELECT 1 FROM pg_opclass oc
+             JOIN pg_amop ao ON ao.amopfamily = oc.opcfamily
+            WHERE oc.opcmethod = (SELECT am.oid FROM pg_am am WHERE am.amname = 'btree') AND oc.opcdefault
+              AND oc.opcintype = coalesce(nullif((SELECT t.typbasetype FROM pg_type t WHERE t.oid = coltype), 0), coltype)
+              AND ao.amopstrategy = 3 AND ao.amoplefttype = oc.opcintype AND ao.amoprighttype = base) THEN
+        RAISE EXCEPTION 'column "%" of table "%" is of type %, but chat''s user ids are of type %',
+                        id_column, tbl, format_type(coltype, NULL), format_type(base, NULL)
+            USING ERRCODE = '42804', COLUMN = 'id_column',
+                  DETAIL = 'A foreign key from chat.user_id columns needs an id column PostgreSQL can compare with them (the same type, or integer with bigint).',
+                  HINT = 'The type of chat''s user ids is chosen by the setting chat.user_id_type before CREATE EXTENSION chat.';
+    END IF;
+    IF NOT chat._is_unique(tbl, att.attnum) THEN
+        RAISE EXCEPTION 'column "%" of table "%" has no unique constraint', id_column, tbl
+            USING ERRCODE = '42P10',
+                  HINT = 'A foreign key references a primary key or unique constraint on exactly that column.';
+    END IF;
+
+    IF display_name IS NOT NULL THEN
+        fn := chat._function_row(display_name, 'display_name');
+        IF fn.prokind <> 'f' OR fn.proretset OR fn.prorettype <> 'text'::regtype OR fn.pronargs <> 1
+           OR fn.proargtypes[0] NOT IN ('chat.user_id'::regtype, base) THEN
+            RAISE EXCEPTION 'function "%" cannot be a display name function', display_name
+                USING ERRCODE = '42883', COLUMN = 'display_name',
+                      DETAIL = format('A display name function takes one argument of type chat.user_id or %s and returns text.',
+                                      format_type(base, NULL));
+        END IF;
+    END IF;
+
+    /*
+     * Every user id chat's rows hold must be in the table, or validating the
+     * keys fails.  The locks keep new ids out until commit, so the count is
+     * exact; they are the ones adding the keys takes.
+     */
+    LOCK TABLE chat.thread, chat.member, chat.message IN SHARE ROW EXCLUSIVE MODE;
+    EXECUTE format($q$
+        SELECT count(*), string_agg(format('"%%s"', u.id), ', ' ORDER BY u.id) FILTER (WHERE u.n <= 5)
+          FROM (SELECT s.id, row_number() OVER (ORDER BY s.id) AS n
+                  FROM (SELECT mb.user_id AS id FROM chat.member mb
+                        UNION SELECT m.sender_id FROM chat.message m
+                        UNION SELECT t.created_by FROM chat.thread t
+                        UNION SELECT t.last_sender_id FROM chat.thread t) s
+                 WHERE s.id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM %s x WHERE x.%I = s.id)) u$q$, tbl, id_column)
+       INTO missing, examples;
+    IF missing > 0 THEN
+        RAISE EXCEPTION 'chat refers to users that are not in table "%"', tbl
+            USING ERRCODE = '23503',
+                  DETAIL = format('%s user id%s in chat''s tables %s missing from column "%s": %s%s.',
+                                  missing, CASE WHEN missing = 1 THEN '' ELSE 's' END,
+                                  CASE WHEN missing = 1 THEN 'is' ELSE 'are' END, id_column, examples,
+                                  CASE WHEN missing > 5 THEN ', ...' ELSE '' END),
+                  HINT = 'Add those users to the table, or delete chat''s rows that refer to them, then bind again.';
+    END IF;
+
+    /* the insert trigger adds the keys that differ from this binding's */
+    DELETE FROM chat.user_binding;
+    INSERT INTO chat.user_binding (tbl, id_column, on_delete, display_name)
+    VALUES (tbl, id_column, on_delete, display_name);
+    IF chat._citus() THEN
+        /* the insert trigger skips Citus placements: the keys once, here, propagated by Citus */
+        bound := ROW(true, tbl, id_column, on_delete, display_name);
+        PERFORM chat._user_binding_apply(bound);
+    END IF;
+    FOR k IN SELECT * FROM chat._user_fkeys(on_delete) LOOP
+        EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', k.tbl, k.conname);
+    END LOOP;
+END
+$$;
+
 /* ---- sql/src/citus.sql ---- */
 
 CREATE FUNCTION chat._citus() RETURNS boolean
@@ -3545,6 +3708,25 @@ $$;
 COMMENT ON FUNCTION chat._citus_node_ids() IS
     'gives this Citus node its own range of thread and message ids (group id << 48)';
 REVOKE EXECUTE ON FUNCTION chat._citus_node_ids() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_reference(tbl regclass) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ref boolean;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                             WHERE p.logicalrelid = $1 AND p.partmethod = ''n'' AND p.repmodel = ''t'')'
+       INTO ref USING tbl;
+    RETURN ref;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_reference(regclass) IS 'whether a table is a Citus reference table (false without Citus)';
+REVOKE EXECUTE ON FUNCTION chat._citus_reference(regclass) FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_shape() RETURNS void
     LANGUAGE plpgsql
@@ -5299,6 +5481,48 @@ REVOKE EXECUTE ON FUNCTION chat._relax_commit(text) FROM PUBLIC;
 
 /* ---- sql/src/internal/unread.sql ---- */
 
+CREATE OR REPLACE FUNCTION chat._member_count(changed bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    lim bigint := chat._setting_value('inbox_fanout_limit')::bigint;
+    tid bigint;
+    n bigint;
+BEGIN
+    /*
+     * The threads locked in id order (changed is sorted), each by its key: on
+     * Citus a lock over "= ANY" of several is refused (multi-shard FOR UPDATE),
+     * as when deleting a user cascades to his member rows on a worker.
+     */
+    FOREACH tid IN ARRAY changed LOOP
+        PERFORM FROM chat.thread t WHERE t.id = tid FOR NO KEY UPDATE;
+    END LOOP;
+    /*
+     * Thread by thread, each found by its key: a plan joining chat.thread
+     * would be made once, while the table is small, and scan every row
+     * version of it ever after (quadratic in a transaction of many calls).
+     */
+    FOREACH tid IN ARRAY changed LOOP
+        n := (SELECT count(*) FROM chat.member mb WHERE mb.thread_id = tid);
+        UPDATE chat.thread t
+           SET member_count = n,
+               large = t.large OR (n > lim AND n > t.member_count)
+         WHERE t.id = tid AND (t.member_count <> n OR (NOT t.large AND n > lim AND n > t.member_count));
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._member_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM chat._member_count(ARRAY(SELECT DISTINCT thread_id FROM removed ORDER BY 1));
+    RETURN NULL;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION chat._member_insert() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -5564,6 +5788,26 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION chat._uncount(bigint,bigint[],chat.user_id[],chat.user_id[],bigint[]) FROM PUBLIC;
+
+/* ---- sql/src/internal/users.sql ---- */
+
+CREATE OR REPLACE FUNCTION chat._user_binding_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    /*
+     * On Citus the trigger fires on each placement of the reference table
+     * (chat.user_binding_<shard>), on every node: chat.use_user_table adds
+     * the keys once, on the coordinator, and Citus propagates the DDL.
+     */
+    IF TG_TABLE_NAME <> 'user_binding' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM chat._user_binding_apply(NEW);
+    RETURN NULL;
+END
+$$;
 
 
 
