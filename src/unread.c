@@ -540,13 +540,16 @@ count_mentions(const NewMessage *msg, const ThreadCount *count, bool *isnull)
 	Datum		args[4];
 	char		nulls[4] = {' ', ' ', ' ', msg->sender_null ? 'n' : ' '};
 	Datum		result;
-	Oid			types[4] = {INT8OID, INT8OID, get_array_type(msg->user_type), msg->user_type};
+	Oid			types[4] = {INT8OID, INT8OID, InvalidOid, msg->user_type};
 	int			rc;
 
 	args[0] = Int64GetDatum(msg->thread_id);
 	args[1] = Int64GetDatum(count->message_id);
 	args[2] = msg->mentions;
 	args[3] = msg->sender;
+	/* the array type is looked up only to plan: once, or with Citus for each message */
+	if (plans_citus || mention_plan == NULL)
+		types[2] = get_array_type(msg->user_type);
 	/*
 	 * With Citus, planned with the values: Citus cannot plan this data-modifying
 	 * WITH generically (a saved plan's parameters are unknown to it)
