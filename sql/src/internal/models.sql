@@ -143,7 +143,7 @@ BEGIN
             EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
                 USING jsonb_build_object(field, extra -> field);
         EXCEPTION WHEN others THEN
-            RAISE EXCEPTION 'invalid value for field "%": "%"', field, extra ->> field
+            RAISE EXCEPTION 'invalid value for field "%": "%"', field, chat._shown(extra ->> field)
                 USING ERRCODE = '22P02', COLUMN = 'extra',
                       DETAIL = format('Field "%s" of model "%s" has the type %s.', field, model,
                                       format_type(att.atttypid, att.atttypmod));

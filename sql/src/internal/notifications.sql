@@ -140,8 +140,8 @@ COMMENT ON FUNCTION chat._expand_notifications() IS
 /*
  * Store extra in the swapped notification model's row of a notification
  * (inserted when the notification has none, e.g. from before the swap):
- * the fields present in extra, each checked as chat._fill_extra checks a new
- * record's (22023 unknown, key or generated field, not an object, nothing
+ * the fields present in extra, each checked by chat._extra_fields as for a new
+ * record (22023 unknown, key or generated field, not an object, nothing
  * swapped; 22P02 a value that does not convert).
  */
 CREATE FUNCTION chat._set_notification_extra(notification_id bigint, extra jsonb) RETURNS void
@@ -151,13 +151,10 @@ CREATE FUNCTION chat._set_notification_extra(notification_id bigint, extra jsonb
 #variable_conflict use_variable
 DECLARE
     md chat.model;
-    field text;
-    att pg_attribute;
-    coldef text;
-    cols text := '';
-    vals text := '';
-    sets text := '';
-    coldefs text := '';
+    cols text;
+    vals text;
+    coldefs text;
+    sets text;
 BEGIN
     md := chat._swapped('notification');
     IF md IS NULL THEN
@@ -172,50 +169,18 @@ BEGIN
                   DETAIL = format('The value given is a JSON %s.', jsonb_typeof(extra)),
                   HINT = 'Pass the fields by name: ''{"provider_id": "abc"}''.';
     END IF;
-    FOR field IN SELECT e.key FROM jsonb_object_keys(extra) AS e(key) ORDER BY e.key LOOP
-        SELECT * INTO att FROM pg_attribute a
-         WHERE a.attrelid = md.tbl AND a.attname = field AND a.attnum > 0 AND NOT a.attisdropped;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown field "%" for model "notification"', chat._shown(field)
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      HINT = format('The fields of model "notification" are the columns of %s: %s.', md.tbl,
-                                    (SELECT string_agg(format('"%s"', a.attname), ', ' ORDER BY a.attnum)
-                                       FROM pg_attribute a
-                                      WHERE a.attrelid = md.tbl AND a.attnum > 0 AND NOT a.attisdropped
-                                        AND a.attname <> 'notification_id'));
-        END IF;
-        IF field = 'notification_id' THEN
-            RAISE EXCEPTION 'field "%" of model "notification" cannot be set', field
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = '(notification_id) is the key, which chat fills from the notification.';
-        END IF;
-        IF att.attgenerated <> '' OR att.attidentity = 'a' THEN
-            RAISE EXCEPTION 'field "%" of model "notification" cannot be set', field
-                USING ERRCODE = '22023', COLUMN = 'extra',
-                      DETAIL = format('Column "%s" of %s is generated.', field, md.tbl);
-        END IF;
-        coldef := format('%I %s', att.attname, format_type(att.atttypid, att.atttypmod));
-        BEGIN
-            EXECUTE format('SELECT FROM pg_catalog.jsonb_to_record($1) AS r(%s)', coldef)
-                USING jsonb_build_object(field, extra -> field);
-        EXCEPTION WHEN others THEN
-            RAISE EXCEPTION 'invalid value for field "%": "%"', field, chat._shown(extra ->> field)
-                USING ERRCODE = '22P02', COLUMN = 'extra',
-                      DETAIL = format('Field "%s" of model "notification" has the type %s.', field,
-                                      format_type(att.atttypid, att.atttypmod));
-        END;
-        cols := cols || format(', %I', att.attname);
-        vals := vals || format(', r.%I', att.attname);
-        sets := sets || format(', %I = excluded.%I', att.attname, att.attname);
-        coldefs := coldefs || format(', %s', coldef);
-    END LOOP;
+    SELECT f.cols, f.vals, f.coldefs INTO cols, vals, coldefs
+      FROM chat._extra_fields('notification', md.tbl, ARRAY['notification_id'], extra) f;
     IF coldefs = '' THEN
         EXECUTE format('INSERT INTO %s (notification_id) VALUES ($1) ON CONFLICT (notification_id) DO NOTHING', md.tbl)
             USING notification_id;
     ELSE
+        /* every field of extra is the exact name of a column (chat._extra_fields checked) */
+        sets := (SELECT string_agg(format('%I = excluded.%I', e.key, e.key), ', ' ORDER BY e.key)
+                   FROM jsonb_object_keys(extra) AS e(key));
         EXECUTE format('INSERT INTO %s (notification_id%s) SELECT $1%s FROM pg_catalog.jsonb_to_record($2) AS r(%s)
                         ON CONFLICT (notification_id) DO UPDATE SET %s',
-                       md.tbl, cols, vals, substr(coldefs, 3), substr(sets, 3))
+                       md.tbl, cols, vals, substr(coldefs, 3), sets)
             USING notification_id, extra;
     END IF;
 END
