@@ -3458,9 +3458,7 @@ BEGIN
      ORDER BY p.activity DESC, p.thread_id DESC;
 END
 $tail$, cols, page, act);
-        def := pg_catalog.pg_get_functiondef('chat.inbox(chat.user_id,text,text,integer)'::regprocedure);
-        def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
-        EXECUTE def;
+        PERFORM chat._citus_redefine('chat.inbox(chat.user_id,text,text,integer)', body);
         n := n + 1;
         /* chat.inbox_count: the same rows counted (Citus refuses its correlated sub-select over chat._membership) */
         body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
@@ -3468,9 +3466,7 @@ $tail$, cols, page, act);
         k := strpos(body, '    RETURN (SELECT count(*)');
         IF k > 0 THEN
             body := substr(body, 1, k - 1) || format(E'    RETURN (SELECT count(*)%s);\nEND\n', filt);
-            def := pg_catalog.pg_get_functiondef('chat.inbox_count(chat.user_id,text)'::regprocedure);
-            def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
-            EXECUTE def;
+            PERFORM chat._citus_redefine('chat.inbox_count(chat.user_id,text)', body);
             n := n + 1;
         END IF;
     END IF;
@@ -3523,9 +3519,7 @@ $tail$, cols, page, act);
              LIMIT n) x;
 
 %s$search$, substr(body, strpos(body, E'    /* the page: its rows')));
-        def := pg_catalog.pg_get_functiondef('chat.search(chat.user_id,text,bigint,text,text,integer)'::regprocedure);
-        def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
-        EXECUTE def;
+        PERFORM chat._citus_redefine('chat.search(chat.user_id,text,bigint,text,text,integer)', body);
         n := n + 1;
     END IF;
     /* verify_unread: the same recount, one thread per query */
@@ -3708,6 +3702,20 @@ $$;
 COMMENT ON FUNCTION chat._citus_node_ids() IS
     'gives this Citus node its own range of thread and message ids (group id << 48)';
 REVOKE EXECUTE ON FUNCTION chat._citus_node_ids() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_redefine(fn regprocedure, body text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    def text := pg_catalog.pg_get_functiondef(fn);
+BEGIN
+    EXECUTE substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
+END
+$$;
+COMMENT ON FUNCTION chat._citus_redefine(regprocedure, text) IS
+    'gives a function a new body, its header kept (chat._citus_adapt; Citus only)';
+REVOKE EXECUTE ON FUNCTION chat._citus_redefine(regprocedure,text) FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_reference(tbl regclass) RETURNS boolean
     LANGUAGE plpgsql STABLE

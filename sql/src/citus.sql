@@ -221,6 +221,20 @@ $$;
 COMMENT ON FUNCTION chat._citus_message_id(bigint) IS
     'a message id on a Citus cluster: time (100 us) | node sequence | Citus group, above the thread''s last id (Citus only)';
 
+/* Give function fn the plpgsql body "body", its header (arguments, result, settings) kept. */
+CREATE FUNCTION chat._citus_redefine(fn regprocedure, body text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    def text := pg_catalog.pg_get_functiondef(fn);
+BEGIN
+    EXECUTE substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
+END
+$$;
+COMMENT ON FUNCTION chat._citus_redefine(regprocedure, text) IS
+    'gives a function a new body, its header kept (chat._citus_adapt; Citus only)';
+
 /*
  * What Citus cannot run as chat's single-node code has it, adapted on the
  * node it runs on (every node: delegated calls run chat's functions on the
@@ -367,9 +381,7 @@ BEGIN
      ORDER BY p.activity DESC, p.thread_id DESC;
 END
 $tail$, cols, page, act);
-        def := pg_catalog.pg_get_functiondef('chat.inbox(chat.user_id,text,text,integer)'::regprocedure);
-        def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
-        EXECUTE def;
+        PERFORM chat._citus_redefine('chat.inbox(chat.user_id,text,text,integer)', body);
         n := n + 1;
         /* chat.inbox_count: the same rows counted (Citus refuses its correlated sub-select over chat._membership) */
         body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
@@ -377,9 +389,7 @@ $tail$, cols, page, act);
         k := strpos(body, '    RETURN (SELECT count(*)');
         IF k > 0 THEN
             body := substr(body, 1, k - 1) || format(E'    RETURN (SELECT count(*)%s);\nEND\n', filt);
-            def := pg_catalog.pg_get_functiondef('chat.inbox_count(chat.user_id,text)'::regprocedure);
-            def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
-            EXECUTE def;
+            PERFORM chat._citus_redefine('chat.inbox_count(chat.user_id,text)', body);
             n := n + 1;
         END IF;
     END IF;
@@ -432,9 +442,7 @@ $tail$, cols, page, act);
              LIMIT n) x;
 
 %s$search$, substr(body, strpos(body, E'    /* the page: its rows')));
-        def := pg_catalog.pg_get_functiondef('chat.search(chat.user_id,text,bigint,text,text,integer)'::regprocedure);
-        def := substr(def, 1, strpos(def, 'AS $function$') - 1) || 'AS $function$' || body || E'\n$function$';
-        EXECUTE def;
+        PERFORM chat._citus_redefine('chat.search(chat.user_id,text,bigint,text,text,integer)', body);
         n := n + 1;
     END IF;
     /* verify_unread: the same recount, one thread per query */
@@ -586,7 +594,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION chat.distribute() FROM PUBLIC;  -- as privileges.sql leaves every function, then granted
 GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;
