@@ -3560,7 +3560,7 @@ $f$, body);
 END
 $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
-    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, verify_unread thread by thread';
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, verify_unread thread by thread';
 REVOKE EXECUTE ON FUNCTION chat._citus_adapt() FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_clock() RETURNS timestamptz

@@ -245,6 +245,12 @@ COMMENT ON FUNCTION chat._citus_redefine(regprocedure, text) IS
  *    refuses: each becomes a plpgsql function with the same query.
  *  - plan_cache_mode = force_generic_plan (chat.inbox, chat.unread_count)
  *    likewise: back to auto, so their queries are planned with the values.
+ *  - clock_timestamp() in an UPDATE goes through chat._citus_clock().
+ *  - chat.inbox, chat.inbox_count and chat.search read their rows with one
+ *    query over every shard (their single-node plans are refused, or take
+ *    four rounds).
+ *  - The functions chat.messages calls per message may read their thread's
+ *    shard from inside the shard's query (nested execution).
  *  - chat.verify_unread recounts thread by thread (one shard per query).
  */
 CREATE FUNCTION chat._citus_adapt() RETURNS integer
@@ -483,7 +489,7 @@ $f$, body);
 END
 $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
-    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, verify_unread thread by thread';
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, verify_unread thread by thread';
 
 /*
  * The hot per-thread calls run whole on the worker holding the thread (Citus
