@@ -46,6 +46,12 @@
 #define RELAY_TIMEOUT_MS 2000
 
 /*
+ * After the coordinator did not answer in time, a backend does not try again
+ * for this long: its commits in between do not wait, and warn at once.
+ */
+#define RELAY_BACKOFF_MS 10000
+
+/*
  * What this backend knows of its node, asked once and again when Citus's
  * pg_dist_node or pg_dist_local_group is invalidated (Citus's triggers on
  * them send a relcache invalidation); while Citus is absent, after any
@@ -92,6 +98,10 @@ static PGconn *relay_conn = NULL;
 static char *relay_conn_info = NULL;	/* malloc'd: what it was opened with */
 static bool relay_callbacks = false;
 static bool relay_exit_registered = false;
+
+/* Until when this backend does not try the coordinator of relay_quiet_info. */
+static TimestampTz relay_quiet_until = 0;
+static char *relay_quiet_info = NULL;	/* malloc'd */
 
 static const char *relay_sql =
 "SELECT pg_catalog.pg_notify(e.channel, e.payload)"
@@ -259,9 +269,12 @@ relay_wait(PGconn *conn, int events, TimestampTz deadline)
 	}
 }
 
-/* Open the connection to the coordinator; false, with *error, on failure. */
+/*
+ * Open the connection to the coordinator; false, with *error, on failure
+ * (*timed_out when the deadline passed).
+ */
 static bool
-relay_connect(const char *conninfo, TimestampTz deadline, const char **error)
+relay_connect(const char *conninfo, TimestampTz deadline, const char **error, bool *timed_out)
 {
 	PostgresPollingStatusType status = PGRES_POLLING_WRITING;
 
@@ -290,6 +303,7 @@ relay_connect(const char *conninfo, TimestampTz deadline, const char **error)
 		if (!relay_wait(relay_conn, status == PGRES_POLLING_READING ?
 						WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE, deadline))
 		{
+			*timed_out = true;
 			*error = "timeout expired";
 			return false;
 		}
@@ -370,17 +384,32 @@ relay_send(TimestampTz deadline, const char **error, bool *timed_out)
 /*
  * Deliver the pending NOTIFYs.  A kept connection may have died since the
  * last commit (the coordinator restarted): then once more on a new one,
- * unless the coordinator did not answer in time.  Never raises an error
- * (this runs inside CommitTransaction): a failure is a WARNING.
+ * unless the coordinator did not answer in time.  Past a coordinator that
+ * did not answer, nothing is tried for RELAY_BACKOFF_MS.  Never raises an
+ * error (this runs inside CommitTransaction): a failure is a WARNING.
  */
 static void
 relay_deliver(void)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), RELAY_TIMEOUT_MS);
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz deadline = TimestampTzPlusMilliseconds(now, RELAY_TIMEOUT_MS);
 	const char *error = NULL;
 	bool		timed_out = false;
 	bool		ok = false;
 	int			attempt;
+
+	if (relay_quiet_info != NULL && now < relay_quiet_until &&
+		strcmp(relay_quiet_info, pending_conninfo) == 0)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not send %d event notifications to the Citus coordinator \"%s\": it did not answer in time %ld ms ago",
+						pending_count, pending_target,
+						(long) ((now - (relay_quiet_until - RELAY_BACKOFF_MS * INT64CONST(1000))) / 1000)),
+				 errdetail("The transaction has committed; listeners on the coordinator do not hear of it. This session tries the coordinator again %d s after it last failed to answer.",
+						   RELAY_BACKOFF_MS / 1000)));
+		return;
+	}
 
 	if (relay_conn != NULL &&
 		(PQstatus(relay_conn) != CONNECTION_OK || strcmp(relay_conn_info, pending_conninfo) != 0))
@@ -389,7 +418,7 @@ relay_deliver(void)
 	{
 		bool		reused = (relay_conn != NULL);
 
-		if (!reused && !relay_connect(pending_conninfo, deadline, &error))
+		if (!reused && !relay_connect(pending_conninfo, deadline, &error, &timed_out))
 		{
 			relay_disconnect();
 			break;
@@ -399,6 +428,17 @@ relay_deliver(void)
 			relay_disconnect();
 		if (!reused || timed_out)
 			break;
+	}
+	if (relay_quiet_info != NULL)
+	{
+		free(relay_quiet_info);
+		relay_quiet_info = NULL;
+	}
+	if (!ok && timed_out)
+	{
+		/* kept across transactions, malloc'd as relay_conn_info is */
+		relay_quiet_info = strdup(pending_conninfo);
+		relay_quiet_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), RELAY_BACKOFF_MS);
 	}
 	if (!ok)
 		ereport(WARNING,

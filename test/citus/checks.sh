@@ -374,6 +374,26 @@ else
 fi
 ev=$(heard chat "SELECT chat.new_reply($t1, 2, 'heard again')")
 is_heard "and once it is reachable again, the events arrive" '"event": "message_sent"' "$ev"
+# a coordinator that does not answer: a session there holds the lock every NOTIFY takes at commit
+# (it notified, and its commit waits for a synchronous standby that does not exist), so the relay's
+# pg_notify waits. A worker session's first commit with events waits 2 s and warns; its next ones
+# within 10 s do not wait for the coordinator again, and say so
+q "$COORD" "ALTER SYSTEM SET synchronous_standby_names = 'chat_nobody'" "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+q "$COORD" "BEGIN" "SET LOCAL synchronous_commit = on" "CREATE TEMP TABLE chat_hold ()" "NOTIFY chat_hold" "COMMIT" >/dev/null 2>&1 &
+hold=$!
+sleep 1
+ev=$(q "$holder" "SELECT chat.new_reply($t1, 2, 'unanswered 1') > 0" "SELECT chat.new_reply($t1, 2, 'unanswered 2') > 0")
+q "$COORD" "ALTER SYSTEM RESET synchronous_standby_names" "SELECT pg_reload_conf()" >/dev/null
+wait "$hold" || true
+sleep 0.5
+if grep -q 'could not send 1 event notifications to the Citus coordinator "[^"]*": timeout expired' <<<"$ev" &&
+    grep -Eq 'could not send 1 event notifications to the Citus coordinator "[^"]*": it did not answer in time [0-9]+ ms ago' <<<"$ev" &&
+    [[ "$(grep -c '^t$' <<<"$ev")" == 2 ]]; then
+    pass "a coordinator that does not answer: the session's next commit does not wait for it again"
+else
+    fail "a coordinator that does not answer: the session's next commit does not wait for it again" "$ev"
+fi
 # a prepared transaction cannot carry NOTIFYs (PostgreSQL refuses them too), nor a worker's relay
 ev=$(q "$holder" "BEGIN" "SELECT chat.new_reply($t1, 2, 'prepared')" "PREPARE TRANSACTION 'chat_relay_check'")
 if grep -q 'cannot PREPARE a transaction that has chat events to send to the Citus coordinator' <<<"$ev" &&
@@ -503,6 +523,32 @@ is "unbinding drops the keys everywhere" "
 is "verify_unread after the users table" "" "SELECT * FROM chat.verify_unread()"
 q "$COORD" "DROP FUNCTION public.cu_name(bigint)" "DROP TABLE public.cu_user" "SELECT chat.set_setting('server_roles', (SELECT value FROM chat.settings WHERE key = 'server_roles') - 'cu_other')" "DROP OWNED BY cu_other" "DROP ROLE cu_other" >/dev/null
 
+# A display-name function that reads the users table, created while the table was local: Citus
+# keeps it on the coordinator, and cannot run a RETURN body once the table is distributed
+echo "# a display-name function reading the users table"
+q "$COORD" "CREATE TABLE public.cn_user (id bigint PRIMARY KEY, name text NOT NULL)" \
+  "INSERT INTO public.cn_user SELECT DISTINCT u, 'name ' || u FROM (SELECT user_id FROM chat.member UNION SELECT sender_id FROM chat.message
+     UNION SELECT created_by FROM chat.thread UNION SELECT last_sender_id FROM chat.thread) s (u) WHERE u IS NOT NULL" \
+  "CREATE FUNCTION public.cn_return(id bigint) RETURNS text LANGUAGE sql STABLE
+     RETURN (SELECT u.name FROM public.cn_user u WHERE u.id = cn_return.id)" \
+  "CREATE FUNCTION public.cn_atomic(id bigint) RETURNS text LANGUAGE sql STABLE
+     BEGIN ATOMIC SELECT u.name FROM public.cn_user u WHERE u.id = cn_atomic.id; END" >/dev/null 2>&1
+like "a RETURN body reading the users table is refused (0A000), the hint says how to write it" \
+   'ERROR:  0A000: function "public.cn_return\(bigint\)" cannot be a display name function on a Citus cluster.*HINT:  Write its body as BEGIN ATOMIC' \
+   "\set VERBOSITY verbose" "SELECT chat.use_user_table('public.cn_user', display_name => 'public.cn_return(bigint)')"
+is "and nothing of it stays: the table is local, nothing bound" "0|0" \
+   "SELECT (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = 'public.cn_user'::regclass) || '|' ||
+           (SELECT count(*) FROM chat.user_binding)"
+is "a BEGIN ATOMIC body binds; the table becomes a reference table" "
+n" \
+   "SET client_min_messages = warning" "SELECT chat.use_user_table('public.cn_user', display_name => 'public.cn_atomic(bigint)')" \
+   "SELECT partmethod::text FROM pg_dist_partition WHERE logicalrelid = 'public.cn_user'::regclass"
+is_on "$W2" "the function, created on the coordinator alone, now runs on worker 2" "name 2" "SELECT public.cn_atomic(2)"
+ev=$(heard chat "SELECT chat.new_reply($t1, 2, 'named')")
+is_heard "a delegated reply's event names its sender through it, on the worker" '"user_name": "name 2"' "$ev"
+q "$COORD" "SELECT chat.use_user_table(NULL)" "DROP FUNCTION public.cn_atomic(bigint)" "DROP FUNCTION public.cn_return(bigint)" \
+  "DROP TABLE public.cn_user" >/dev/null
+
 # ---------------------------------------------------------------- drop and reinstall
 echo "# DROP EXTENSION and a new CREATE EXTENSION"
 q "$COORD" "DROP EXTENSION chat CASCADE" "DROP SCHEMA IF EXISTS chat CASCADE" >/dev/null 2>&1
@@ -512,8 +558,10 @@ is_on "$W1" "no chat shard left on worker 1" "0" \
    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'chat'"
 is_on "$W2" "no chat shard left on worker 2" "0" \
    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'chat'"
-is "CREATE EXTENSION chat again distributes again" "15" \
-   "CREATE EXTENSION chat" "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
+is "CREATE EXTENSION chat again distributes again, in as many shards as citus.shard_count says when set" "15|3" \
+   "SET citus.shard_count = 3" "CREATE EXTENSION chat" \
+   "SELECT count(*) || '|' || (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'chat.thread'::regclass)
+      FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
 is "and works" "t" "SELECT chat.new_message(1, '{2}', 'again', 'x') > 0"
 
 # ---------------------------------------------------------------- update from the last release
@@ -533,7 +581,11 @@ is "every node at the new version" "$(q "$COORD" "SELECT default_version FROM pg
    "SELECT extversion FROM pg_extension WHERE extname = 'chat'"
 is_on "$W1" "worker 1 updated by Citus" "$(q "$COORD" "SELECT extversion FROM pg_extension WHERE extname = 'chat'")" \
    "SELECT extversion FROM pg_extension WHERE extname = 'chat'"
+# citus.shard_count not set: 2 shards per node that takes shards (Citus's default is 32)
+q "$COORD" "ALTER DATABASE chat_dist RESET citus.shard_count" >/dev/null
 q "$COORD" "SELECT chat.distribute()" >/dev/null
+is "chat.distribute() without citus.shard_count set: 2 shards per worker" "4" \
+   "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'chat.thread'::regclass"
 is "chat.distribute() after the update distributes chat and its rows" "15 3" \
    "SELECT (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%') || ' ' || (SELECT count(*) FROM chat.message)"
 is "the updated history counts exactly" "" "SELECT * FROM chat.verify_unread()"

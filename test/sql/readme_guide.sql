@@ -105,7 +105,7 @@ CREATE TABLE public.app_user (id bigint PRIMARY KEY, name text NOT NULL);
 INSERT INTO public.app_user VALUES (1, 'Alice'), (2, 'Bob'), (3, 'Carol'), (4, 'Dan');
 CREATE FUNCTION public.user_name(id bigint) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-    RETURN (SELECT u.name FROM public.app_user u WHERE u.id = user_name.id);
+    BEGIN ATOMIC SELECT u.name FROM public.app_user u WHERE u.id = user_name.id; END;
 SELECT chat.use_user_table('public.app_user', display_name => 'public.user_name(bigint)');
 SELECT chat.display_name(2);
 SELECT chat.rename_thread(4, 1, 'Project team (Q3)');

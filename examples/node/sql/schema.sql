@@ -13,4 +13,6 @@ CREATE TABLE IF NOT EXISTS app.app_user (
 -- a display-name function they cannot run would make their sends fail.
 CREATE OR REPLACE FUNCTION app.user_name(id bigint) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    RETURN (SELECT u.name FROM app.app_user u WHERE u.id = user_name.id);
+    BEGIN ATOMIC
+        SELECT u.name FROM app.app_user u WHERE u.id = user_name.id;
+    END;

@@ -18,6 +18,7 @@ DECLARE
     att pg_attribute;
     coltype regtype;
     fn pg_proc;
+    missing_fn boolean;
     missing bigint;
     examples text;
     k record;
@@ -121,6 +122,34 @@ BEGIN
                       DETAIL = format('A display name function takes one argument of type chat.user_id or %s and returns text.',
                                       format_type(base, NULL));
         END IF;
+        IF chat._citus() THEN
+            /*
+             * Citus 13.2 cannot run a SQL-standard RETURN body that reads one
+             * of its tables ("syntax error at or near RETURN", on every node);
+             * the users table has just become one.  BEGIN ATOMIC and quoted
+             * bodies run.
+             */
+            IF pg_get_function_sqlbody(display_name) LIKE 'RETURN%'
+               AND EXISTS (SELECT FROM pg_depend d
+                            WHERE d.classid = 'pg_proc'::regclass AND d.objid = display_name
+                              AND d.refclassid = 'pg_class'::regclass AND d.refobjid = tbl) THEN
+                RAISE EXCEPTION 'function "%" cannot be a display name function on a Citus cluster', display_name
+                    USING ERRCODE = '0A000', COLUMN = 'display_name',
+                          DETAIL = format('Its body is a RETURN expression reading table "%s", which Citus 13.2 cannot run once the table is distributed.', tbl),
+                          HINT = 'Write its body as BEGIN ATOMIC SELECT ...; END, or as a string constant (AS ''SELECT ...'').';
+            END IF;
+            /*
+             * The binding's row names the function on every node (workers
+             * run the calls that name users): Citus creates it there, with
+             * its owner, unless it already did.
+             */
+            EXECUTE 'SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
+                                         WHERE o.classid = ''pg_proc''::regclass AND o.objid = $1)'
+               INTO missing_fn USING display_name;
+            IF missing_fn THEN
+                EXECUTE 'SELECT pg_catalog.create_distributed_function($1)' USING display_name;
+            END IF;
+        END IF;
     END IF;
 
     /*
@@ -164,7 +193,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat.use_user_table(regclass, name, text, regprocedure) IS
-    'Bind chat to the application''s users table: foreign keys from every user column of chat''s tables to tbl(id_column), deleting a user does on_delete ("cascade", "restrict" or "anonymize"); display_name(user_id) names users in views and events. Calling it again replaces the binding (and validates keys restored by pg_dump); use_user_table(NULL) removes it';
+    'Bind chat to the application''s users table: foreign keys from every user column of chat''s tables to tbl(id_column), deleting a user does on_delete ("cascade", "restrict" or "anonymize"); display_name(user_id) names users in views and events (on Citus it is created on every node; a RETURN body reading tbl is refused there). Calling it again replaces the binding (and validates keys restored by pg_dump); use_user_table(NULL) removes it';
 
 /* Open to everyone: the display-name function runs as the current role (chat._display_name). */
 CREATE FUNCTION chat.display_name(user_id chat.user_id) RETURNS text

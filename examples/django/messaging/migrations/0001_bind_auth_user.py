@@ -40,8 +40,10 @@ DISPLAY_NAME = """
 CREATE FUNCTION public.chat_user_name(id {type}) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-    RETURN (SELECT coalesce(nullif(btrim(u.first_name || ' ' || u.last_name), ''), u.username)
-              FROM public.auth_user u WHERE u.id = chat_user_name.id)
+    BEGIN ATOMIC
+        SELECT coalesce(nullif(btrim(u.first_name || ' ' || u.last_name), ''), u.username)
+          FROM public.auth_user u WHERE u.id = chat_user_name.id;
+    END
 """
 
 
