@@ -542,6 +542,13 @@ is "its id is above the history's and names the new worker's group" "t|t" \
       FROM chat.message WHERE thread_id = $mv"
 is "ids increase with the order of sending, across the move" "t" \
    "SELECT array_agg(id ORDER BY id) = array_agg(id ORDER BY sent_at, id) FROM chat.message WHERE thread_id = $mv"
+# the new worker's clock behind the old one's by a second: the thread's last id is then "in the
+# future"; the next is still above it (chat._citus_message_id) and still names the new worker
+is_on "$to" "a new worker whose clock is 1 s behind: the next id is above the thread's last, names the new worker" "t|t" \
+   "SELECT (n > x)::text::char || '|' || ((n & 63) = (SELECT groupid FROM pg_dist_local_group))::text::char
+      FROM (SELECT x, chat._citus_message_id(x) AS n
+              FROM (SELECT (floor((extract(epoch FROM clock_timestamp()) + 1 - 1735689600) * 10000)::bigint << 20)
+                           | (5 << 6) | $(q "$COORD" "SELECT groupid FROM pg_dist_node WHERE nodeport = $from") AS x) a) b"
 is "messages() after the move, in order" "m1,m2,m3,m4,m5,m6" \
    "SELECT string_agg(content, ',') FROM chat.messages($mv, 61)"
 is "unread after the move: none for 62 (read m3, sent m6), m6 for 61 (sent m5)" "0|1" \
