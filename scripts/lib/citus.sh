@@ -5,7 +5,7 @@
 # source and its build.sh, the stage installs Citus into the PostgreSQL 15 of
 # PG_CONFIG (built once, then reused from CITUS_CACHE, default /var/cache/chat-citus),
 # runs test/citus/run.sh: a coordinator and two workers on 127.0.0.1
-# (ports CITUS_PORT..+2, default 5484..5486), the Citus suite, the cluster stopped
+# (ports CITUS_PORT..+2, default 5484..5486; +3 for the worker it adds), the Citus suite, the cluster stopped
 # and removed. Logged as a runner (LOGDIR/runner-citus.*), so test.sh counts its
 # last line "N passed, M failed". Without ../shared/citus/ it says it skipped.
 

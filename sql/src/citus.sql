@@ -76,12 +76,33 @@ CREATE FUNCTION chat._citus_node_ids() RETURNS void
 DECLARE
     g bigint;
     s text;
+    used text;
     lo bigint;
     hi bigint;
 BEGIN
     EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO g;
     IF g IS NULL OR g < 0 THEN
         RETURN;
+    END IF;
+    /*
+     * A message id names its node by the group id modulo 64
+     * (chat._citus_message_id): two groups with the same remainder would draw
+     * the same ids.  Citus does not reuse a removed node's group id, so the
+     * 65th node added over a cluster's life gets group 64 or more.  Refused
+     * here, on the node being added: Citus installs chat there inside
+     * citus_add_node, after it has sent the node list, so the addition is
+     * rolled back (and likewise on every node when chat is distributed).
+     */
+    EXECUTE 'SELECT min(n.groupid)::text FROM pg_catalog.pg_dist_node n
+              WHERE n.groupid <> $1 AND n.groupid & 63 = $1 & 63' INTO s USING g;
+    IF s IS NOT NULL THEN
+        EXECUTE 'SELECT string_agg(r::text, '', '' ORDER BY r)
+                   FROM (SELECT DISTINCT n.groupid & 63 AS r FROM pg_catalog.pg_dist_node n) d' INTO used;
+        RAISE EXCEPTION 'Citus group % and group % would draw the same chat message ids', g, s
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'chat''s message ids carry the Citus group id modulo 64 (README "Running on Citus").',
+                  HINT = format('Add the node with citus_add_node(..., groupid => n), n a group id whose remainder '
+                                'modulo 64 no other node''s has (taken: %s).', used);
     END IF;
     lo := (g << 48) + 1;
     hi := ((g + 1) << 48) - 1;
@@ -96,7 +117,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat._citus_node_ids() IS
-    'gives this Citus node its own range of thread and message ids (group id << 48)';
+    'gives this Citus node its own range of thread and message ids (group id << 48); refuses a node whose group id modulo 64, which names it in message ids, is another node''s';
 
 /* Runs a command on every worker (Citus's run_command_on_workers); an error on any of them is raised here. */
 CREATE FUNCTION chat._citus_workers(command text) RETURNS void
@@ -195,9 +216,10 @@ COMMENT ON FUNCTION chat._citus_clock() IS
  *
  *   bits 62..20  time in units of 100 microseconds since 2025-01-01 (to 2052)
  *   bits 19..6   this node's sequence, modulo 16384
- *   bits  5..0   this node's Citus group id (up to 63 workers)
+ *   bits  5..0   this node's Citus group id modulo 64
  *
- * Two nodes never draw the same id (the low bits); one node repeats an id
+ * Two nodes never draw the same id (the low bits: a node whose group id has
+ * the remainder of another's is refused, chat._citus_node_ids); one node repeats an id
  * only if it drew 16384 ids within the same 100 microseconds, or its clock
  * stepped back onto an instant it had used with the same sequence residue.
  * Within a thread an id is always above the thread's last one ("after").

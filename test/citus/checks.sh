@@ -549,6 +549,215 @@ is_heard "a delegated reply's event names its sender through it, on the worker" 
 q "$COORD" "SELECT chat.use_user_table(NULL)" "DROP FUNCTION public.cn_atomic(bigint)" "DROP FUNCTION public.cn_return(bigint)" \
   "DROP TABLE public.cn_user" >/dev/null
 
+# ---------------------------------------------------------------- a shard moved
+# A thread with history moved to the other worker and back. block_writes: the test nodes do not
+# run with wal_level = logical, which Citus's default transfer (logical replication) needs.
+echo "# a shard moved to the other worker and back"
+t0=$(date +%s)
+# node_of THREAD: the port of the worker holding the thread
+node_of() {
+    q "$COORD" "SELECT n.nodeport FROM pg_dist_placement pl JOIN pg_dist_node n USING (groupid)
+                 WHERE pl.shardid = get_shard_id_for_distribution_column('chat.thread', $1)"
+}
+# move_thread THREAD TO_PORT: moves the thread's shard group to the worker on TO_PORT
+move_thread() {
+    q "$COORD" "SELECT citus_move_shard_placement(get_shard_id_for_distribution_column('chat.thread', $1),
+                  '127.0.0.1', $(node_of "$1"), '127.0.0.1', $2, shard_transfer_mode => 'block_writes')" >/dev/null
+}
+m1=$(q "$COORD" "SELECT chat.new_message(60, '{61,62}', 'moving', 'm1')")
+mv=$(q "$COORD" "SELECT thread_id FROM chat.message WHERE id = $m1")
+for k in 2 3 4 5; do q "$COORD" "SELECT chat.new_reply($mv, $((60 + k % 2)), 'm$k')" >/dev/null; done
+q "$COORD" "SELECT chat.mark_read($mv, 62, (SELECT id FROM chat.message WHERE thread_id = $mv AND content = 'm3'))" >/dev/null
+e1=$(q "$COORD" "SELECT chat.new_message(70, '{61}', 'elsewhere', 'x')")
+el=$(q "$COORD" "SELECT thread_id FROM chat.message WHERE id = $e1")
+from=$(node_of "$mv")
+to=$W1; [[ "$from" == "$W1" ]] && to=$W2
+before=$(q "$COORD" "SELECT max(id) FROM chat.message WHERE thread_id = $mv")
+move_thread "$mv" "$to"
+is "citus_move_shard_placement moves a thread's shards (all its tables) to the other worker" "$to|7" \
+   "SELECT min(n.nodeport) || '|' || count(*) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
+      JOIN pg_dist_node n USING (groupid)
+     WHERE s.shardid IN (SELECT shardid FROM pg_dist_shard WHERE logicalrelid::text LIKE 'chat.%'
+                           AND shardminvalue IS NOT NULL AND get_shard_id_for_distribution_column(logicalrelid, $mv) = shardid)"
+is "after the move: the counters recount exactly" "" "SELECT * FROM chat.verify_unread($mv)"
+like "after the move: a reply is delegated to the thread's new worker" 'pushing down the function call' \
+   "SET client_min_messages = debug1" "SELECT chat.new_reply($mv, 62, 'm6')"
+is "its id is above the history's and names the new worker's group" "t|t" \
+   "SELECT (max(id) > $before)::int::bool::text::char || '|' ||
+           ((max(id) & 63) = (SELECT groupid FROM pg_dist_node WHERE nodeport = $to))::text::char
+      FROM chat.message WHERE thread_id = $mv"
+is "ids increase with the order of sending, across the move" "t" \
+   "SELECT array_agg(id ORDER BY id) = array_agg(id ORDER BY sent_at, id) FROM chat.message WHERE thread_id = $mv"
+# the new worker's clock behind the old one's by a second: the thread's last id is then "in the
+# future"; the next is still above it (chat._citus_message_id) and still names the new worker
+is_on "$to" "a new worker whose clock is 1 s behind: the next id is above the thread's last, names the new worker" "t|t" \
+   "SELECT (n > x)::text::char || '|' || ((n & 63) = (SELECT groupid FROM pg_dist_local_group))::text::char
+      FROM (SELECT x, chat._citus_message_id(x) AS n
+              FROM (SELECT (floor((extract(epoch FROM clock_timestamp()) + 1 - 1735689600) * 10000)::bigint << 20)
+                           | (5 << 6) | $(q "$COORD" "SELECT groupid FROM pg_dist_node WHERE nodeport = $from") AS x) a) b"
+is "messages() after the move, in order" "m1,m2,m3,m4,m5,m6" \
+   "SELECT string_agg(content, ',') FROM chat.messages($mv, 61)"
+is "unread after the move: none for 62 (read m3, sent m6), m6 for 61 (sent m5)" "0|1" \
+   "SELECT (SELECT unread_count FROM chat.inbox(62) WHERE thread_id = $mv) || '|' ||
+           (SELECT unread_count FROM chat.inbox(61) WHERE thread_id = $mv)"
+is "mark_read after the move" "1
+0" "SELECT chat.mark_read($mv, 61)" "SELECT unread_count FROM chat.inbox(61) WHERE thread_id = $mv"
+is "inbox order: the moved thread, replied to last, first" "$mv,$el" \
+   "SELECT string_agg(thread_id::text, ',') FROM (SELECT thread_id FROM chat.inbox(61) LIMIT 2) i"
+q "$COORD" "SELECT chat.new_reply($el, 70, 'newer elsewhere')" >/dev/null
+is "inbox order: then a later reply in another thread puts that one first" "$el,$mv" \
+   "SELECT string_agg(thread_id::text, ',') FROM (SELECT thread_id FROM chat.inbox(61) LIMIT 2) i"
+ev=$(heard chat "SELECT chat.new_reply($mv, 61, 'm7')")
+is_heard "after the move: a reply's event reaches a listener on the coordinator" \
+    "^\{.*\"event\": \"message_sent\", .*\"thread_id\": $mv, .*\}$" "$ev"
+# back to the first worker, whose pooled sessions served the thread before (cached plans, chat's
+# caches) and where the moved-away shards waited to be dropped
+q "$COORD" "CALL citus_cleanup_orphaned_resources()" >/dev/null
+move_thread "$mv" "$from"
+is "moved back to its first worker" "$from" "SELECT n.nodeport FROM pg_dist_placement pl JOIN pg_dist_node n USING (groupid)
+     WHERE pl.shardid = get_shard_id_for_distribution_column('chat.message', $mv)"
+m7=$(q "$COORD" "SELECT max(id) FROM chat.message WHERE thread_id = $mv")
+m8=$(q "$COORD" "SELECT chat.new_reply($mv, 60, 'm8')")
+is "back: a reply, its id above the last" "t" "SELECT '$m8' ~ '^[0-9]+$' AND '$m8'::bigint > $m7"
+is "back: mark_read and messages" "2
+m1,m2,m3,m4,m5,m6,m7,m8" "SELECT chat.mark_read($mv, 62)" "SELECT string_agg(content, ',') FROM chat.messages($mv, 60)"
+is "message ids unique across the cluster, counters exact after the moves" "t" \
+   "SELECT count(*) = count(DISTINCT id) FROM chat.message" "SELECT * FROM chat.verify_unread()"
+echo "# moved there and back and checked in $(( $(date +%s) - t0 )) s"
+
+# ---------------------------------------------------------------- a worker added
+# A fourth node (test/citus/cluster.sh worker) registered after chat is installed: Citus installs
+# chat there inside citus_add_node, whose install script makes the node ready as on the first
+# workers; a rebalance then moves a shard group there, the reference tables first.
+echo "# a worker added after install"
+W3=$((CITUS_PORT + 3))
+t0=$(date +%s)
+if ! test/citus/cluster.sh worker "$DIR" >/dev/null 2>&1; then
+    fail "a fourth node starts"
+else
+    # Citus does not reuse a group id: after 64 additions a node's group shares its remainder
+    # modulo 64, which names the node in message ids, with an earlier one's
+    like "a node whose group id shares worker 1's remainder modulo 64 is refused, with a hint" \
+       'group 65 and group 1 would draw the same chat message ids.*HINT:.*groupid =>' \
+       "SELECT citus_add_node('127.0.0.1', $W3, groupid => 65)"
+    is "and is not registered" "3" "SELECT count(*) FROM pg_dist_node"
+    is "citus_add_node after chat is installed" "t" "SELECT citus_add_node('127.0.0.1', $W3) > 0"
+    g3=$(q "$COORD" "SELECT groupid FROM pg_dist_node WHERE nodeport = $W3")
+    is_on "$W3" "Citus installs chat on the added worker, same version" "$version" \
+       "SELECT extversion FROM pg_extension WHERE extname = 'chat'"
+    is_on "$W3" "its event triggers off" "D|D|D" \
+       "SELECT string_agg(evtenabled::text, '|' ORDER BY evtname) FROM pg_event_trigger WHERE evtname LIKE 'chat_%'"
+    is_on "$W3" "its id range (group $g3 << 48)" "$(( (g3 << 48) + 1 ))" \
+       "SELECT seqmin FROM pg_sequence WHERE seqrelid = 'chat.thread_id_seq'::regclass"
+    is_on "$W3" "its functions adapted for Citus (chat._citus_adapt)" "plpgsql|1" \
+       "SELECT (SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                 WHERE p.oid = 'chat.first_message(bigint)'::regprocedure) || '|' ||
+               (SELECT count(*) FROM pg_proc WHERE proname = '_citus_verify_unread')"
+    q "$COORD" "SELECT rebalance_table_shards('chat.thread', shard_transfer_mode => 'block_writes')" >/dev/null 2>&1
+    is "rebalance_table_shards: a shard group of every per-thread table on the added worker, its reference tables copied" "t|7|8" \
+       "SELECT (count(*) FILTER (WHERE s.shardminvalue IS NOT NULL) % 7 = 0 AND count(*) > 8)::text::char || '|' ||
+               count(DISTINCT s.logicalrelid) FILTER (WHERE s.shardminvalue IS NOT NULL) || '|' ||
+               count(*) FILTER (WHERE s.shardminvalue IS NULL)
+          FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
+         WHERE pl.groupid = $g3 AND s.logicalrelid::text LIKE 'chat.%'"
+    # the placements are the coordinator's own tables: looked up apart from chat's (Citus joins neither)
+    spread=$(q "$COORD" "SELECT string_agg(id::text, ',' ORDER BY id) FROM chat.thread WHERE subject LIKE 'spread %'")
+    on3=$(q "$COORD" "SELECT min(t) FROM unnest('{$spread}'::bigint[]) t
+                       WHERE (SELECT groupid FROM pg_dist_placement
+                               WHERE shardid = get_shard_id_for_distribution_column('chat.thread', t)) = $g3")
+    if [[ ! "$on3" =~ ^[0-9]+$ ]]; then
+        fail "a thread with history on the added worker" "got: $on3"
+    else
+        like "a reply in a thread now on the added worker: delegated there" 'pushing down the function call' \
+           "SET client_min_messages = debug1" "SELECT chat.new_reply($on3, 10, 'on the added worker')"
+        is "its id names the added worker's group" "$g3" \
+           "SELECT max(id) & 63 FROM chat.message WHERE thread_id = $on3"
+        like "mark_read and messages there" '^[0-9]+
+.*[|]on the added worker$' \
+           "SELECT chat.mark_read($on3, 11)" "SELECT string_agg(content, '|') FROM chat.messages($on3, 11)"
+        ev=$(heard chat "SELECT chat.new_reply($on3, 11, 'heard from the added worker')")
+        is_heard "its events reach a listener on the coordinator (the added worker's relay)" \
+            "^\{.*\"event\": \"message_sent\", .*\"thread_id\": $on3, .*\}$" "$ev"
+    fi
+    # replies one per thread in thread order: on three workers now, the inbox lists them newest first
+    for t in $(q "$COORD" "SELECT id FROM chat.thread WHERE subject LIKE 'spread %' ORDER BY id"); do
+        q "$COORD" "SELECT chat.new_reply($t, 10, 'again')" >/dev/null
+    done
+    is "the threads on the three workers" "3" \
+       "SELECT count(DISTINCT (SELECT groupid FROM pg_dist_placement
+                                WHERE shardid = get_shard_id_for_distribution_column('chat.thread', t)))
+          FROM unnest('{$spread}'::bigint[]) t"
+    is "inbox order is reply order across them (newest first)" "t" \
+       "SELECT array_agg(thread_id) = (SELECT array_agg(t ORDER BY t DESC) FROM unnest('{$spread}'::bigint[]) t)
+          FROM (SELECT thread_id FROM chat.inbox(11) LIMIT 12) i"
+    is "message ids unique across the four nodes, counters exact" "t" \
+       "SELECT count(*) = count(DISTINCT id) FROM chat.message" "SELECT * FROM chat.verify_unread()"
+    echo "# a worker added, rebalanced and checked in $(( $(date +%s) - t0 )) s"
+fi
+
+# ---------------------------------------------------------------- pg_dump and restore
+# pg_dump of the coordinator: chat's tables are extension configuration tables, whose data Citus
+# reads from every shard (COPY ... TO through the coordinator); no Citus metadata. Restored into a
+# database with Citus on every node and the workers registered (here the coordinator and the first
+# two workers), the dump's CREATE EXTENSION chat distributes chat and its COPYs load the rows
+# through the coordinator onto the shards (README "Running on Citus").
+echo "# pg_dump of the coordinator, pg_restore -j 2 into a new Citus database"
+t0=$(date +%s)
+ports=("$COORD" "$W1" "$W2")
+# qdb PORT DB SQL...: q in database DB
+qdb() {
+    local port=$1 db=$2; shift 2
+    local args=() s
+    for s in "$@"; do args+=(-c "$s"); done
+    as_pg "$BIN/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "${args[@]}" 2>&1
+}
+out=$(as_pg "$BIN/pg_dump" -Fc -h 127.0.0.1 -p "$COORD" -U postgres -d chat_dist -f "$DIR/chat_dist.dump" 2>&1)
+for p in "${ports[@]}"; do
+    qdb "$p" postgres "DROP DATABASE IF EXISTS chat_restored WITH (FORCE)" >/dev/null
+    out+=$(qdb "$p" postgres "CREATE DATABASE chat_restored")
+    out+=$(qdb "$p" chat_restored "CREATE EXTENSION citus")
+done
+out+=$(qdb "$COORD" postgres "ALTER DATABASE chat_restored SET citus.shard_count = 4")
+out+=$(qdb "$COORD" chat_restored "SELECT citus_set_coordinator_host('127.0.0.1', $COORD)" >/dev/null)
+for p in "${ports[@]:1}"; do out+=$(qdb "$COORD" chat_restored "SELECT citus_add_node('127.0.0.1', $p)" >/dev/null); done
+out+=$(as_pg "$BIN/pg_restore" -j 2 -h 127.0.0.1 -p "$COORD" -U postgres -d chat_restored "$DIR/chat_dist.dump" 2>&1)
+if [[ -z "$out" ]]; then pass "pg_dump of the coordinator, pg_restore -j 2 into a Citus database: no error"
+else fail "pg_dump of the coordinator, pg_restore -j 2 into a Citus database: no error" "$out"; fi
+is_in() {   # is_in DB NAME EXPECTED SQL...
+    local db=$1 name=$2 want=$3; shift 3
+    local got
+    got=$(qdb "$COORD" "$db" "$@")
+    if [[ "$got" == "$want" ]]; then pass "$name"; else fail "$name" "expected: $want" "got: $got"; fi
+}
+is_in chat_restored "the restored database: chat distributed, 4 shards per table" "15|4" \
+   "SELECT count(*) || '|' || (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'chat.message'::regclass)
+      FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
+# every row of chat's dumped tables, compared as text (sequences: the coordinator's thread ids)
+fp="SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+      SELECT 'thread ' || md5(string_agg(t::text, ',' ORDER BY t.id)) FROM chat.thread t
+      UNION ALL SELECT 'member ' || md5(string_agg(m::text, ',' ORDER BY m.thread_id, m.user_id)) FROM chat.member m
+      UNION ALL SELECT 'message ' || md5(string_agg(m::text, ',' ORDER BY m.thread_id, m.id)) FROM chat.message m
+      UNION ALL SELECT 'message_edit ' || md5(string_agg(e::text, ',' ORDER BY e.thread_id, e.message_id, e.version)) FROM chat.message_edit e
+      UNION ALL SELECT 'reaction ' || md5(string_agg(r::text, ',' ORDER BY r::text)) FROM chat.reaction r
+      UNION ALL SELECT 'attachment ' || md5(coalesce(string_agg(a::text, ',' ORDER BY a::text), '')) FROM chat.attachment a
+      UNION ALL SELECT 'setting ' || string_agg(s.key || '=' || s.value, ',' ORDER BY s.key) FROM chat.setting s
+      UNION ALL SELECT 'role_map ' || string_agg(r::text, ',' ORDER BY r::text) FROM chat.role_map r
+      UNION ALL SELECT 'thread_id_seq ' || last_value FROM chat.thread_id_seq) f (x)"
+is_in chat_restored "every row of chat's tables, the settings, role mappings and the thread id sequence restored" \
+   "$(q "$COORD" "$fp")" "$fp"
+is_in chat_restored "the restored counters recount exactly" "" "SELECT * FROM chat.verify_unread()"
+is_in chat_restored "the restored cluster: a reply, its id above the thread's, ids unique" "t
+t|t" \
+   "SELECT chat.new_reply($mv, 61, 'restored') > $m8 IS NOT NULL" \
+   "SELECT (max(id) > $m8)::text::char || '|' || (count(*) = count(DISTINCT id))::text::char FROM chat.message WHERE thread_id = $mv"
+is_in chat_restored "a new thread's id follows the restored ones; inbox, counters" "t
+t|$mv|0" \
+   "SELECT chat.new_message(61, '{60}', 'after the restore', 'x') > 0" \
+   "SELECT ((SELECT max(id) FROM chat.thread) > $(q "$COORD" "SELECT max(id) FROM chat.thread"))::text::char || '|' ||
+           (SELECT thread_id FROM chat.inbox(61) LIMIT 1 OFFSET 1) || '|' || (SELECT count(*) FROM chat.verify_unread())"
+for p in "${ports[@]}"; do qdb "$p" postgres "DROP DATABASE IF EXISTS chat_restored WITH (FORCE)" >/dev/null; done
+echo "# dumped, restored and checked in $(( $(date +%s) - t0 )) s"
+
 # ---------------------------------------------------------------- drop and reinstall
 echo "# DROP EXTENSION and a new CREATE EXTENSION"
 q "$COORD" "DROP EXTENSION chat CASCADE" "DROP SCHEMA IF EXISTS chat CASCADE" >/dev/null 2>&1

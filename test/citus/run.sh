@@ -3,7 +3,8 @@
 #
 # Starts a coordinator and two workers (test/citus/cluster.sh) with Citus and chat
 # installed in the PostgreSQL of PG_CONFIG, runs the checks of test/citus/checks.sh
-# (distribution shape, the API, delegation, races, events, an end user, drop and
+# (distribution shape, the API, delegation, races, events, an end user, a shard
+# moved, a fourth worker added (port CITUS_PORT + 3), pg_dump and restore, drop and
 # reinstall), stops the cluster and removes it. One line per check ("ok N - ..." or
 # "not ok N - ..." with what was expected and what came), last line
 # "N passed, M failed". Exit status 1 when a check failed or the cluster broke.
