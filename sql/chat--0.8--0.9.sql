@@ -3581,12 +3581,33 @@ CREATE FUNCTION chat._citus_node_ids() RETURNS void
 DECLARE
     g bigint;
     s text;
+    used text;
     lo bigint;
     hi bigint;
 BEGIN
     EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO g;
     IF g IS NULL OR g < 0 THEN
         RETURN;
+    END IF;
+    /*
+     * A message id names its node by the group id modulo 64
+     * (chat._citus_message_id): two groups with the same remainder would draw
+     * the same ids.  Citus does not reuse a removed node's group id, so the
+     * 65th node added over a cluster's life gets group 64 or more.  Refused
+     * here, on the node being added: Citus installs chat there inside
+     * citus_add_node, after it has sent the node list, so the addition is
+     * rolled back (and likewise on every node when chat is distributed).
+     */
+    EXECUTE 'SELECT min(n.groupid)::text FROM pg_catalog.pg_dist_node n
+              WHERE n.groupid <> $1 AND n.groupid & 63 = $1 & 63' INTO s USING g;
+    IF s IS NOT NULL THEN
+        EXECUTE 'SELECT string_agg(r::text, '', '' ORDER BY r)
+                   FROM (SELECT DISTINCT n.groupid & 63 AS r FROM pg_catalog.pg_dist_node n) d' INTO used;
+        RAISE EXCEPTION 'Citus group % and group % would draw the same chat message ids', g, s
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'chat''s message ids carry the Citus group id modulo 64 (README "Running on Citus").',
+                  HINT = format('Add the node with citus_add_node(..., groupid => n), n a group id whose remainder '
+                                'modulo 64 no other node''s has (taken: %s).', used);
     END IF;
     lo := (g << 48) + 1;
     hi := ((g + 1) << 48) - 1;
@@ -3601,7 +3622,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chat._citus_node_ids() IS
-    'gives this Citus node its own range of thread and message ids (group id << 48)';
+    'gives this Citus node its own range of thread and message ids (group id << 48); refuses a node whose group id modulo 64, which names it in message ids, is another node''s';
 REVOKE EXECUTE ON FUNCTION chat._citus_node_ids() FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_redefine(fn regprocedure, body text) RETURNS void
