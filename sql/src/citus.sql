@@ -398,18 +398,28 @@ CREATE FUNCTION chat._citus_cursor(parts jsonb[]) RETURNS text
 $$;
 COMMENT ON FUNCTION chat._citus_cursor(jsonb[]) IS 'Citus: the cursor of the shards'' snapshots';
 
-/* The shard of table tbl (chat.event, chat.member...) colocated with the anchor's shard, on the worker running it. */
-CREATE FUNCTION chat._citus_shard_rel(anchor oid, tbl regclass) RETURNS text
+/*
+ * On a worker, in the statement Citus sent for a shard of chat.event_shard:
+ * the colocated shards of chat.event (its id and name), chat.member,
+ * chat.message and chat.thread, found by the anchor row's table (tableoid).
+ */
+CREATE FUNCTION chat._citus_shard_rels(anchor oid, OUT shard bigint, OUT ev text, OUT mb text, OUT msg text, OUT th text)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT format('chat.%I', (SELECT c.relname FROM pg_class c WHERE c.oid = tbl) || '_' || s.shardid)
+    SELECT max(s.shardid) FILTER (WHERE s.logicalrelid = 'chat.event'::regclass),
+           max(format('chat.%I', 'event_' || s.shardid)) FILTER (WHERE s.logicalrelid = 'chat.event'::regclass),
+           max(format('chat.%I', 'member_' || s.shardid)) FILTER (WHERE s.logicalrelid = 'chat.member'::regclass),
+           max(format('chat.%I', 'message_' || s.shardid)) FILTER (WHERE s.logicalrelid = 'chat.message'::regclass),
+           max(format('chat.%I', 'thread_' || s.shardid)) FILTER (WHERE s.logicalrelid = 'chat.thread'::regclass)
       FROM pg_catalog.pg_dist_shard a
-      JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid = tbl AND s.shardminvalue = a.shardminvalue
-     WHERE a.shardid = substring((SELECT c.relname FROM pg_class c WHERE c.oid = anchor) FROM '_([0-9]+)$')::bigint
+      JOIN pg_catalog.pg_dist_shard s ON s.shardminvalue = a.shardminvalue
+           AND s.logicalrelid IN ('chat.event'::regclass, 'chat.member'::regclass, 'chat.message'::regclass,
+                                  'chat.thread'::regclass)
+     WHERE a.shardid = substring(anchor::regclass::text FROM '_([0-9]+)$')::bigint
 $$;
-COMMENT ON FUNCTION chat._citus_shard_rel(oid, regclass) IS
-    'Citus: on a worker, the name of table tbl''s shard colocated with the anchor''s shard (chat.event_shard)';
+COMMENT ON FUNCTION chat._citus_shard_rels(oid) IS
+    'Citus: on a worker, the shards of chat.event, member, message and thread colocated with an anchor''s shard (chat.event_shard)';
 
 /*
  * The start of a shard's read on its worker (chat._citus_shard_changes,
@@ -418,21 +428,20 @@ COMMENT ON FUNCTION chat._citus_shard_rel(oid, regclass) IS
  * another group, or one older than the shard's pruned events (as
  * chat._cursor_expired on one node); the snapshot of since in snap.
  */
-CREATE FUNCTION chat._citus_shard_start(anchor oid, home integer, pruned xid8, since jsonb, OUT part jsonb, OUT snap pg_snapshot)
+CREATE FUNCTION chat._citus_shard_start(shard bigint, home integer, pruned xid8, since jsonb, OUT part jsonb, OUT snap pg_snapshot)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     grp integer := (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g);
     here pg_snapshot := pg_current_snapshot();
-    shard text := substring(chat._citus_shard_rel(anchor, 'chat.event') FROM '_([0-9]+)$');
     entry text[];
 BEGIN
-    part := jsonb_build_object('shard', shard::bigint, 'group', grp, 'snap', here::text);
+    part := jsonb_build_object('shard', shard, 'group', grp, 'snap', here::text);
     IF since IS NULL THEN
         RETURN;
     END IF;
-    entry := regexp_match(since ->> shard, '^([0-9]+)/(.*)$');
+    entry := regexp_match(since ->> shard::text, '^([0-9]+)/(.*)$');
     IF entry IS NULL OR entry[1]::integer <> grp OR home <> grp THEN
         part := part || '{"reload": true}';
         RETURN;
@@ -447,7 +456,7 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION chat._citus_shard_start(oid, integer, xid8, jsonb) IS
+COMMENT ON FUNCTION chat._citus_shard_start(bigint, integer, xid8, jsonb) IS
     'Citus: on a worker, a shard''s snapshot now and the cursor''s for it, or reload';
 
 /*
@@ -466,11 +475,10 @@ CREATE FUNCTION chat._citus_shard_changes(anchor oid, home integer, pruned xid8,
 DECLARE
     part jsonb;
     snap pg_snapshot;
-    ev text := chat._citus_shard_rel(anchor, 'chat.event');
-    mb text := chat._citus_shard_rel(anchor, 'chat.member');
+    rel record := chat._citus_shard_rels(anchor);
     found jsonb;
 BEGIN
-    SELECT s.part, s.snap INTO part, snap FROM chat._citus_shard_start(anchor, home, pruned, since) s;
+    SELECT s.part, s.snap INTO part, snap FROM chat._citus_shard_start(rel.shard, home, pruned, since) s;
     IF snap IS NULL THEN
         RETURN part;
     END IF;
@@ -488,7 +496,7 @@ BEGIN
                  WHERE e.recipients @> ARRAY[$2] AND e.xid >= pg_snapshot_xmin($1)
                    AND e.event <> 'typing' AND (NOT pg_visible_in_snapshot(e.xid, $1) OR e.xid = pg_current_xact_id_if_assigned())
                  ORDER BY 1, 2
-                 LIMIT $3 + 1) e$q$, mb, ev)
+                 LIMIT $3 + 1) e$q$, rel.mb, rel.ev)
             INTO found USING snap, viewer, lim;
     ELSE
         EXECUTE format($q$
@@ -504,7 +512,7 @@ BEGIN
                  WHERE e.xid >= pg_snapshot_xmin($1)
                    AND (NOT pg_visible_in_snapshot(e.xid, $1) OR e.xid = pg_current_xact_id_if_assigned())
                  ORDER BY e.at, e.seq
-                 LIMIT $2 + 1) e$q$, mb, ev)
+                 LIMIT $2 + 1) e$q$, rel.mb, rel.ev)
             INTO found USING snap, lim;
     END IF;
     RETURN part || jsonb_build_object('events', coalesce(found, '[]'));
@@ -574,9 +582,11 @@ DECLARE
     part jsonb;
     s_from pg_snapshot;
     s_to pg_snapshot;
+    rel record;
     found jsonb;
 BEGIN
-    SELECT s.part, s.snap INTO part, s_from FROM chat._citus_shard_start(anchor, home, pruned, since) s;
+    rel := chat._citus_shard_rels(anchor);
+    SELECT s.part, s.snap INTO part, s_from FROM chat._citus_shard_start(rel.shard, home, pruned, since) s;
     IF s_from IS NULL OR upto IS NULL THEN
         RETURN part;
     END IF;
@@ -597,9 +607,7 @@ BEGIN
                AND NOT pg_visible_in_snapshot(e.xid, $1) AND pg_visible_in_snapshot(e.xid, $2)
                AND m.kind = 'text' AND m.deleted_at IS NULL
              ORDER BY e.seq
-             LIMIT $4 + 1) c$q$,
-                   chat._citus_shard_rel(anchor, 'chat.event'), chat._citus_shard_rel(anchor, 'chat.message'),
-                   chat._citus_shard_rel(anchor, 'chat.thread'))
+             LIMIT $4 + 1) c$q$, rel.ev, rel.msg, rel.th)
         INTO found USING s_from, s_to, after, lim;
     RETURN part || jsonb_build_object('cand', coalesce(found, '[]'));
 END
@@ -1153,8 +1161,8 @@ COMMENT ON FUNCTION chat.distribute() IS
 
 REVOKE ALL ON FUNCTION chat._citus(), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean), chat._citus_event_xid(),
-    chat._citus_events(boolean), chat._citus_event_table(), chat._citus_cursor_map(text), chat._citus_cursor(jsonb[]), chat._citus_shard_rel(oid, regclass),
-    chat._citus_shard_start(oid, integer, xid8, jsonb), chat._citus_shard_changes(oid, integer, xid8, jsonb, chat.user_id, bigint),
+    chat._citus_events(boolean), chat._citus_event_table(), chat._citus_cursor_map(text), chat._citus_cursor(jsonb[]), chat._citus_shard_rels(oid),
+    chat._citus_shard_start(bigint, integer, xid8, jsonb), chat._citus_shard_changes(oid, integer, xid8, jsonb, chat.user_id, bigint),
     chat._citus_changes(chat.user_id, text), chat._citus_shard_window(oid, integer, xid8, jsonb, jsonb, bigint, bigint),
     chat._citus_expand_notifications(), chat._citus_prune_events() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION chat.distribute() FROM PUBLIC;  -- as privileges.sql leaves every function, then granted
