@@ -280,8 +280,9 @@ COMMENT ON FUNCTION chat._citus_event_table() IS 'Citus: creates chat.event_shar
  * chat.event, chat.event_shard (made on every node by its install script
  * when installing) with one anchor per shard (anchors of new
  * shards added; run again after splitting shards).  Moved shards: their
- * anchor takes the new group and forgets its pruning, and their events, whose
- * xids are of the node they came from, become old to every cursor.
+ * anchor takes the new group and forgets its pruning, their events, whose
+ * xids are of the node they came from, become old to every cursor, and the
+ * notifier goes on from there (clients' cursors reload).
  */
 CREATE FUNCTION chat._citus_events(installing boolean) RETURNS void
     LANGUAGE plpgsql
@@ -294,6 +295,8 @@ DECLARE
     grps integer[];
     moved bigint[];
     parts jsonb[];
+    entry text;
+    pat text;
 BEGIN
     PERFORM set_config('citus.enable_ddl_propagation', 'on', true);
     PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
@@ -337,6 +340,15 @@ BEGIN
                               = pg_catalog.get_shard_id_for_distribution_column('chat.event', s.thread_id));
         UPDATE chat.event e SET xid = '3'::xid8 WHERE e.thread_id = ANY (moved);
         UPDATE chat.event_shard a SET node_group = s.groupid, pruned_xid = NULL WHERE a.thread_id = s.thread_id;
+        /*
+         * The notifier goes on there from a snapshot that saw those events and
+         * none of the new node's (xmin 4), so it expands what was written there
+         * since the move; clients' cursors name the old group: they reload.
+         */
+        entry := format('\1%s/%s/4:4:', pg_catalog.get_shard_id_for_distribution_column('chat.event', s.thread_id), s.groupid);
+        pat := format('([.~])%s/[0-9]+/[0-9]+:[0-9]+:[0-9,]*', pg_catalog.get_shard_id_for_distribution_column('chat.event', s.thread_id));
+        UPDATE chat.notifier n SET cursor = regexp_replace(n.cursor, pat, entry),
+                                   window_end = regexp_replace(n.window_end, pat, entry);
     END LOOP;
     /* the notifier's cursor of one node (from CREATE EXTENSION): the shards' snapshots now */
     IF (SELECT chat._citus_cursor_map(n.cursor) = '{}' FROM chat.notifier n) THEN
@@ -426,7 +438,9 @@ COMMENT ON FUNCTION chat._citus_shard_rels(oid) IS
  * chat._citus_shard_window): {"shard", "group", "snap"} with "reload" true
  * when since (a cursor map, NULL: none) has no snapshot of this shard, one of
  * another group, or one older than the shard's pruned events (as
- * chat._cursor_expired on one node); the snapshot of since in snap.
+ * chat._cursor_expired on one node), and "moved" when the shard came from
+ * another node and chat.distribute() has not run since; the snapshot of
+ * since in snap.
  */
 CREATE FUNCTION chat._citus_shard_start(shard bigint, home integer, pruned xid8, since jsonb, OUT part jsonb, OUT snap pg_snapshot)
     LANGUAGE plpgsql STABLE
@@ -441,8 +455,13 @@ BEGIN
     IF since IS NULL THEN
         RETURN;
     END IF;
+    IF home <> grp THEN
+        /* moved here, chat.distribute() not run since: its events carry the other node's xids */
+        part := part || '{"reload": true, "moved": true}';
+        RETURN;
+    END IF;
     entry := regexp_match(since ->> shard::text, '^([0-9]+)/(.*)$');
-    IF entry IS NULL OR entry[1]::integer <> grp OR home <> grp THEN
+    IF entry IS NULL OR entry[1]::integer <> grp THEN
         part := part || '{"reload": true}';
         RETURN;
     END IF;
@@ -669,6 +688,12 @@ BEGIN
     budget := chat._setting_value('notification_expand_limit')::bigint;
     EXECUTE 'SELECT array_agg(chat._citus_shard_window(a.tableoid, a.node_group, a.pruned_xid, $1, $2, $3, $4))
                FROM chat.event_shard a' INTO parts USING m_from, m_to, nf.done_seq, budget;
+    IF EXISTS (SELECT FROM unnest(parts) p WHERE (p ->> 'moved')::boolean) THEN
+        /* nothing lost: the window waits until chat.distribute() has seen the move */
+        RAISE WARNING 'notifications wait: a shard of chat.event moved to another node'
+            USING HINT = 'Run SELECT chat.distribute(); on the coordinator after moving shards.';
+        RETURN 0;
+    END IF;
     IF cardinality(parts) <> shards OR (SELECT count(*) FROM jsonb_object_keys(m_from)) <> shards
        OR (SELECT count(*) FROM jsonb_object_keys(m_to)) <> shards
        OR EXISTS (SELECT FROM unnest(parts) p WHERE (p ->> 'reload')::boolean) THEN

@@ -489,7 +489,8 @@ is "a cursor of one node (before chat was distributed): reload" "true" \
    "SELECT chat.changes(61, '${c0%%.*}.$(q "$COORD" "SELECT oid FROM pg_database WHERE datname = current_database()")' || '.1:1:')->>'reload'"
 is "a cursor whose shards differ from today's: reload" "true" "SELECT chat.changes(61, '${c2%~*}')->>'reload'"
 cp=$(q "$COORD" "SELECT chat.changes(61)->>'cursor'")
-q "$COORD" "SELECT chat.new_reply($a1, 60, 'to prune')" "SELECT chat.set_setting('event_retention_days', '1')" \
+q "$COORD" "SELECT chat.new_reply($a1, 60, 'to prune')" "SELECT count(*) FROM chat.claim_notifications('cursor checks', 1000)" \
+  "SELECT chat.set_setting('event_retention_days', '1')" \
   "UPDATE chat.event SET at = '2000-01-01' WHERE thread_id = $a1" >/dev/null
 is "prune_events on a cluster; a cursor that had not seen the pruned events: reload" "t
 true
@@ -497,6 +498,20 @@ false" \
    "SELECT chat.prune_events() > 0" "SELECT chat.changes(61, '$cp')->>'reload'" \
    "SELECT chat.changes(61, chat.changes(61)->>'cursor')->>'reload'"
 q "$COORD" "SELECT chat.set_setting('event_retention_days', NULL)" >/dev/null
+# a shard moved to the other worker: its events carry the xids of the node they came from
+cm=$(q "$COORD" "SELECT chat.changes(61)->>'cursor'")
+msh=$(q "$COORD" "SELECT get_shard_id_for_distribution_column('chat.thread', $b1)")
+q "$COORD" "SELECT citus_move_shard_placement($msh, '127.0.0.1', $W2, '127.0.0.1', $W1, shard_transfer_mode => 'block_writes')" >/dev/null 2>&1
+is "a shard moved to worker 1: a cursor from before says reload" "true" "SELECT chat.changes(61, '$cm')->>'reload'"
+like "claim_notifications waits for chat.distribute() after the move (a WARNING), losing nothing elsewhere" \
+   'notifications wait: a shard of chat.event moved' "SELECT count(*) FROM chat.claim_notifications('cursor checks', 1000)"
+is "chat.distribute() after the move" "chat is distributed already; functions adapted again" "SELECT chat.distribute()"
+cm=$(q "$COORD" "SELECT chat.changes(61)->>'cursor'")
+moved=$(q "$COORD" "SELECT chat.new_reply($b1, 60, 'after the move')")
+near=$(q "$COORD" "SELECT chat.new_reply($a2, 60, 'beside the move')")
+is "then the moved thread's new reply and another's, once each" "$moved,$near" "SELECT '$(ids "$cm")'"
+is "and claim_notifications expands them" "$moved,$near" \
+   "SELECT string_agg(message_id::text, ',' ORDER BY message_id) FROM chat.claim_notifications('cursor checks', 1000) WHERE user_id = 61"
 
 # ---------------------------------------------------------------- an end user
 echo "# an end user (a mapped role)"
