@@ -571,11 +571,11 @@ BEGIN
       FROM unnest(parts) p, jsonb_array_elements(p -> 'events') x (e);
     /* reload: a shard without an anchor, a cursor whose shards differ, one shard's reload, too many events */
     reload := since IS NOT NULL
-              AND (cardinality(parts) <> (SELECT count(*) FROM pg_catalog.pg_dist_shard s
+              AND (coalesce(cardinality(parts), 0) <> (SELECT count(*) FROM pg_catalog.pg_dist_shard s
                                            WHERE s.logicalrelid = 'chat.event'::regclass)
                    OR (SELECT count(*) FROM jsonb_object_keys(map)) <> cardinality(parts)
                    OR EXISTS (SELECT FROM unnest(parts) p WHERE (p ->> 'reload')::boolean)
-                   OR n > lim);
+                   OR n > lim) IS NOT FALSE;
     RETURN jsonb_build_object('cursor', chat._citus_cursor(parts), 'reload', reload,
                               'events', CASE WHEN reload OR since IS NULL THEN '[]'::jsonb ELSE coalesce(found, '[]'::jsonb) END);
 END
