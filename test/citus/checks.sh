@@ -15,6 +15,7 @@ is_on "$W2" "chat on worker 2, same version" "$version" "SELECT extversion FROM 
 is "8 reference tables" \
    "attachment|h
 event|h
+event_shard|h
 member|h
 message|h
 message_edit|h
@@ -30,13 +31,13 @@ setting_default|n
 user_binding|n" \
    "SELECT c.relname || '|' || p.partmethod::text FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
      WHERE c.relnamespace = 'chat'::regnamespace ORDER BY p.partmethod, c.relname"
-is "the 7 per-thread tables in one colocation group" "1" \
+is "the 7 per-thread tables and chat.event_shard in one colocation group" "1" \
    "SELECT count(DISTINCT colocationid) FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid::text LIKE 'chat.%'"
-is "distributed by the thread id" "chat.attachment:thread_id,chat.event:thread_id,chat.member:thread_id,chat.message:thread_id,chat.message_edit:thread_id,chat.reaction:thread_id,chat.thread:id" \
+is "distributed by the thread id" "chat.attachment:thread_id,chat.event:thread_id,chat.event_shard:thread_id,chat.member:thread_id,chat.message:thread_id,chat.message_edit:thread_id,chat.reaction:thread_id,chat.thread:id" \
    "SELECT string_agg(logicalrelid::text || ':' || column_to_column_name(logicalrelid, partkey), ',' ORDER BY logicalrelid::text)
       FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid::text LIKE 'chat.%'"
-is "shards of the per-thread tables on both workers only" "$W1|14
-$W2|14" \
+is "shards of the per-thread tables on both workers only" "$W1|16
+$W2|16" \
    "SELECT n.nodeport || '|' || count(*) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
       JOIN pg_dist_node n ON n.groupid = pl.groupid
      WHERE s.logicalrelid::text LIKE 'chat.%' AND s.shardminvalue IS NOT NULL
@@ -417,6 +418,121 @@ else
     pass "no event after a rollback"
 fi
 
+# ---------------------------------------------------------------- changes, feed, notifications by cursor
+# Event rows live on the worker holding their thread, written with that worker's transaction id; a
+# cursor holds one snapshot per shard, each taken on its worker by the statement reading that
+# shard's events (README "Running on Citus"). Threads on both workers; two on worker 1, so that a
+# transaction open there (an older xid) commits after a newer one of the same node.
+echo "# chat.changes, chat.feed and claim_notifications across both workers"
+q "$COORD" "SELECT chat.new_message(60, ARRAY[61], 'cursor ' || i, 'start') FROM generate_series(1, 8) i" >/dev/null
+on_worker() {   # on_worker PORT: the threads of 'cursor %' held by that worker
+    local t out=()
+    for t in $(q "$COORD" "SELECT id FROM chat.thread WHERE subject LIKE 'cursor %' ORDER BY id"); do
+        [[ "$(q "$COORD" "SELECT n.nodeport FROM pg_dist_placement pl JOIN pg_dist_node n USING (groupid)
+                           WHERE pl.shardid = get_shard_id_for_distribution_column('chat.thread', $t)")" == "$1" ]] && out+=("$t")
+    done
+    echo "${out[*]}"
+}
+read -r a1 a2 _ <<<"$(on_worker "$W1")"
+read -r b1 _ <<<"$(on_worker "$W2")"
+is "threads for the cursor checks: two on worker 1, one on worker 2" "t" \
+   "SELECT $a1 > 0 AND $a2 > 0 AND $b1 > 0"
+# ids SINCE: the message ids of the message_sent events chat.changes(61, SINCE) returns, in its order
+ids() {
+    q "$COORD" "SELECT coalesce(string_agg(e->>'message_id', ',' ORDER BY o), '')
+                  FROM jsonb_array_elements(chat.changes(61, '$1')->'events') WITH ORDINALITY x (e, o)
+                 WHERE e->>'event' = 'message_sent'"
+}
+q "$COORD" "SELECT count(*) FROM chat.claim_notifications('cursor checks', 1000)" >/dev/null
+c0=$(q "$COORD" "SELECT chat.changes(61)->>'cursor'")
+like "a cursor holds a snapshot of each shard of chat.event" \
+   "^[0-9]+\.[0-9]+\.[0-9]+/[12]/[0-9]+:[0-9]+:[0-9,]*(~[0-9]+/[12]/[0-9]+:[0-9]+:[0-9,]*){3}$" "SELECT '$c0'"
+# a transaction open on worker 1 (its xid older) while a newer one there and one on worker 2 commit:
+# a session fed through a fifo, left idle in its transaction until told to commit
+mkfifo "$DIR/slow.fifo"
+as_pg "$BIN/psql" -X -A -t -q -h 127.0.0.1 -p "$COORD" -U postgres -d "dbname=chat_dist application_name=chat_slow" \
+    <"$DIR/slow.fifo" >"$DIR/slow.out" 2>&1 &
+slow_pid=$!
+exec 3>"$DIR/slow.fifo"
+echo "BEGIN; SELECT chat.new_reply($a1, 60, 'slow');" >&3
+for _ in $(seq 1 100); do
+    [[ "$(q "$COORD" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'chat_slow' AND state = 'idle in transaction'")" == 1 ]] && break
+    sleep 0.1
+done
+fast=$(q "$COORD" "SELECT chat.new_reply($a2, 60, 'fast')")
+other=$(q "$COORD" "SELECT chat.new_reply($b1, 60, 'other')")
+r1=$(q "$COORD" "SELECT chat.changes(61, '$c0')")
+c1=$(q "$COORD" "SELECT '$r1'::jsonb->>'cursor'")
+is "changes while a transaction is open on worker 1: the committed replies of both workers, in order" "$fast,$other" \
+   "SELECT coalesce(string_agg(e->>'message_id', ',' ORDER BY o), '') FROM jsonb_array_elements('$r1'::jsonb->'events') WITH ORDINALITY x (e, o)
+     WHERE e->>'event' = 'message_sent'"
+is "claim_notifications meanwhile: the committed replies of both workers" "$fast,$other" \
+   "SELECT string_agg(message_id::text, ',' ORDER BY message_id) FROM chat.claim_notifications('cursor checks', 1000) WHERE user_id = 61"
+echo "COMMIT;" >&3
+exec 3>&-
+wait "$slow_pid"
+slow=$(grep -E '^[0-9]+$' "$DIR/slow.out" | head -1)
+is "the open transaction committed: the next call returns its reply alone" "$slow" "SELECT '$(ids "$c1")'"
+is "from the first cursor: the three replies once each, as written" "$slow,$fast,$other" "SELECT '$(ids "$c0")'"
+c2=$(q "$COORD" "SELECT chat.changes(61, '$c1')->>'cursor'")
+is "and nothing after them" "" "SELECT '$(ids "$c2")'"
+is "feed on the coordinator: the three replies with their recipients" \
+   "$slow:[60, 61]|$fast:[60, 61]|$other:[60, 61]" \
+   "SELECT string_agg((e->'event'->>'message_id') || ':' || (e->'recipients')::text, '|' ORDER BY o)
+      FROM jsonb_array_elements(chat.feed('$c0')->'events') WITH ORDINALITY x (e, o) WHERE e->'event'->>'event' = 'message_sent'"
+is "feed: nothing twice across calls" "0" \
+   "SELECT jsonb_array_length(chat.feed(chat.feed('$c0')->>'cursor')->'events')"
+q "$COORD" "BEGIN" "SELECT chat.new_reply($b1, 60, 'rolled back')" "ROLLBACK" >/dev/null
+is "nothing after a rollback on worker 2" "" "SELECT '$(ids "$c2")'"
+out=$(q "$COORD" "BEGIN" "SELECT chat.new_reply($b1, 60, 'mine')" \
+        "SELECT string_agg(e->>'message_id', ',') FROM jsonb_array_elements(chat.changes(61, '$c2')->'events') e" "COMMIT")
+mine=$(head -1 <<<"$out")
+if [[ "$mine" =~ ^[0-9]+$ && "$out" == "$mine"$'\n'"$mine" ]]; then
+    pass "a reply in the caller's transaction: returned by changes inside it, as on one node"
+else
+    fail "a reply in the caller's transaction: returned by changes inside it, as on one node" "got: $out"
+fi
+is "and after its commit, once" "$mine" "SELECT '$(ids "$c2")'"
+is "claim_notifications: every reply of both workers notified exactly once, none rolled back" "t
+true|true" \
+   "SELECT count(*) >= 0 FROM chat.claim_notifications('cursor checks', 1000)" \
+   "SELECT (count(*) = count(DISTINCT message_id)) || '|' ||
+           (array_agg(message_id ORDER BY message_id) = (SELECT array_agg(m.id ORDER BY m.id) FROM chat.message m
+                                                          WHERE m.thread_id IN ($a1, $a2, $b1) AND m.sender_id = 60))
+      FROM chat.notification WHERE user_id = 61 AND thread_id IN ($a1, $a2, $b1)"
+like "a garbage cursor: 22023 invalid cursor" 'invalid cursor "garbage"' "SELECT chat.changes(61, 'garbage')"
+like "a cursor shaped like a cluster's with a broken snapshot: invalid cursor" 'invalid cursor' \
+   "SELECT chat.feed('1.2.3/1/9:5:')"
+is "a cursor of another cluster: reload" "true|0" \
+   "SELECT (r->>'reload') || '|' || jsonb_array_length(r->'events') FROM chat.changes(61, '1.${c0#*.}') r"
+is "a cursor of one node (before chat was distributed): reload" "true" \
+   "SELECT chat.changes(61, '${c0%%.*}.$(q "$COORD" "SELECT oid FROM pg_database WHERE datname = current_database()")' || '.1:1:')->>'reload'"
+is "a cursor whose shards differ from today's: reload" "true" "SELECT chat.changes(61, '${c2%~*}')->>'reload'"
+cp=$(q "$COORD" "SELECT chat.changes(61)->>'cursor'")
+q "$COORD" "SELECT chat.new_reply($a1, 60, 'to prune')" "SELECT count(*) FROM chat.claim_notifications('cursor checks', 1000)" \
+  "SELECT chat.set_setting('event_retention_days', '1')" \
+  "UPDATE chat.event SET at = '2000-01-01' WHERE thread_id = $a1" >/dev/null
+is "prune_events on a cluster; a cursor that had not seen the pruned events: reload" "t
+true
+false" \
+   "SELECT chat.prune_events() > 0" "SELECT chat.changes(61, '$cp')->>'reload'" \
+   "SELECT chat.changes(61, chat.changes(61)->>'cursor')->>'reload'"
+q "$COORD" "SELECT chat.set_setting('event_retention_days', NULL)" >/dev/null
+# a shard moved to the other worker: its events carry the xids of the node they came from
+cm=$(q "$COORD" "SELECT chat.changes(61)->>'cursor'")
+msh=$(q "$COORD" "SELECT get_shard_id_for_distribution_column('chat.thread', $b1)")
+q "$COORD" "SELECT citus_move_shard_placement($msh, '127.0.0.1', $W2, '127.0.0.1', $W1, shard_transfer_mode => 'block_writes')" >/dev/null 2>&1
+is "a shard moved to worker 1: a cursor from before says reload" "true" "SELECT chat.changes(61, '$cm')->>'reload'"
+like "claim_notifications waits for chat.distribute() after the move (a WARNING), losing nothing elsewhere" \
+   'notifications wait: a shard of chat.event moved' "SELECT count(*) FROM chat.claim_notifications('cursor checks', 1000)"
+is "chat.distribute() after the move" "chat is distributed already; functions adapted again" "SELECT chat.distribute()"
+cm=$(q "$COORD" "SELECT chat.changes(61)->>'cursor'")
+moved=$(q "$COORD" "SELECT chat.new_reply($b1, 60, 'after the move')")
+near=$(q "$COORD" "SELECT chat.new_reply($a2, 60, 'beside the move')")
+is "then the moved thread's new reply and another's, once each" "$moved,$near" "SELECT '$(ids "$cm")'"
+is "and claim_notifications expands them" "$moved,$near" \
+   "SELECT string_agg(message_id::text, ',' ORDER BY message_id) FROM chat.claim_notifications('cursor checks', 1000) WHERE user_id = 61"
+
 # ---------------------------------------------------------------- an end user
 echo "# an end user (a mapped role)"
 q "$COORD" "CREATE ROLE chat_dan LOGIN" "GRANT USAGE ON SCHEMA chat TO chat_dan" "SELECT chat.map_role('chat_dan', 3)" >/dev/null 2>&1
@@ -767,7 +883,7 @@ is_on "$W1" "no chat shard left on worker 1" "0" \
    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'chat'"
 is_on "$W2" "no chat shard left on worker 2" "0" \
    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'chat'"
-is "CREATE EXTENSION chat again distributes again, in as many shards as citus.shard_count says when set" "15|3" \
+is "CREATE EXTENSION chat again distributes again, in as many shards as citus.shard_count says when set" "16|3" \
    "SET citus.shard_count = 3" "CREATE EXTENSION chat" \
    "SELECT count(*) || '|' || (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'chat.thread'::regclass)
       FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
@@ -796,7 +912,7 @@ q "$COORD" "SELECT chat.distribute()" >/dev/null
 holders=$(q "$COORD" "SELECT count(*) FROM pg_dist_node WHERE isactive AND noderole = 'primary' AND shouldhaveshards")
 is "chat.distribute() without citus.shard_count set: 2 shards per node holding shards ($holders)" "$((2 * holders))" \
    "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'chat.thread'::regclass"
-is "chat.distribute() after the update distributes chat and its rows" "15 3" \
+is "chat.distribute() after the update distributes chat and its rows" "16 3" \
    "SELECT (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%') || ' ' || (SELECT count(*) FROM chat.message)"
 is "the updated history counts exactly" "" "SELECT * FROM chat.verify_unread()"
 like "a reply in the updated thread runs on its worker" 'Task Count: 1' "EXPLAIN SELECT chat.new_reply(1, 2, 'after')"

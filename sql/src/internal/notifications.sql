@@ -4,6 +4,51 @@
  * ======================================================================== */
 
 /*
+ * The notifications of the given messages (threads, messages and their
+ * events' seqs, in the order to notify): one per member to notify, the
+ * thread's members as they are now, less the sender, members whose
+ * notification level leaves the message out, and members who already read
+ * it; with a row of defaults in the swapped notification model.  A statement
+ * of its own, the messages passed as arrays (on Citus an INSERT into the
+ * local chat.notification cannot read a CTE over the distributed tables).
+ * Returns how many it wrote.
+ */
+CREATE FUNCTION chat._notify_members(t_threads bigint[], t_messages bigint[], t_seqs bigint[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ids bigint[];
+    md chat.model;
+BEGIN
+    WITH ins AS (
+        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
+        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
+          FROM unnest(t_threads, t_messages, t_seqs) WITH ORDINALITY AS t (thread_id, message_id, seq, ord)
+          JOIN chat.message m ON m.thread_id = t.thread_id AND m.id = t.message_id
+          JOIN chat.member mb ON mb.thread_id = t.thread_id
+         WHERE mb.user_id IS DISTINCT FROM m.sender_id AND mb.read_id < t.message_id
+           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
+                                    ELSE false END
+         ORDER BY t.ord, mb.user_id
+        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
+        RETURNING id
+    )
+    SELECT ARRAY(SELECT i.id FROM ins i) INTO ids;
+
+    /* the swapped model: a row of defaults per new notification, as for other records */
+    IF cardinality(ids) > 0 AND EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'notification' AND m.tbl IS NOT NULL) THEN
+        md := chat._swapped('notification');
+        EXECUTE format('INSERT INTO %s (notification_id) SELECT pg_catalog.unnest($1)', md.tbl) USING ids;
+    END IF;
+    RETURN cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION chat._notify_members(bigint[], bigint[], bigint[]) IS
+    'Write the notifications of the given messages, one per member to notify (chat._expand_notifications); returns how many';
+
+/*
  * Expand the message_sent events (kind text) committed since the notifier's
  * cursor into one chat.notification per member to notify: the thread's
  * members as they are now, less the sender, members whose notification level
@@ -39,8 +84,7 @@ DECLARE
     t_threads bigint[];
     t_messages bigint[];
     t_seqs bigint[];
-    ids bigint[];
-    md chat.model;
+    n bigint;
 BEGIN
     SELECT * INTO nf FROM chat.notifier FOR UPDATE SKIP LOCKED;
     IF NOT FOUND THEN
@@ -103,21 +147,7 @@ BEGIN
            ARRAY(SELECT t.seq FROM taken t ORDER BY t.xid, t.seq)
       INTO n_cand, n_taken, last_xid, last_seq, t_threads, t_messages, t_seqs;
 
-    WITH ins AS (
-        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
-        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
-          FROM unnest(t_threads, t_messages, t_seqs) WITH ORDINALITY AS t (thread_id, message_id, seq, ord)
-          JOIN chat.message m ON m.thread_id = t.thread_id AND m.id = t.message_id
-          JOIN chat.member mb ON mb.thread_id = t.thread_id
-         WHERE mb.user_id IS DISTINCT FROM m.sender_id AND mb.read_id < t.message_id
-           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
-                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
-                                    ELSE false END
-         ORDER BY t.ord, mb.user_id
-        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
-        RETURNING id
-    )
-    SELECT ARRAY(SELECT i.id FROM ins i) INTO ids;
+    n := chat._notify_members(t_threads, t_messages, t_seqs);
 
     IF n_taken = n_cand AND n_cand <= budget THEN
         /* the window is done: the next one starts where it ended */
@@ -126,12 +156,7 @@ BEGIN
         UPDATE chat.notifier SET window_end = nf.window_end, done_xid = last_xid, done_seq = last_seq;
     END IF;
 
-    /* the swapped model: a row of defaults per new notification, as for other records */
-    IF cardinality(ids) > 0 AND EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'notification' AND m.tbl IS NOT NULL) THEN
-        md := chat._swapped('notification');
-        EXECUTE format('INSERT INTO %s (notification_id) SELECT pg_catalog.unnest($1)', md.tbl) USING ids;
-    END IF;
-    RETURN cardinality(ids);
+    RETURN n;
 END
 $$;
 COMMENT ON FUNCTION chat._expand_notifications() IS
