@@ -3442,12 +3442,76 @@ $f$, body);
         $v$;
         n := n + 1;
     END IF;
+    /*
+     * Events: chat.changes, chat.feed, the notification window and
+     * chat.prune_events read and prune shard by shard on the workers, with
+     * cursors of the shards' snapshots (chat._citus_changes).
+     */
+    PERFORM chat._citus_redefine('chat.changes(chat.user_id,text)', $b$
+BEGIN
+    PERFORM chat._act(viewer);
+    PERFORM chat._not_null(viewer, 'viewer');
+    RETURN chat._citus_changes(viewer, since);
+END$b$);
+    PERFORM chat._citus_redefine('chat.feed(text)', $b$
+BEGIN
+    PERFORM chat._require_server('read the feed');
+    RETURN chat._citus_changes(NULL, since);
+END$b$);
+    PERFORM chat._citus_redefine('chat._expand_notifications()', $b$
+BEGIN
+    RETURN chat._citus_expand_notifications();
+END$b$);
+    PERFORM chat._citus_redefine('chat.prune_events()', $b$
+BEGIN
+    PERFORM chat._require_server('prune events');
+    RETURN chat._citus_prune_events();
+END$b$);
+    n := n + 4;
     RETURN n;
 END
 $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
-    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, verify_unread thread by thread';
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
 REVOKE EXECUTE ON FUNCTION chat._citus_adapt() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_changes(viewer chat.user_id, since text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    map jsonb;
+    parts jsonb[];
+    lim bigint;
+    n bigint;
+    found jsonb;
+    reload boolean;
+BEGIN
+    PERFORM chat._require_events();
+    IF since IS NOT NULL THEN
+        map := chat._citus_cursor_map(since);
+    END IF;
+    lim := chat._setting_value('changes_limit')::bigint;
+    EXECUTE 'SELECT array_agg(chat._citus_shard_changes(a.tableoid, a.node_group, a.pruned_xid, $1, $2, $3))
+               FROM chat.event_shard a'
+       INTO parts USING map, viewer, lim;
+    SELECT count(*), jsonb_agg(x.e -> 'e' ORDER BY (x.e ->> 'at')::timestamptz, (x.e ->> 'seq')::bigint)
+      INTO n, found
+      FROM unnest(parts) p, jsonb_array_elements(p -> 'events') x (e);
+    /* reload: a shard without an anchor, a cursor whose shards differ, one shard's reload, too many events */
+    reload := since IS NOT NULL
+              AND (coalesce(cardinality(parts), 0) <> (SELECT count(*) FROM pg_catalog.pg_dist_shard s
+                                           WHERE s.logicalrelid = 'chat.event'::regclass)
+                   OR (SELECT count(*) FROM jsonb_object_keys(map)) <> cardinality(parts)
+                   OR EXISTS (SELECT FROM unnest(parts) p WHERE (p ->> 'reload')::boolean)
+                   OR n > lim) IS NOT FALSE;
+    RETURN jsonb_build_object('cursor', chat._citus_cursor(parts), 'reload', reload,
+                              'events', CASE WHEN reload OR since IS NULL THEN '[]'::jsonb ELSE coalesce(found, '[]'::jsonb) END);
+END
+$$;
+COMMENT ON FUNCTION chat._citus_changes(chat.user_id, text) IS
+    'Citus: chat.changes (viewer) and chat.feed (NULL) read shard by shard on the workers, with a cursor of the shards'' snapshots';
+REVOKE EXECUTE ON FUNCTION chat._citus_changes(chat.user_id,text) FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_clock() RETURNS timestamptz
     LANGUAGE sql STABLE
@@ -3456,6 +3520,51 @@ CREATE FUNCTION chat._citus_clock() RETURNS timestamptz
 COMMENT ON FUNCTION chat._citus_clock() IS
     'clock_timestamp() declared stable, so Citus evaluates it once before it ships an UPDATE (Citus only)';
 REVOKE EXECUTE ON FUNCTION chat._citus_clock() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_cursor(parts jsonb[]) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT format('%s.%s.%s', (SELECT c.system_identifier FROM pg_control_system() c),
+                  (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()),
+                  (SELECT string_agg(format('%s/%s/%s', p ->> 'shard', p ->> 'group', p ->> 'snap'), '~'
+                                     ORDER BY (p ->> 'shard')::bigint)
+                     FROM unnest(parts) p))
+$$;
+COMMENT ON FUNCTION chat._citus_cursor(jsonb[]) IS 'Citus: the cursor of the shards'' snapshots';
+REVOKE EXECUTE ON FUNCTION chat._citus_cursor(jsonb[]) FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_cursor_map(cursor text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    part text[] := regexp_match(cursor, '^([0-9]+)\.([0-9]+)\.([0-9]+/[0-9]+/[0-9]+:[0-9]+:[0-9,]*(~[0-9]+/[0-9]+/[0-9]+:[0-9]+:[0-9,]*)*)$');
+    map jsonb;
+BEGIN
+    IF part IS NULL THEN
+        /* 22023 unless it is a cursor of one node */
+        PERFORM chat._cursor_snapshot(cursor);
+        RETURN '{}';
+    END IF;
+    BEGIN
+        SELECT jsonb_object_agg(x[1], x[2] || '/' || x[3]::pg_snapshot::text) INTO map
+          FROM regexp_matches(part[3], '([0-9]+)/([0-9]+)/([0-9]+:[0-9]+:[0-9,]*)', 'g') x;
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
+            USING ERRCODE = '22023', COLUMN = 'since',
+                  HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+    END;
+    IF part[1] <> (SELECT c.system_identifier::text FROM pg_control_system() c)
+       OR part[2] <> (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()) THEN
+        RETURN '{}';
+    END IF;
+    RETURN map;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_cursor_map(text) IS
+    'Citus: a cursor''s snapshots by shard ({} for another database''s or one node''s cursor: reload); 22023 for no cursor';
+REVOKE EXECUTE ON FUNCTION chat._citus_cursor_map(text) FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_delegate() RETURNS void
     LANGUAGE plpgsql
@@ -3493,11 +3602,15 @@ BEGIN
         PERFORM chat._citus_adapt();
         PERFORM chat._citus_workers('SELECT chat._citus_worker()');
         PERFORM chat._citus_delegate();
+        PERFORM chat._citus_events(false);
         RETURN 'chat is distributed already; functions adapted again';
     END IF;
     EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO STRICT f;
     IF f::boolean IS NOT TRUE THEN
         PERFORM chat._citus_worker();
+        IF installing THEN
+            PERFORM chat._citus_event_table();
+        END IF;
         RETURN 'a Citus worker: made ready; distribute chat on the coordinator';
     END IF;
 
@@ -3547,12 +3660,218 @@ BEGIN
     END LOOP;
 
     PERFORM chat._citus_delegate();
+    PERFORM chat._citus_events(installing);
     RETURN 'chat distributed';
 END
 $$;
 COMMENT ON FUNCTION chat._citus_distribute(boolean) IS
     'chat.distribute(); installing: from the install script, the workers left to prepare themselves';
 REVOKE EXECUTE ON FUNCTION chat._citus_distribute(boolean) FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_event_table() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    CREATE TABLE chat.event_shard (
+        thread_id  bigint PRIMARY KEY CHECK (thread_id < 0),
+        node_group integer NOT NULL,
+        pruned_xid xid8
+    );
+    COMMENT ON TABLE chat.event_shard IS
+        'Citus: one row per shard of chat.event (its thread id hashes into the shard), read to take each shard''s snapshot where the shard is';
+    COMMENT ON COLUMN chat.event_shard.node_group IS 'the Citus group whose transaction ids the shard''s events carry';
+    COMMENT ON COLUMN chat.event_shard.pruned_xid IS
+        'the newest transaction id among the shard''s events chat.prune_events removed';
+    REVOKE ALL ON chat.event_shard FROM PUBLIC;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_event_table() IS 'Citus: creates chat.event_shard on this node';
+REVOKE EXECUTE ON FUNCTION chat._citus_event_table() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_event_xid() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    NEW.xid := pg_current_xact_id();
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_event_xid() IS
+    'trigger on chat.event''s shards: the xid of the worker''s transaction, not the coordinator''s (Citus only)';
+REVOKE EXECUTE ON FUNCTION chat._citus_event_xid() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_events(installing boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s record;
+    v bigint;
+    ids bigint[];
+    grps integer[];
+    moved bigint[];
+    parts jsonb[];
+    entry text;
+    pat text;
+BEGIN
+    PERFORM set_config('citus.enable_ddl_propagation', 'on', true);
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid = 'chat.event'::regclass
+                                                       AND t.tgname = 'event_xid') THEN
+        CREATE TRIGGER event_xid BEFORE INSERT ON chat.event
+            FOR EACH ROW EXECUTE FUNCTION chat._citus_event_xid();
+    END IF;
+    IF to_regclass('chat.event_shard') IS NULL THEN
+        /* under CREATE EXTENSION each worker makes it in its install script (Citus makes no shell of an extension's table) */
+        PERFORM set_config('citus.enable_ddl_propagation', CASE WHEN installing THEN 'off' ELSE 'on' END, true);
+        PERFORM chat._citus_event_table();
+        PERFORM set_config('citus.enable_ddl_propagation', 'on', true);
+        PERFORM pg_catalog.create_distributed_table('chat.event_shard'::regclass, 'thread_id', colocate_with => 'chat.thread');
+    END IF;
+    /* an anchor for each shard that has none: negative ids, the first hashing into it */
+    SELECT array_agg(a.thread_id), array_agg(a.node_group) INTO ids, grps FROM chat.event_shard a;
+    FOR s IN SELECT sh.shardid, sh.shardminvalue::integer AS lo, sh.shardmaxvalue::integer AS hi, pl.groupid
+               FROM pg_catalog.pg_dist_shard sh JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = sh.shardid
+              WHERE sh.logicalrelid = 'chat.event_shard'::regclass
+                AND NOT EXISTS (SELECT FROM unnest(ids) a (thread_id)
+                                 WHERE pg_catalog.get_shard_id_for_distribution_column('chat.event_shard', a.thread_id) = sh.shardid)
+              ORDER BY sh.shardid
+    LOOP
+        v := -1;
+        WHILE pg_catalog.worker_hash(v) NOT BETWEEN s.lo AND s.hi LOOP
+            v := v - 1;
+        END LOOP;
+        INSERT INTO chat.event_shard (thread_id, node_group) VALUES (v, s.groupid);
+    END LOOP;
+    /* moved shards: their events' xids are another node's */
+    FOR s IN SELECT a.thread_id, pl.groupid
+               FROM unnest(ids, grps) a (thread_id, node_group)
+               JOIN pg_catalog.pg_dist_placement pl
+                 ON pl.shardid = pg_catalog.get_shard_id_for_distribution_column('chat.event_shard', a.thread_id)
+              WHERE pl.groupid <> a.node_group
+    LOOP
+        SELECT array_agg(DISTINCT e.thread_id) INTO moved FROM chat.event e;
+        moved := ARRAY(SELECT x FROM unnest(moved) x
+                        WHERE pg_catalog.get_shard_id_for_distribution_column('chat.event', x)
+                              = pg_catalog.get_shard_id_for_distribution_column('chat.event', s.thread_id));
+        UPDATE chat.event e SET xid = '3'::xid8 WHERE e.thread_id = ANY (moved);
+        UPDATE chat.event_shard a SET node_group = s.groupid, pruned_xid = NULL WHERE a.thread_id = s.thread_id;
+        /*
+         * The notifier goes on there from a snapshot that saw those events and
+         * none of the new node's (xmin 4), so it expands what was written there
+         * since the move; clients' cursors name the old group: they reload.
+         */
+        entry := format('\1%s/%s/4:4:', pg_catalog.get_shard_id_for_distribution_column('chat.event', s.thread_id), s.groupid);
+        pat := format('([.~])%s/[0-9]+/[0-9]+:[0-9]+:[0-9,]*', pg_catalog.get_shard_id_for_distribution_column('chat.event', s.thread_id));
+        UPDATE chat.notifier n SET cursor = regexp_replace(n.cursor, pat, entry),
+                                   window_end = regexp_replace(n.window_end, pat, entry);
+    END LOOP;
+    /* the notifier's cursor of one node (from CREATE EXTENSION): the shards' snapshots now */
+    IF (SELECT chat._citus_cursor_map(n.cursor) = '{}' FROM chat.notifier n) THEN
+        EXECUTE 'SELECT array_agg(chat._citus_shard_window(a.tableoid, a.node_group, a.pruned_xid, NULL, NULL, NULL, 0))
+                   FROM chat.event_shard a' INTO parts;
+        UPDATE chat.notifier SET cursor = chat._citus_cursor(parts), window_end = NULL, done_xid = NULL, done_seq = NULL;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_events(boolean) IS
+    'Citus: chat.event''s xid trigger, chat.event_shard with an anchor per shard, moved shards'' events made old (chat.distribute())';
+REVOKE EXECUTE ON FUNCTION chat._citus_events(boolean) FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_expand_notifications() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    nf chat.notifier;
+    m_from jsonb;
+    m_to jsonb;
+    parts jsonb[];
+    shards bigint := (SELECT count(*) FROM pg_catalog.pg_dist_shard s WHERE s.logicalrelid = 'chat.event'::regclass);
+    budget bigint;
+    n_cand bigint;
+    n_taken bigint;
+    last_seq bigint;
+    t_threads bigint[];
+    t_messages bigint[];
+    t_seqs bigint[];
+    now_cursor text;
+    held boolean;
+BEGIN
+    SELECT * INTO nf FROM chat.notifier FOR UPDATE SKIP LOCKED;
+    held := FOUND;
+    /* the shards' snapshots now */
+    EXECUTE 'SELECT array_agg(chat._citus_shard_window(a.tableoid, a.node_group, a.pruned_xid, NULL, NULL, NULL, 0))
+               FROM chat.event_shard a' INTO parts;
+    now_cursor := chat._citus_cursor(parts);
+    IF NOT held THEN
+        /* another worker is expanding; or the row is missing, then from now on */
+        INSERT INTO chat.notifier (cursor) SELECT now_cursor
+         WHERE NOT EXISTS (SELECT FROM chat.notifier)
+        ON CONFLICT ON CONSTRAINT notifier_pkey DO NOTHING;
+        RETURN 0;
+    END IF;
+    m_from := chat._citus_cursor_map(nf.cursor);
+    m_to := CASE WHEN nf.window_end IS NOT NULL THEN chat._citus_cursor_map(nf.window_end) END;
+    IF m_from = '{}' OR m_to = '{}' THEN
+        /* a cursor of another database or of one node (chat distributed since): from now on */
+        UPDATE chat.notifier SET cursor = now_cursor, window_end = NULL, done_xid = NULL, done_seq = NULL;
+        RETURN 0;
+    END IF;
+    IF m_to IS NULL THEN
+        nf.window_end := now_cursor;
+        m_to := chat._citus_cursor_map(now_cursor);
+    END IF;
+    budget := chat._setting_value('notification_expand_limit')::bigint;
+    EXECUTE 'SELECT array_agg(chat._citus_shard_window(a.tableoid, a.node_group, a.pruned_xid, $1, $2, $3, $4))
+               FROM chat.event_shard a' INTO parts USING m_from, m_to, nf.done_seq, budget;
+    IF EXISTS (SELECT FROM unnest(parts) p WHERE (p ->> 'moved')::boolean) THEN
+        /* nothing lost: the window waits until chat.distribute() has seen the move */
+        RAISE WARNING 'notifications wait: a shard of chat.event moved to another node'
+            USING HINT = 'Run SELECT chat.distribute(); on the coordinator after moving shards.';
+        RETURN 0;
+    END IF;
+    IF cardinality(parts) <> shards OR (SELECT count(*) FROM jsonb_object_keys(m_from)) <> shards
+       OR (SELECT count(*) FROM jsonb_object_keys(m_to)) <> shards
+       OR EXISTS (SELECT FROM unnest(parts) p WHERE (p ->> 'reload')::boolean) THEN
+        RAISE WARNING 'messages sent before % were not all notified', now()
+            USING DETAIL = 'Events were pruned, shards moved, or the cursor is of another cluster, before chat.claim_notifications expanded them.',
+                  HINT = 'Claim notifications more often than event_retention_days.';
+        UPDATE chat.notifier SET cursor = now_cursor, window_end = NULL, done_xid = NULL, done_seq = NULL;
+        RETURN 0;
+    END IF;
+
+    /* the window's next messages across the shards, by seq, within the budget */
+    WITH cand AS (
+        SELECT (c ->> 'seq')::bigint AS seq, (c ->> 'thread_id')::bigint AS thread_id,
+               (c ->> 'message_id')::bigint AS message_id, (c ->> 'weight')::bigint AS weight
+          FROM unnest(parts) p, jsonb_array_elements(p -> 'cand') c
+         ORDER BY 1
+         LIMIT budget + 1
+    ), run AS (
+        SELECT c.*, sum(c.weight) OVER (ORDER BY c.seq) - c.weight AS before FROM cand c
+    ), taken AS (
+        SELECT r.* FROM run r WHERE r.before < budget
+    )
+    SELECT (SELECT count(*) FROM cand), (SELECT count(*) FROM taken), (SELECT max(t.seq) FROM taken t),
+           ARRAY(SELECT t.thread_id FROM taken t ORDER BY t.seq),
+           ARRAY(SELECT t.message_id FROM taken t ORDER BY t.seq),
+           ARRAY(SELECT t.seq FROM taken t ORDER BY t.seq)
+      INTO n_cand, n_taken, last_seq, t_threads, t_messages, t_seqs;
+
+    IF n_taken = n_cand AND n_cand <= budget THEN
+        UPDATE chat.notifier SET cursor = nf.window_end, window_end = NULL, done_xid = NULL, done_seq = NULL;
+    ELSE
+        UPDATE chat.notifier SET window_end = nf.window_end, done_xid = '0'::xid8, done_seq = last_seq;
+    END IF;
+    RETURN chat._notify_members(t_threads, t_messages, t_seqs);
+END
+$$;
+COMMENT ON FUNCTION chat._citus_expand_notifications() IS
+    'Citus: chat._expand_notifications with the window read shard by shard on the workers';
+REVOKE EXECUTE ON FUNCTION chat._citus_expand_notifications() FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_message_id(after bigint) RETURNS bigint
     LANGUAGE plpgsql
@@ -3612,7 +3931,7 @@ BEGIN
     lo := (g << 48) + 1;
     hi := ((g + 1) << 48) - 1;
     PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
-    FOREACH s IN ARRAY ARRAY['chat.thread_id_seq', 'chat.message_id_seq'] LOOP
+    FOREACH s IN ARRAY ARRAY['chat.thread_id_seq', 'chat.message_id_seq', 'chat.event_seq'] LOOP
         /* once: a node whose sequence is in its range already keeps its position */
         IF (SELECT q.seqmin FROM pg_catalog.pg_sequence q WHERE q.seqrelid = s::regclass) <> lo THEN
             EXECUTE format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START WITH %s RESTART WITH %s',
@@ -3624,6 +3943,41 @@ $$;
 COMMENT ON FUNCTION chat._citus_node_ids() IS
     'gives this Citus node its own range of thread and message ids (group id << 48); refuses a node whose group id modulo 64, which names it in message ids, is another node''s';
 REVOKE EXECUTE ON FUNCTION chat._citus_node_ids() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_prune_events() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    tids bigint[];
+    xids xid8[];
+    anchors bigint[];
+    r record;
+    cutoff timestamptz := clock_timestamp() - make_interval(days => chat._setting_value('event_retention_days')::integer);
+BEGIN
+    /* the cut-off computed first: Citus refuses a volatile call in a DELETE's WHERE */
+    WITH gone AS (
+        DELETE FROM chat.event e
+         WHERE e.at < cutoff
+        RETURNING e.thread_id, e.xid
+    )
+    SELECT array_agg(g.thread_id), array_agg(g.xid) INTO tids, xids FROM gone g;
+    SELECT array_agg(a.thread_id) INTO anchors FROM chat.event_shard a;
+    FOR r IN SELECT a.thread_id, max(g.xid) AS newest
+               FROM unnest(tids, xids) g (thread_id, xid)
+               JOIN unnest(anchors) a (thread_id)
+                 ON pg_catalog.get_shard_id_for_distribution_column('chat.event', a.thread_id)
+                    = pg_catalog.get_shard_id_for_distribution_column('chat.event', g.thread_id)
+              GROUP BY a.thread_id
+    LOOP
+        UPDATE chat.event_shard a SET pruned_xid = greatest(a.pruned_xid, r.newest) WHERE a.thread_id = r.thread_id;
+    END LOOP;
+    RETURN coalesce(cardinality(tids), 0);
+END
+$$;
+COMMENT ON FUNCTION chat._citus_prune_events() IS
+    'Citus: chat.prune_events, the pruned transaction ids kept per shard (chat.event_shard)';
+REVOKE EXECUTE ON FUNCTION chat._citus_prune_events() FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_redefine(fn regprocedure, body text) RETURNS void
     LANGUAGE plpgsql
@@ -3696,6 +4050,162 @@ $$;
 COMMENT ON FUNCTION chat._citus_shape() IS
     'removes on this node what Citus refuses in chat''s tables: unique keys without the thread id, foreign keys between reference tables, sub-selects in policies';
 REVOKE EXECUTE ON FUNCTION chat._citus_shape() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_shard_changes(anchor oid, home integer, pruned xid8, since jsonb, viewer chat.user_id,
+                                          lim bigint)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    part jsonb;
+    snap pg_snapshot;
+    rel record := chat._citus_shard_rels(anchor);
+    found jsonb;
+BEGIN
+    SELECT s.part, s.snap INTO part, snap FROM chat._citus_shard_start(rel.shard, home, pruned, since) s;
+    IF snap IS NULL THEN
+        RETURN part;
+    END IF;
+    IF viewer IS NOT NULL THEN
+        EXECUTE format($q$
+        SELECT jsonb_agg(jsonb_build_object('at', e.at, 'seq', e.seq, 'e', e.payload) ORDER BY e.at, e.seq)
+          FROM (SELECT e.at, e.seq, e.payload
+                  FROM %1$s mb
+                  JOIN %2$s e ON e.thread_id = mb.thread_id AND e.xid >= pg_snapshot_xmin($1)
+                 WHERE mb.user_id = $2 AND NOT e.private AND e.event <> 'typing'
+                   AND (NOT pg_visible_in_snapshot(e.xid, $1) OR e.xid = pg_current_xact_id_if_assigned())
+                UNION
+                SELECT e.at, e.seq, e.payload
+                  FROM %2$s e
+                 WHERE e.recipients @> ARRAY[$2] AND e.xid >= pg_snapshot_xmin($1)
+                   AND e.event <> 'typing' AND (NOT pg_visible_in_snapshot(e.xid, $1) OR e.xid = pg_current_xact_id_if_assigned())
+                 ORDER BY 1, 2
+                 LIMIT $3 + 1) e$q$, rel.mb, rel.ev)
+            INTO found USING snap, viewer, lim;
+    ELSE
+        EXECUTE format($q$
+        SELECT jsonb_agg(jsonb_build_object('at', e.at, 'seq', e.seq,
+                                            'e', jsonb_build_object('recipients', e.recipients, 'event', e.payload))
+                         ORDER BY e.at, e.seq)
+          FROM (SELECT e.at, e.seq, e.payload,
+                       CASE WHEN e.private THEN e.recipients
+                            ELSE ARRAY(SELECT mb.user_id FROM %1$s mb WHERE mb.thread_id = e.thread_id
+                                       UNION SELECT unnest(e.recipients) ORDER BY 1)
+                       END AS recipients
+                  FROM %2$s e
+                 WHERE e.xid >= pg_snapshot_xmin($1)
+                   AND (NOT pg_visible_in_snapshot(e.xid, $1) OR e.xid = pg_current_xact_id_if_assigned())
+                 ORDER BY e.at, e.seq
+                 LIMIT $2 + 1) e$q$, rel.mb, rel.ev)
+            INTO found USING snap, lim;
+    END IF;
+    RETURN part || jsonb_build_object('events', coalesce(found, '[]'));
+END
+$$;
+COMMENT ON FUNCTION chat._citus_shard_changes(oid, integer, xid8, jsonb, chat.user_id, bigint) IS
+    'Citus: on the worker holding a shard, its snapshot and its events new to the cursor (chat.changes, chat.feed when viewer is NULL)';
+REVOKE EXECUTE ON FUNCTION chat._citus_shard_changes(oid,integer,xid8,jsonb,chat.user_id,bigint) FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_shard_rels(anchor oid, OUT shard bigint, OUT ev text, OUT mb text, OUT msg text, OUT th text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT max(s.shardid) FILTER (WHERE s.logicalrelid = 'chat.event'::regclass),
+           max(format('chat.%I', 'event_' || s.shardid)) FILTER (WHERE s.logicalrelid = 'chat.event'::regclass),
+           max(format('chat.%I', 'member_' || s.shardid)) FILTER (WHERE s.logicalrelid = 'chat.member'::regclass),
+           max(format('chat.%I', 'message_' || s.shardid)) FILTER (WHERE s.logicalrelid = 'chat.message'::regclass),
+           max(format('chat.%I', 'thread_' || s.shardid)) FILTER (WHERE s.logicalrelid = 'chat.thread'::regclass)
+      FROM pg_catalog.pg_dist_shard a
+      JOIN pg_catalog.pg_dist_shard s ON s.shardminvalue = a.shardminvalue
+           AND s.logicalrelid IN ('chat.event'::regclass, 'chat.member'::regclass, 'chat.message'::regclass,
+                                  'chat.thread'::regclass)
+     WHERE a.shardid = substring(anchor::regclass::text FROM '_([0-9]+)$')::bigint
+$$;
+COMMENT ON FUNCTION chat._citus_shard_rels(oid) IS
+    'Citus: on a worker, the shards of chat.event, member, message and thread colocated with an anchor''s shard (chat.event_shard)';
+REVOKE EXECUTE ON FUNCTION chat._citus_shard_rels(oid) FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_shard_start(shard bigint, home integer, pruned xid8, since jsonb, OUT part jsonb, OUT snap pg_snapshot)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    grp integer := (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g);
+    here pg_snapshot := pg_current_snapshot();
+    entry text[];
+BEGIN
+    part := jsonb_build_object('shard', shard, 'group', grp, 'snap', here::text);
+    IF since IS NULL THEN
+        RETURN;
+    END IF;
+    IF home <> grp THEN
+        /* moved here, chat.distribute() not run since: its events carry the other node's xids */
+        part := part || '{"reload": true, "moved": true}';
+        RETURN;
+    END IF;
+    entry := regexp_match(since ->> shard::text, '^([0-9]+)/(.*)$');
+    IF entry IS NULL OR entry[1]::integer <> grp THEN
+        part := part || '{"reload": true}';
+        RETURN;
+    END IF;
+    snap := entry[2]::pg_snapshot;
+    IF pg_snapshot_xmax(snap) > pg_snapshot_xmax(here)
+       OR pruned >= pg_snapshot_xmax(snap)
+       OR EXISTS (SELECT FROM pg_snapshot_xip(snap) x
+                   WHERE x <= pruned AND coalesce(pg_xact_status(x), 'committed') = 'committed') THEN
+        part := part || '{"reload": true}';
+        snap := NULL;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_shard_start(bigint, integer, xid8, jsonb) IS
+    'Citus: on a worker, a shard''s snapshot now and the cursor''s for it, or reload';
+REVOKE EXECUTE ON FUNCTION chat._citus_shard_start(bigint,integer,xid8,jsonb) FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_shard_window(anchor oid, home integer, pruned xid8, since jsonb, upto jsonb, after bigint,
+                                         lim bigint)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    part jsonb;
+    s_from pg_snapshot;
+    s_to pg_snapshot;
+    rel record;
+    found jsonb;
+BEGIN
+    rel := chat._citus_shard_rels(anchor);
+    SELECT s.part, s.snap INTO part, s_from FROM chat._citus_shard_start(rel.shard, home, pruned, since) s;
+    IF s_from IS NULL OR upto IS NULL THEN
+        RETURN part;
+    END IF;
+    s_to := (regexp_match(upto ->> (part ->> 'shard'), '^[0-9]+/(.*)$'))[1]::pg_snapshot;
+    IF s_to IS NULL THEN
+        RETURN part || '{"reload": true}';
+    END IF;
+    EXECUTE format($q$
+    SELECT jsonb_agg(jsonb_build_object('seq', c.seq, 'thread_id', c.thread_id, 'message_id', c.message_id,
+                                        'weight', c.weight) ORDER BY c.seq)
+      FROM (SELECT e.seq, e.thread_id, m.id AS message_id, greatest(coalesce(t.member_count, 0), 1)::bigint AS weight
+              FROM %1$s e
+              JOIN %2$s m ON m.thread_id = e.thread_id AND m.id = (e.payload ->> 'message_id')::bigint
+              LEFT JOIN %3$s t ON t.id = e.thread_id
+             WHERE e.xid >= pg_snapshot_xmin($1) AND e.xid < pg_snapshot_xmax($2)
+               AND ($3 IS NULL OR e.seq > $3)
+               AND e.event = 'message_sent' AND e.payload ->> 'kind' = 'text'
+               AND NOT pg_visible_in_snapshot(e.xid, $1) AND pg_visible_in_snapshot(e.xid, $2)
+               AND m.kind = 'text' AND m.deleted_at IS NULL
+             ORDER BY e.seq
+             LIMIT $4 + 1) c$q$, rel.ev, rel.msg, rel.th)
+        INTO found USING s_from, s_to, after, lim;
+    RETURN part || jsonb_build_object('cand', coalesce(found, '[]'));
+END
+$$;
+COMMENT ON FUNCTION chat._citus_shard_window(oid, integer, xid8, jsonb, jsonb, bigint, bigint) IS
+    'Citus: on the worker holding a shard, its snapshot and the text messages of a notification window (chat._citus_expand_notifications)';
+REVOKE EXECUTE ON FUNCTION chat._citus_shard_window(oid,integer,xid8,jsonb,jsonb,bigint,bigint) FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_worker() RETURNS void
     LANGUAGE plpgsql
@@ -4946,8 +5456,7 @@ DECLARE
     t_threads bigint[];
     t_messages bigint[];
     t_seqs bigint[];
-    ids bigint[];
-    md chat.model;
+    n bigint;
 BEGIN
     SELECT * INTO nf FROM chat.notifier FOR UPDATE SKIP LOCKED;
     IF NOT FOUND THEN
@@ -5010,21 +5519,7 @@ BEGIN
            ARRAY(SELECT t.seq FROM taken t ORDER BY t.xid, t.seq)
       INTO n_cand, n_taken, last_xid, last_seq, t_threads, t_messages, t_seqs;
 
-    WITH ins AS (
-        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
-        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
-          FROM unnest(t_threads, t_messages, t_seqs) WITH ORDINALITY AS t (thread_id, message_id, seq, ord)
-          JOIN chat.message m ON m.thread_id = t.thread_id AND m.id = t.message_id
-          JOIN chat.member mb ON mb.thread_id = t.thread_id
-         WHERE mb.user_id IS DISTINCT FROM m.sender_id AND mb.read_id < t.message_id
-           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
-                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
-                                    ELSE false END
-         ORDER BY t.ord, mb.user_id
-        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
-        RETURNING id
-    )
-    SELECT ARRAY(SELECT i.id FROM ins i) INTO ids;
+    n := chat._notify_members(t_threads, t_messages, t_seqs);
 
     IF n_taken = n_cand AND n_cand <= budget THEN
         /* the window is done: the next one starts where it ended */
@@ -5033,12 +5528,7 @@ BEGIN
         UPDATE chat.notifier SET window_end = nf.window_end, done_xid = last_xid, done_seq = last_seq;
     END IF;
 
-    /* the swapped model: a row of defaults per new notification, as for other records */
-    IF cardinality(ids) > 0 AND EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'notification' AND m.tbl IS NOT NULL) THEN
-        md := chat._swapped('notification');
-        EXECUTE format('INSERT INTO %s (notification_id) SELECT pg_catalog.unnest($1)', md.tbl) USING ids;
-    END IF;
-    RETURN cardinality(ids);
+    RETURN n;
 END
 $$;
 COMMENT ON FUNCTION chat._expand_notifications() IS
@@ -5071,6 +5561,42 @@ $$;
 COMMENT ON FUNCTION chat._notification_extras(bigint[]) IS
     'The rendered extra of the given notifications, keyed by id (one query for a claimed batch)';
 REVOKE EXECUTE ON FUNCTION chat._notification_extras(bigint[]) FROM PUBLIC;
+
+CREATE FUNCTION chat._notify_members(t_threads bigint[], t_messages bigint[], t_seqs bigint[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ids bigint[];
+    md chat.model;
+BEGIN
+    WITH ins AS (
+        INSERT INTO chat.notification (user_id, thread_id, message_id, seq)
+        SELECT mb.user_id, t.thread_id, t.message_id, t.seq
+          FROM unnest(t_threads, t_messages, t_seqs) WITH ORDINALITY AS t (thread_id, message_id, seq, ord)
+          JOIN chat.message m ON m.thread_id = t.thread_id AND m.id = t.message_id
+          JOIN chat.member mb ON mb.thread_id = t.thread_id
+         WHERE mb.user_id IS DISTINCT FROM m.sender_id AND mb.read_id < t.message_id
+           AND CASE mb.notify_level WHEN 'all' THEN NOT mb.muted
+                                    WHEN 'mentions' THEN coalesce(mb.user_id = ANY (m.mentions), false)
+                                    ELSE false END
+         ORDER BY t.ord, mb.user_id
+        ON CONFLICT ON CONSTRAINT notification_message_user_key DO NOTHING
+        RETURNING id
+    )
+    SELECT ARRAY(SELECT i.id FROM ins i) INTO ids;
+
+    /* the swapped model: a row of defaults per new notification, as for other records */
+    IF cardinality(ids) > 0 AND EXISTS (SELECT 1 FROM chat.model m WHERE m.model = 'notification' AND m.tbl IS NOT NULL) THEN
+        md := chat._swapped('notification');
+        EXECUTE format('INSERT INTO %s (notification_id) SELECT pg_catalog.unnest($1)', md.tbl) USING ids;
+    END IF;
+    RETURN cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION chat._notify_members(bigint[], bigint[], bigint[]) IS
+    'Write the notifications of the given messages, one per member to notify (chat._expand_notifications); returns how many';
+REVOKE EXECUTE ON FUNCTION chat._notify_members(bigint[],bigint[],bigint[]) FROM PUBLIC;
 
 CREATE FUNCTION chat._set_notification_extra(notification_id bigint, extra jsonb) RETURNS void
     LANGUAGE plpgsql
