@@ -690,7 +690,7 @@ from=$(node_of "$mv")
 to=$W1; [[ "$from" == "$W1" ]] && to=$W2
 before=$(q "$COORD" "SELECT max(id) FROM chat.message WHERE thread_id = $mv")
 move_thread "$mv" "$to"
-is "citus_move_shard_placement moves a thread's shards (all its tables) to the other worker" "$to|7" \
+is "citus_move_shard_placement moves a thread's shards (all its tables) to the other worker" "$to|8" \
    "SELECT min(n.nodeport) || '|' || count(*) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
       JOIN pg_dist_node n USING (groupid)
      WHERE s.shardid IN (SELECT shardid FROM pg_dist_shard WHERE logicalrelid::text LIKE 'chat.%'
@@ -770,8 +770,8 @@ else
                  WHERE p.oid = 'chat.first_message(bigint)'::regprocedure) || '|' ||
                (SELECT count(*) FROM pg_proc WHERE proname = '_citus_verify_unread')"
     q "$COORD" "SELECT rebalance_table_shards('chat.thread', shard_transfer_mode => 'block_writes')" >/dev/null 2>&1
-    is "rebalance_table_shards: a shard group of every per-thread table on the added worker, its reference tables copied" "t|7|8" \
-       "SELECT (count(*) FILTER (WHERE s.shardminvalue IS NOT NULL) % 7 = 0 AND count(*) > 8)::text::char || '|' ||
+    is "rebalance_table_shards: a shard group of every per-thread table on the added worker, its reference tables copied" "t|8|8" \
+       "SELECT (count(*) FILTER (WHERE s.shardminvalue IS NOT NULL) % 8 = 0 AND count(*) > 8)::text::char || '|' ||
                count(DISTINCT s.logicalrelid) FILTER (WHERE s.shardminvalue IS NOT NULL) || '|' ||
                count(*) FILTER (WHERE s.shardminvalue IS NULL)
           FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
@@ -845,7 +845,7 @@ is_in() {   # is_in DB NAME EXPECTED SQL...
     got=$(qdb "$COORD" "$db" "$@")
     if [[ "$got" == "$want" ]]; then pass "$name"; else fail "$name" "expected: $want" "got: $got"; fi
 }
-is_in chat_restored "the restored database: chat distributed, 4 shards per table" "15|4" \
+is_in chat_restored "the restored database: chat distributed, 4 shards per table" "16|4" \
    "SELECT count(*) || '|' || (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'chat.message'::regclass)
       FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
 # every row of chat's dumped tables, compared as text (sequences: the coordinator's thread ids)
