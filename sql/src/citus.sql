@@ -251,6 +251,10 @@ COMMENT ON FUNCTION chat._citus_redefine(regprocedure, text) IS
  *    four rounds).
  *  - The functions chat.messages calls per message may read their thread's
  *    shard from inside the shard's query (nested execution).
+ *  - chat.directory with a query reads chat.thread directly (Citus refuses
+ *    its member sub-select beside a sub-query or unnest in FROM).
+ *  - chat.can_leave reads the thread's and member's rows before it passes
+ *    them to functions (inside a shard's query they are the shard's rows).
  *  - chat.verify_unread recounts thread by thread (one shard per query).
  */
 CREATE FUNCTION chat._citus_adapt() RETURNS integer
@@ -451,6 +455,62 @@ $tail$, cols, page, act);
         PERFORM chat._citus_redefine('chat.search(chat.user_id,text,bigint,text,text,integer)', body);
         n := n + 1;
     END IF;
+    /*
+     * chat.directory with a query: a match's member row is a correlated
+     * sub-select, which Citus refuses beside a sub-query in FROM (the rare
+     * query's matches, kept from the name order's index with OFFSET 0) or a
+     * set-returning function (a common query's page, unnest).  On a cluster
+     * both read chat.thread directly (each shard plans its own).
+     */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat.directory(chat.user_id,text,text,integer)'::regprocedure);
+    def := body;
+    body := replace(body, $dir$
+          FROM (SELECT * FROM chat.thread t
+                 WHERE t.is_public
+                   AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
+                OFFSET 0) t
+         WHERE (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)$dir$, $dir$
+          FROM chat.thread t
+         WHERE t.is_public
+           AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
+           AND (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)$dir$);
+    body := replace(body, $dir$
+          FROM unnest(ids[1:n]) WITH ORDINALITY u(id, pos)
+          JOIN chat.thread t ON t.id = u.id
+         ORDER BY u.pos;$dir$, $dir$
+          FROM chat.thread t
+         WHERE t.id = ANY (ids[1:n])
+         ORDER BY array_position(ids, t.id);$dir$);
+    IF body <> def THEN
+        PERFORM chat._citus_redefine('chat.directory(chat.user_id,text,text,integer)', body);
+        n := n + 1;
+    END IF;
+    /*
+     * chat.can_leave passes the thread's and the member's rows to
+     * chat._last_owner inside its query, which Citus sends to the shard,
+     * where they are rows of the shards (chat.thread_102016), for which no
+     * such function exists: the rows are read first.
+     */
+    IF strpos((SELECT p.prosrc FROM pg_catalog.pg_proc p
+                WHERE p.oid = 'chat.can_leave(bigint,chat.user_id)'::regprocedure),
+              'JOIN chat.member m ON m.thread_id = t.id') > 0 THEN
+        PERFORM chat._citus_redefine('chat.can_leave(bigint,chat.user_id)', $leave$
+DECLARE
+    t chat.thread;
+    m chat.member;
+BEGIN
+    PERFORM chat._act("user");
+    /* Citus (chat._citus_adapt): the rows read first, then passed to the functions */
+    SELECT * INTO t FROM chat.thread th WHERE th.id = $1;
+    SELECT * INTO m FROM chat.member mb WHERE mb.thread_id = $1 AND mb.user_id = $2;
+    IF t.id IS NULL OR m.thread_id IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN t.kind <> 'direct' AND (NOT chat._last_owner(t, m) OR chat._successor(t, m.user_id) IS NOT NULL);
+END$leave$);
+        n := n + 1;
+    END IF;
     /* verify_unread: the same recount, one thread per query */
     body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
     IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN
@@ -489,7 +549,7 @@ $f$, body);
 END
 $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
-    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, verify_unread thread by thread';
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, directory''s queries without a sub-query in FROM, can_leave''s rows read before its checks, verify_unread thread by thread';
 
 /*
  * The hot per-thread calls run whole on the worker holding the thread (Citus
