@@ -221,6 +221,42 @@ $$;
 COMMENT ON FUNCTION chat._citus_message_id(bigint) IS
     'a message id on a Citus cluster: time (100 us) | node sequence | Citus group, above the thread''s last id (Citus only)';
 
+/*
+ * chat.swap_model on a cluster: chat.model, a reference table, names the
+ * table on every node, and each thread's rows are written and read on its
+ * worker, so a model's table must be distributed by thread_id with
+ * chat.thread.  A model of notifications cannot be: chat.notification stays
+ * on the coordinator, and a table on every node cannot reference it.
+ */
+CREATE FUNCTION chat._citus_model_table(model text, tbl regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    colocated boolean;
+BEGIN
+    IF model = 'notification' THEN
+        RAISE EXCEPTION 'the notification model cannot be swapped on a Citus cluster'
+            USING ERRCODE = '0A000',
+                  DETAIL = 'chat.notification stays on the coordinator, while chat.model, a reference table, names the table on every node.';
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p, pg_catalog.pg_dist_partition c
+                             WHERE p.logicalrelid = $1 AND c.logicalrelid = ''chat.thread''::regclass
+                               AND p.colocationid = c.colocationid
+                               AND pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) = ''thread_id'')'
+       INTO colocated USING tbl;
+    IF NOT colocated THEN
+        RAISE EXCEPTION 'table "%" is not distributed with chat''s threads', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'On a Citus cluster a model''s rows live on the worker holding their thread.',
+                  HINT = format('Distribute it first: SELECT create_distributed_table(%L, ''thread_id'', colocate_with => ''chat.thread'').',
+                                tbl::text);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_model_table(text, regclass) IS
+    'refuses a model''s table that is not distributed by thread_id with chat.thread on a Citus cluster (chat.swap_model)';
+
 /* Give function fn the plpgsql body "body", its header (arguments, result, settings) kept. */
 CREATE FUNCTION chat._citus_redefine(fn regprocedure, body text) RETURNS void
     LANGUAGE plpgsql
@@ -660,7 +696,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_model_table(text, regclass), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION chat.distribute() FROM PUBLIC;  -- as privileges.sql leaves every function, then granted
 GRANT EXECUTE ON FUNCTION chat.distribute() TO PUBLIC;

@@ -251,6 +251,28 @@ imported|true" \
       FROM chat.thread WHERE id = $lv"
 is "verify_unread after the imports" "" "SELECT * FROM chat.verify_unread($lv)"
 
+# swappable models: chat.model (a reference table) names the table on every node, where each
+# thread's rows are; a table on the coordinator alone failed on the workers (relation does not exist)
+echo "# a swapped model on a cluster"
+q "$COORD" "CREATE TABLE public.cm_meta (thread_id bigint, message_id bigint, mood text DEFAULT 'calm',
+              PRIMARY KEY (thread_id, message_id),
+              FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE)" >/dev/null
+like "swap_model of a table on the coordinator only: refused, the hint says how to distribute it" \
+   'is not distributed with chat.s threads.*HINT:.*create_distributed_table\(.public.cm_meta., .thread_id., colocate_with => .chat.thread.\)' \
+   "SELECT chat.swap_model('message', 'public.cm_meta')"
+is "distributed with chat.thread (colocated): swap_model accepts it" "" \
+   "SELECT create_distributed_table('public.cm_meta', 'thread_id', colocate_with => 'chat.thread')" \
+   "SELECT chat.swap_model('message', 'public.cm_meta')"
+cm=$(q "$COORD" "SELECT chat.new_reply($lv, 62, 'moody', extra => '{\"mood\": \"happy\"}')")
+is "a delegated reply with extra fills the model's table on the worker" "happy" \
+   "SELECT mood FROM public.cm_meta WHERE thread_id = $lv AND message_id = $cm"
+like "messages returns the model's row as extra" 'happy$' "SELECT extra ->> 'mood' FROM chat.messages($lv, 62)"
+like "swap_model of notifications: refused on a cluster (chat.notification stays on the coordinator)" \
+   'the notification model cannot be swapped on a Citus cluster' \
+   "CREATE TABLE public.cm_note (notification_id bigint PRIMARY KEY REFERENCES chat.notification (id) ON DELETE CASCADE)" \
+   "SELECT chat.swap_model('notification', 'public.cm_note')"
+q "$COORD" "SELECT chat.swap_model('message', NULL)" "DROP TABLE public.cm_meta" "DROP TABLE IF EXISTS public.cm_note" >/dev/null
+
 # ---------------------------------------------------------------- routing
 echo "# routing: per-thread calls run on the node holding the thread"
 like "EXPLAIN new_reply: one task" 'Task Count: 1' "EXPLAIN (COSTS OFF) SELECT chat.new_reply($t1, 2, 'x')"
