@@ -244,6 +244,42 @@ COMMENT ON FUNCTION chat._citus_message_id(bigint) IS
     'a message id on a Citus cluster: time (100 us) | node sequence | Citus group, above the thread''s last id (Citus only)';
 
 /*
+ * chat.swap_model on a cluster: chat.model, a reference table, names the
+ * table on every node, and each thread's rows are written and read on its
+ * worker, so a model's table must be distributed by thread_id with
+ * chat.thread.  A model of notifications cannot be: chat.notification stays
+ * on the coordinator, and a table on every node cannot reference it.
+ */
+CREATE FUNCTION chat._citus_model_table(model text, tbl regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    colocated boolean;
+BEGIN
+    IF model = 'notification' THEN
+        RAISE EXCEPTION 'the notification model cannot be swapped on a Citus cluster'
+            USING ERRCODE = '0A000',
+                  DETAIL = 'chat.notification stays on the coordinator, while chat.model, a reference table, names the table on every node.';
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p, pg_catalog.pg_dist_partition c
+                             WHERE p.logicalrelid = $1 AND c.logicalrelid = ''chat.thread''::regclass
+                               AND p.colocationid = c.colocationid
+                               AND pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) = ''thread_id'')'
+       INTO colocated USING tbl;
+    IF NOT colocated THEN
+        RAISE EXCEPTION 'table "%" is not distributed with chat''s threads', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'On a Citus cluster a model''s rows live on the worker holding their thread.',
+                  HINT = format('Distribute it first: SELECT create_distributed_table(%L, ''thread_id'', colocate_with => ''chat.thread'').',
+                                tbl::text);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_model_table(text, regclass) IS
+    'refuses a model''s table that is not distributed by thread_id with chat.thread on a Citus cluster (chat.swap_model)';
+
+/*
  * Events on a Citus cluster (README "Running on Citus").  An event row lives
  * on the worker holding its thread and is stamped there with that worker's
  * transaction id (chat._citus_event_xid), whichever node ran the call.  A
@@ -824,6 +860,10 @@ COMMENT ON FUNCTION chat._citus_redefine(regprocedure, text) IS
  *    four rounds).
  *  - The functions chat.messages calls per message may read their thread's
  *    shard from inside the shard's query (nested execution).
+ *  - chat.directory with a query reads chat.thread directly (Citus refuses
+ *    its member sub-select beside a sub-query or unnest in FROM).
+ *  - chat.can_leave reads the thread's and member's rows before it passes
+ *    them to functions (inside a shard's query they are the shard's rows).
  *  - chat.verify_unread recounts thread by thread (one shard per query).
  *  - chat.changes, chat.feed, the notification window and chat.prune_events
  *    read (and prune) shard by shard, their cursors the shards' snapshots.
@@ -1026,6 +1066,62 @@ $tail$, cols, page, act);
         PERFORM chat._citus_redefine('chat.search(chat.user_id,text,bigint,text,text,integer)', body);
         n := n + 1;
     END IF;
+    /*
+     * chat.directory with a query: a match's member row is a correlated
+     * sub-select, which Citus refuses beside a sub-query in FROM (the rare
+     * query's matches, kept from the name order's index with OFFSET 0) or a
+     * set-returning function (a common query's page, unnest).  On a cluster
+     * both read chat.thread directly (each shard plans its own).
+     */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat.directory(chat.user_id,text,text,integer)'::regprocedure);
+    def := body;
+    body := replace(body, $dir$
+          FROM (SELECT * FROM chat.thread t
+                 WHERE t.is_public
+                   AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
+                OFFSET 0) t
+         WHERE (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)$dir$, $dir$
+          FROM chat.thread t
+         WHERE t.is_public
+           AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
+           AND (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)$dir$);
+    body := replace(body, $dir$
+          FROM unnest(ids[1:n]) WITH ORDINALITY u(id, pos)
+          JOIN chat.thread t ON t.id = u.id
+         ORDER BY u.pos;$dir$, $dir$
+          FROM chat.thread t
+         WHERE t.id = ANY (ids[1:n])
+         ORDER BY array_position(ids, t.id);$dir$);
+    IF body <> def THEN
+        PERFORM chat._citus_redefine('chat.directory(chat.user_id,text,text,integer)', body);
+        n := n + 1;
+    END IF;
+    /*
+     * chat.can_leave passes the thread's and the member's rows to
+     * chat._last_owner inside its query, which Citus sends to the shard,
+     * where they are rows of the shards (chat.thread_102016), for which no
+     * such function exists: the rows are read first.
+     */
+    IF strpos((SELECT p.prosrc FROM pg_catalog.pg_proc p
+                WHERE p.oid = 'chat.can_leave(bigint,chat.user_id)'::regprocedure),
+              'JOIN chat.member m ON m.thread_id = t.id') > 0 THEN
+        PERFORM chat._citus_redefine('chat.can_leave(bigint,chat.user_id)', $leave$
+DECLARE
+    t chat.thread;
+    m chat.member;
+BEGIN
+    PERFORM chat._act("user");
+    /* Citus (chat._citus_adapt): the rows read first, then passed to the functions */
+    SELECT * INTO t FROM chat.thread th WHERE th.id = $1;
+    SELECT * INTO m FROM chat.member mb WHERE mb.thread_id = $1 AND mb.user_id = $2;
+    IF t.id IS NULL OR m.thread_id IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN t.kind <> 'direct' AND (NOT chat._last_owner(t, m) OR chat._successor(t, m.user_id) IS NOT NULL);
+END$leave$);
+        n := n + 1;
+    END IF;
     /* verify_unread: the same recount, one thread per query */
     body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
     IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN
@@ -1090,7 +1186,7 @@ END$b$);
 END
 $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
-    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, directory''s queries without a sub-query in FROM, can_leave''s rows read before its checks, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
 
 /*
  * The hot per-thread calls run whole on the worker holding the thread (Citus
@@ -1221,7 +1317,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_model_table(text, regclass), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean), chat._citus_event_xid(),
     chat._citus_events(boolean), chat._citus_event_table(), chat._citus_cursor_map(text), chat._citus_cursor(jsonb[]), chat._citus_shard_rels(oid),
     chat._citus_shard_start(bigint, integer, xid8, jsonb), chat._citus_shard_changes(oid, integer, xid8, jsonb, chat.user_id, bigint),

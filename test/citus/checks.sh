@@ -224,6 +224,56 @@ is "search in one thread" "$s1" "SELECT message_id FROM chat.search(42, 'quokka'
 is "search: nothing in a thread in the viewer's deleted folder" "" \
    "SELECT chat.delete_thread($st1, 42)" "SELECT message_id FROM chat.search(42, 'quokka', in_thread => $st1)"
 
+# the directory with a query: its sub-plan over every shard had no columns, and a match's member
+# row is a sub-select Citus refuses beside a sub-query in FROM (chat._citus_adapt)
+q "$COORD" "SELECT chat.create_group(41, 'Wombat club', '{42}', is_public => true)" \
+   "SELECT chat.create_group(43, 'Wombat fans', '{}', is_public => true)" >/dev/null
+is "directory with a query: the matching public rooms, joined or not" "Wombat club:true,Wombat fans:false" \
+   "SELECT string_agg(subject || ':' || joined, ',' ORDER BY cursor) FROM chat.directory(42, 'wombat')"
+
+# can_leave passed the thread's and member's rows to a function inside the shard's query
+lt=$(q "$COORD" "SELECT chat.create_group(70, 'leavers', '{71}')")
+is "can_leave: a member may, the last owner without an admin may not, a stranger may not" "true|false|false" \
+   "SELECT chat.can_leave($lt, 71) || '|' || chat.can_leave($lt, 70) || '|' || chat.can_leave($lt, 72)"
+
+# import: a direct pair found across every shard (its check had no columns) and serialized with
+# direct_thread; history appended to a live thread gets ids after its live messages'
+echo "# importing history on a cluster"
+di=$(q "$COORD" "SELECT chat.import_thread('{\"kind\": \"direct\", \"members\": [{\"user_id\": 60}, {\"user_id\": 61}]}')")
+is "import_thread of a direct pair: direct_thread finds it" "t" "SELECT chat.direct_thread(61, 60) = '$di'"
+like "import_thread of the same pair again: refused" 'users "60" and "61" have a direct thread already' \
+   "SELECT chat.import_thread('{\"kind\": \"direct\", \"members\": [{\"user_id\": 60}, {\"user_id\": 61}]}')"
+lv=$(q "$COORD" "SELECT chat.create_group(62, 'live', '{63}')")
+q "$COORD" "SELECT chat.new_reply($lv, 62, 'live one')" "SELECT chat.new_reply($lv, 63, 'live two')" >/dev/null
+is "import_messages after live replies: the newest message, its id after theirs" "1
+imported|true" \
+   "SELECT chat.import_messages($lv, format('[{\"sender_id\": 62, \"sent_at\": \"%s\", \"content\": \"imported\"}]', clock_timestamp())::jsonb)" \
+   "SELECT last_preview || '|' || (last_message_id = (SELECT max(id) FROM chat.message WHERE thread_id = $lv))
+      FROM chat.thread WHERE id = $lv"
+is "verify_unread after the imports" "" "SELECT * FROM chat.verify_unread($lv)"
+
+# swappable models: chat.model (a reference table) names the table on every node, where each
+# thread's rows are; a table on the coordinator alone failed on the workers (relation does not exist)
+echo "# a swapped model on a cluster"
+q "$COORD" "CREATE TABLE public.cm_meta (thread_id bigint, message_id bigint, mood text DEFAULT 'calm',
+              PRIMARY KEY (thread_id, message_id),
+              FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE)" >/dev/null
+like "swap_model of a table on the coordinator only: refused, the hint says how to distribute it" \
+   'is not distributed with chat.s threads.*HINT:.*create_distributed_table\(.public.cm_meta., .thread_id., colocate_with => .chat.thread.\)' \
+   "SELECT chat.swap_model('message', 'public.cm_meta')"
+is "distributed with chat.thread (colocated): swap_model accepts it" "" \
+   "SELECT create_distributed_table('public.cm_meta', 'thread_id', colocate_with => 'chat.thread')" \
+   "SELECT chat.swap_model('message', 'public.cm_meta')"
+cm=$(q "$COORD" "SELECT chat.new_reply($lv, 62, 'moody', extra => '{\"mood\": \"happy\"}')")
+is "a delegated reply with extra fills the model's table on the worker" "happy" \
+   "SELECT mood FROM public.cm_meta WHERE thread_id = $lv AND message_id = $cm"
+like "messages returns the model's row as extra" 'happy$' "SELECT extra ->> 'mood' FROM chat.messages($lv, 62)"
+like "swap_model of notifications: refused on a cluster (chat.notification stays on the coordinator)" \
+   'the notification model cannot be swapped on a Citus cluster' \
+   "CREATE TABLE public.cm_note (notification_id bigint PRIMARY KEY REFERENCES chat.notification (id) ON DELETE CASCADE)" \
+   "SELECT chat.swap_model('notification', 'public.cm_note')"
+q "$COORD" "SELECT chat.swap_model('message', NULL)" "DROP TABLE public.cm_meta" "DROP TABLE IF EXISTS public.cm_note" >/dev/null
+
 # ---------------------------------------------------------------- routing
 echo "# routing: per-thread calls run on the node holding the thread"
 like "EXPLAIN new_reply: one task" 'Task Count: 1' "EXPLAIN (COSTS OFF) SELECT chat.new_reply($t1, 2, 'x')"
@@ -539,6 +589,10 @@ q "$COORD" "CREATE ROLE chat_dan LOGIN" "GRANT USAGE ON SCHEMA chat TO chat_dan"
 is "current_user_id() of a mapped role" "3" "SET ROLE chat_dan" "SELECT chat.current_user_id()"
 is "an end user's inbox" "t" "SET ROLE chat_dan" "SELECT count(*) > 0 FROM chat.inbox()"
 like "an end user's reply" '^[0-9]+$' "SET ROLE chat_dan" "SELECT chat.new_reply($t1, content => 'from dan')"
+# the check of the caller's role ran on the worker with the room's rows, as chat's owner
+q "$COORD" "SELECT chat.object_thread('product', '77', 1, 'private room', is_public => false)" >/dev/null
+like "an end user asking for the private room of an object she is not in: refused" \
+   'user "3" is not a member of the room of product "77"' "SET ROLE chat_dan" "SELECT chat.object_thread('product', '77')"
 # the worker's session is the end user's (Citus connects as the current user): so is the relay's
 ev=$(heard chat "SET ROLE chat_dan" "SELECT chat.new_reply($t1, content => 'dan heard')")
 is_heard "an end user's delegated reply: its event reaches the coordinator" \
@@ -873,6 +927,13 @@ t|$mv|0" \
            (SELECT thread_id FROM chat.inbox(61) LIMIT 1 OFFSET 1) || '|' || (SELECT count(*) FROM chat.verify_unread())"
 for p in "${ports[@]}"; do qdb "$p" postgres "DROP DATABASE IF EXISTS chat_restored WITH (FORCE)" >/dev/null; done
 echo "# dumped, restored and checked in $(( $(date +%s) - t0 )) s"
+
+# ---------------------------------------------------------------- TRUNCATE
+# the truncate trigger fires on every shard too; the coordinator's empties the dependent tables
+is "TRUNCATE chat.message empties the edits and reactions with it" "0|0|0" \
+   "TRUNCATE chat.message" \
+   "SELECT (SELECT count(*) FROM chat.message) || '|' || (SELECT count(*) FROM chat.message_edit) || '|' ||
+           (SELECT count(*) FROM chat.reaction)"
 
 # ---------------------------------------------------------------- drop and reinstall
 echo "# DROP EXTENSION and a new CREATE EXTENSION"

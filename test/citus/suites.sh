@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/citus/suites.sh: chat's pgTAP files run through a Citus coordinator.
 #
-#   suites.sh [FILE...]     (default: every test/pgtap/*.sql)
+#   suites.sh [--neutralise] [FILE...]     (default: every test/pgtap/*.sql)
 #
 # Needs a cluster started with test/citus/cluster.sh (CITUS_PORT, PG_CONFIG as
 # there).  Each file gets a fresh database with citus on the three nodes and
@@ -10,6 +10,9 @@
 # file: planned, ok, not ok, not run (the file stopped), seconds.  A survey,
 # not a pass/fail stage: README "Running on Citus" says which assertions
 # cannot hold on a cluster.  Output of each file in $OUT (default /tmp/chat-suites).
+# --neutralise runs each file as test/citus/neutralise.py rewrites it (in $OUT/neutral/): the
+# files' own constructs that Citus cannot run no longer stop them, so what fails is more often
+# chat's (each statement in a savepoint, the assertions evaluated on the coordinator).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 : "${PG_CONFIG:=pg_config}"
@@ -27,8 +30,19 @@ psql_node() {   # psql_node PORT DB SQL
     as_pg "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -d "$2" -c "$3" >/dev/null
 }
 
+neutralise=
+if [[ "${1:-}" == --neutralise ]]; then neutralise=1; shift; fi
 files=("$@")
 [[ ${#files[@]} -eq 0 ]] && files=(test/pgtap/*.sql)
+if [[ -n "$neutralise" ]]; then
+    mkdir -p "$OUT/neutral/lib"
+    cp test/pgtap/lib/*.sql "$OUT/neutral/lib/"
+    for i in "${!files[@]}"; do
+        python3 test/citus/neutralise.py "${files[$i]}" >"$OUT/neutral/$(basename "${files[$i]}")" || exit 1
+        files[$i]=$OUT/neutral/$(basename "${files[$i]}")
+    done
+    if [[ "$(id -u)" == 0 ]]; then chown -R postgres "$OUT/neutral"; fi
+fi
 printf "%-16s %5s %5s %6s %7s %5s\n" file plan ok "not ok" "not run" s
 for f in "${files[@]}"; do
     n=$(basename "$f" .sql)

@@ -98,6 +98,10 @@ BEGIN
                   HINT = 'Give the column a default, or let it take NULL.';
     END IF;
 
+    IF chat._citus() THEN
+        PERFORM chat._citus_model_table(model, tbl);
+    END IF;
+
     INSERT INTO chat.model AS md (model, tbl) VALUES (model, tbl)
         ON CONFLICT ON CONSTRAINT model_pkey DO UPDATE SET tbl = excluded.tbl;
 END

@@ -133,8 +133,9 @@ BEGIN
          WHERE t.is_public AND (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)
          ORDER BY lower(coalesce(t.subject, '')), t.id
          LIMIT n;
+    /* "SELECT 1", not "SELECT": Citus cannot run a sub-plan without columns over every shard */
     ELSIF (SELECT count(*)
-             FROM (SELECT FROM chat.thread t
+             FROM (SELECT 1 FROM chat.thread t
                     WHERE t.is_public
                       AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
                     LIMIT probe + 1) x) <= probe THEN

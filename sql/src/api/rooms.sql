@@ -146,13 +146,19 @@ BEGIN
             END IF;
         END;
     END IF;
-    /* get-or-create: an end user gets an existing private room only as its member */
-    IF NOT chat.is_server_role()
-       AND NOT EXISTS (SELECT 1 FROM chat.thread th WHERE th.id = tid AND th.is_public)
-       AND NOT EXISTS (SELECT 1 FROM chat.member m WHERE m.thread_id = tid AND m.user_id = creator) THEN
-        RAISE EXCEPTION 'user "%" is not a member of the room of % "%"',
-                        creator, object_thread.object_type, object_thread.object_id
-            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
+    /*
+     * get-or-create: an end user gets an existing private room only as its
+     * member.  The role is asked in a statement of its own: on a Citus
+     * cluster a statement reading the thread runs whole on its worker, where
+     * this function's owner, not the caller, is the role.
+     */
+    IF NOT chat.is_server_role() THEN
+        IF NOT EXISTS (SELECT 1 FROM chat.thread th WHERE th.id = tid AND th.is_public)
+           AND NOT EXISTS (SELECT 1 FROM chat.member m WHERE m.thread_id = tid AND m.user_id = creator) THEN
+            RAISE EXCEPTION 'user "%" is not a member of the room of % "%"',
+                            creator, object_thread.object_type, object_thread.object_id
+                USING ERRCODE = '42501', CONSTRAINT = 'not_member';
+        END IF;
     END IF;
     RETURN tid;
 END

@@ -12,7 +12,8 @@
  * them already (src/unread.c, is_restored_row), and moves each member's
  * read pointer once.  Ids are drawn from chat.message_id_seq under the
  * thread's lock, in the order of sent_at, so they stay unique, increase
- * within the thread with sent_at, and the sequence stays past them.
+ * within the thread with sent_at, and the sequence stays past them (on a
+ * Citus cluster, chat._citus_message_id, as the insert trigger draws them).
  *
  * Messages and members are JSON: arrays of objects, checked whole before
  * anything is written (the element at fault is named 0-based, as jsonb's ->
@@ -327,8 +328,20 @@ BEGIN
     t := prev;
     IF n > 0 THEN
         /* the ids, increasing, drawn under the thread's lock */
-        ids := ARRAY(SELECT s.id FROM (SELECT nextval('chat.message_id_seq') AS id FROM generate_series(1, n)) s
-                      ORDER BY s.id);
+        IF chat._citus() THEN
+            /*
+             * Citus (citus.sql): a message id is time | sequence | node, so
+             * that ids follow time across nodes; the sequence alone would
+             * put them below the thread's live messages
+             */
+            ids := '{}';
+            FOR k IN 1..n LOOP
+                ids := ids || chat._citus_message_id(coalesce(ids[k - 1], prev.last_message_id));
+            END LOOP;
+        ELSE
+            ids := ARRAY(SELECT s.id FROM (SELECT nextval('chat.message_id_seq') AS id FROM generate_series(1, n)) s
+                          ORDER BY s.id);
+        END IF;
         /* first the thread counts them: the trigger then keeps each row as it comes */
         /*
          * the newest message read first, and no subscript in the SET: Citus
@@ -563,7 +576,16 @@ BEGIN
                            FROM jsonb_array_elements(coalesce(doc -> 'messages', '[]')) AS x(m)),
                         now());
 
-    IF kind = 'direct' AND EXISTS (SELECT FROM chat.thread th
+    /*
+     * On Citus no unique index holds the pair (citus.sql): wait for its other
+     * creators as chat.direct_thread does.  "SELECT 1": Citus cannot read
+     * every shard for a sub-select without columns.
+     */
+    IF kind = 'direct' AND chat._citus() THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended(format('chat.direct %s %s', least(users[1], users[2]),
+                                                              greatest(users[1], users[2])), 0));
+    END IF;
+    IF kind = 'direct' AND EXISTS (SELECT 1 FROM chat.thread th
                                     WHERE th.kind = 'direct' AND th.direct_low = least(users[1], users[2])
                                       AND th.direct_high = greatest(users[1], users[2])) THEN
         RAISE EXCEPTION 'users "%" and "%" have a direct thread already', least(users[1], users[2]),

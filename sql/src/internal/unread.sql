@@ -265,7 +265,10 @@ $$;
  * TRUNCATE of chat.thread or chat.message empties the tables that hang on it.
  * Those the same statement truncated are empty already and left alone: a
  * table a running TRUNCATE holds cannot be truncated again (Django's flush
- * truncates every table in one statement).
+ * truncates every table in one statement).  On a Citus cluster the trigger
+ * fires for each shard too (chat.thread_102016): the coordinator's, on the
+ * table itself, truncates the dependents; "SELECT 1" since Citus cannot read
+ * every shard for a sub-select without columns.
  */
 CREATE FUNCTION chat._truncate_dependents() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -275,11 +278,14 @@ DECLARE
     dependent regclass;
     nonempty boolean;
 BEGIN
+    IF TG_TABLE_NAME NOT IN ('thread', 'message') THEN
+        RETURN NULL;     -- a Citus shard
+    END IF;
     FOREACH dependent IN ARRAY CASE TG_TABLE_NAME
         WHEN 'thread' THEN ARRAY['chat.member', 'chat.message']::regclass[]
         ELSE ARRAY['chat.message_edit', 'chat.reaction', 'chat.attachment']::regclass[] END
     LOOP
-        EXECUTE format('SELECT EXISTS (SELECT FROM %s)', dependent) INTO nonempty;
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', dependent) INTO nonempty;
         IF nonempty THEN
             EXECUTE format('TRUNCATE %s', dependent);
         END IF;
