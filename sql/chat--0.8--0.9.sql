@@ -1096,6 +1096,10 @@ BEGIN
                   HINT = 'Give the column a default, or let it take NULL.';
     END IF;
 
+    IF chat._citus() THEN
+        PERFORM chat._citus_model_table(model, tbl);
+    END IF;
+
     INSERT INTO chat.model AS md (model, tbl) VALUES (model, tbl)
         ON CONFLICT ON CONSTRAINT model_pkey DO UPDATE SET tbl = excluded.tbl;
 END
@@ -1481,8 +1485,9 @@ BEGIN
          WHERE t.is_public AND (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)
          ORDER BY lower(coalesce(t.subject, '')), t.id
          LIMIT n;
+    /* "SELECT 1", not "SELECT": Citus cannot run a sub-plan without columns over every shard */
     ELSIF (SELECT count(*)
-             FROM (SELECT FROM chat.thread t
+             FROM (SELECT 1 FROM chat.thread t
                     WHERE t.is_public
                       AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
                     LIMIT probe + 1) x) <= probe THEN
@@ -2476,13 +2481,19 @@ BEGIN
             END IF;
         END;
     END IF;
-    /* get-or-create: an end user gets an existing private room only as its member */
-    IF NOT chat.is_server_role()
-       AND NOT EXISTS (SELECT 1 FROM chat.thread th WHERE th.id = tid AND th.is_public)
-       AND NOT EXISTS (SELECT 1 FROM chat.member m WHERE m.thread_id = tid AND m.user_id = creator) THEN
-        RAISE EXCEPTION 'user "%" is not a member of the room of % "%"',
-                        creator, object_thread.object_type, object_thread.object_id
-            USING ERRCODE = '42501', CONSTRAINT = 'not_member';
+    /*
+     * get-or-create: an end user gets an existing private room only as its
+     * member.  The role is asked in a statement of its own: on a Citus
+     * cluster a statement reading the thread runs whole on its worker, where
+     * this function's owner, not the caller, is the role.
+     */
+    IF NOT chat.is_server_role() THEN
+        IF NOT EXISTS (SELECT 1 FROM chat.thread th WHERE th.id = tid AND th.is_public)
+           AND NOT EXISTS (SELECT 1 FROM chat.member m WHERE m.thread_id = tid AND m.user_id = creator) THEN
+            RAISE EXCEPTION 'user "%" is not a member of the room of % "%"',
+                            creator, object_thread.object_type, object_thread.object_id
+                USING ERRCODE = '42501', CONSTRAINT = 'not_member';
+        END IF;
     END IF;
     RETURN tid;
 END
@@ -3408,6 +3419,62 @@ $tail$, cols, page, act);
         PERFORM chat._citus_redefine('chat.search(chat.user_id,text,bigint,text,text,integer)', body);
         n := n + 1;
     END IF;
+    /*
+     * chat.directory with a query: a match's member row is a correlated
+     * sub-select, which Citus refuses beside a sub-query in FROM (the rare
+     * query's matches, kept from the name order's index with OFFSET 0) or a
+     * set-returning function (a common query's page, unnest).  On a cluster
+     * both read chat.thread directly (each shard plans its own).
+     */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat.directory(chat.user_id,text,text,integer)'::regprocedure);
+    def := body;
+    body := replace(body, $dir$
+          FROM (SELECT * FROM chat.thread t
+                 WHERE t.is_public
+                   AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
+                OFFSET 0) t
+         WHERE (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)$dir$, $dir$
+          FROM chat.thread t
+         WHERE t.is_public
+           AND to_tsvector('pg_catalog.simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.description, '')) @@ q
+           AND (lower(coalesce(t.subject, '')), t.id) > (c_name, c_id)$dir$);
+    body := replace(body, $dir$
+          FROM unnest(ids[1:n]) WITH ORDINALITY u(id, pos)
+          JOIN chat.thread t ON t.id = u.id
+         ORDER BY u.pos;$dir$, $dir$
+          FROM chat.thread t
+         WHERE t.id = ANY (ids[1:n])
+         ORDER BY array_position(ids, t.id);$dir$);
+    IF body <> def THEN
+        PERFORM chat._citus_redefine('chat.directory(chat.user_id,text,text,integer)', body);
+        n := n + 1;
+    END IF;
+    /*
+     * chat.can_leave passes the thread's and the member's rows to
+     * chat._last_owner inside its query, which Citus sends to the shard,
+     * where they are rows of the shards (chat.thread_102016), for which no
+     * such function exists: the rows are read first.
+     */
+    IF strpos((SELECT p.prosrc FROM pg_catalog.pg_proc p
+                WHERE p.oid = 'chat.can_leave(bigint,chat.user_id)'::regprocedure),
+              'JOIN chat.member m ON m.thread_id = t.id') > 0 THEN
+        PERFORM chat._citus_redefine('chat.can_leave(bigint,chat.user_id)', $leave$
+DECLARE
+    t chat.thread;
+    m chat.member;
+BEGIN
+    PERFORM chat._act("user");
+    /* Citus (chat._citus_adapt): the rows read first, then passed to the functions */
+    SELECT * INTO t FROM chat.thread th WHERE th.id = $1;
+    SELECT * INTO m FROM chat.member mb WHERE mb.thread_id = $1 AND mb.user_id = $2;
+    IF t.id IS NULL OR m.thread_id IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN t.kind <> 'direct' AND (NOT chat._last_owner(t, m) OR chat._successor(t, m.user_id) IS NOT NULL);
+END$leave$);
+        n := n + 1;
+    END IF;
     /* verify_unread: the same recount, one thread per query */
     body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.verify_unread(bigint)'::regprocedure);
     IF body ~ '\$1 IS NULL OR t\.id = \$1' THEN
@@ -3472,7 +3539,7 @@ END$b$);
 END
 $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
-    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, directory''s queries without a sub-query in FROM, can_leave''s rows read before its checks, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
 REVOKE EXECUTE ON FUNCTION chat._citus_adapt() FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_changes(viewer chat.user_id, since text) RETURNS jsonb
@@ -3892,6 +3959,36 @@ $$;
 COMMENT ON FUNCTION chat._citus_message_id(bigint) IS
     'a message id on a Citus cluster: time (100 us) | node sequence | Citus group, above the thread''s last id (Citus only)';
 REVOKE EXECUTE ON FUNCTION chat._citus_message_id(bigint) FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_model_table(model text, tbl regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    colocated boolean;
+BEGIN
+    IF model = 'notification' THEN
+        RAISE EXCEPTION 'the notification model cannot be swapped on a Citus cluster'
+            USING ERRCODE = '0A000',
+                  DETAIL = 'chat.notification stays on the coordinator, while chat.model, a reference table, names the table on every node.';
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p, pg_catalog.pg_dist_partition c
+                             WHERE p.logicalrelid = $1 AND c.logicalrelid = ''chat.thread''::regclass
+                               AND p.colocationid = c.colocationid
+                               AND pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) = ''thread_id'')'
+       INTO colocated USING tbl;
+    IF NOT colocated THEN
+        RAISE EXCEPTION 'table "%" is not distributed with chat''s threads', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'On a Citus cluster a model''s rows live on the worker holding their thread.',
+                  HINT = format('Distribute it first: SELECT create_distributed_table(%L, ''thread_id'', colocate_with => ''chat.thread'').',
+                                tbl::text);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_model_table(text, regclass) IS
+    'refuses a model''s table that is not distributed by thread_id with chat.thread on a Citus cluster (chat.swap_model)';
+REVOKE EXECUTE ON FUNCTION chat._citus_model_table(text,regclass) FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_node_ids() RETURNS void
     LANGUAGE plpgsql
@@ -4546,8 +4643,20 @@ BEGIN
     t := prev;
     IF n > 0 THEN
         /* the ids, increasing, drawn under the thread's lock */
-        ids := ARRAY(SELECT s.id FROM (SELECT nextval('chat.message_id_seq') AS id FROM generate_series(1, n)) s
-                      ORDER BY s.id);
+        IF chat._citus() THEN
+            /*
+             * Citus (citus.sql): a message id is time | sequence | node, so
+             * that ids follow time across nodes; the sequence alone would
+             * put them below the thread's live messages
+             */
+            ids := '{}';
+            FOR k IN 1..n LOOP
+                ids := ids || chat._citus_message_id(coalesce(ids[k - 1], prev.last_message_id));
+            END LOOP;
+        ELSE
+            ids := ARRAY(SELECT s.id FROM (SELECT nextval('chat.message_id_seq') AS id FROM generate_series(1, n)) s
+                          ORDER BY s.id);
+        END IF;
         /* first the thread counts them: the trigger then keeps each row as it comes */
         /*
          * the newest message read first, and no subscript in the SET: Citus
@@ -4779,7 +4888,16 @@ BEGIN
                            FROM jsonb_array_elements(coalesce(doc -> 'messages', '[]')) AS x(m)),
                         now());
 
-    IF kind = 'direct' AND EXISTS (SELECT FROM chat.thread th
+    /*
+     * On Citus no unique index holds the pair (citus.sql): wait for its other
+     * creators as chat.direct_thread does.  "SELECT 1": Citus cannot read
+     * every shard for a sub-select without columns.
+     */
+    IF kind = 'direct' AND chat._citus() THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended(format('chat.direct %s %s', least(users[1], users[2]),
+                                                              greatest(users[1], users[2])), 0));
+    END IF;
+    IF kind = 'direct' AND EXISTS (SELECT 1 FROM chat.thread th
                                     WHERE th.kind = 'direct' AND th.direct_low = least(users[1], users[2])
                                       AND th.direct_high = greatest(users[1], users[2])) THEN
         RAISE EXCEPTION 'users "%" and "%" have a direct thread already', least(users[1], users[2]),
@@ -6108,6 +6226,30 @@ BEGIN
     END IF;
     DELETE FROM chat.message m USING removed o WHERE m.thread_id = o.id;
     DELETE FROM chat.member mb USING removed o WHERE mb.thread_id = o.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION chat._truncate_dependents() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    dependent regclass;
+    nonempty boolean;
+BEGIN
+    IF TG_TABLE_NAME NOT IN ('thread', 'message') THEN
+        RETURN NULL;     -- a Citus shard
+    END IF;
+    FOREACH dependent IN ARRAY CASE TG_TABLE_NAME
+        WHEN 'thread' THEN ARRAY['chat.member', 'chat.message']::regclass[]
+        ELSE ARRAY['chat.message_edit', 'chat.reaction', 'chat.attachment']::regclass[] END
+    LOOP
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', dependent) INTO nonempty;
+        IF nonempty THEN
+            EXECUTE format('TRUNCATE %s', dependent);
+        END IF;
+    END LOOP;
     RETURN NULL;
 END
 $$;
