@@ -18,6 +18,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/syscache.h"
 
 #include "chat.h"
@@ -324,32 +325,46 @@ fill_message_model(int64 thread_id, int64 message_id, Datum extra, bool extra_nu
 
 /*
  * Publish message_sent for the reply (parent_id is argument 3, or NULL; the
- * mentions the message kept, or NULL).
+ * mentions the message kept, or NULL): its fields "reply", "kind",
+ * "parent_id" and "mentions" built as jsonb.
  */
 static void
 emit_reply_sent(FunctionCallInfo fcinfo, int64 thread_id, int64 message_id,
 				ArrayType *mentions)
 {
-	char		fields[64];
+	JsonbParseState *state = NULL;
+	JsonbValue	k;
+	JsonbValue	v;
 
-	if (PG_ARGISNULL(3))
-		snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\"");
-	else
-		snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\", \"parent_id\": " INT64_FORMAT,
-				 PG_GETARG_INT64(3));
-	if (mentions != NULL)
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	k.val.string.val = "reply";
+	k.val.string.len = strlen("reply");
+	v.type = jbvBool;
+	v.val.boolean = true;
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	k.val.string.val = "kind";
+	k.val.string.len = strlen("kind");
+	v.type = jbvString;
+	v.val.string.val = "text";
+	v.val.string.len = strlen("text");
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	if (!PG_ARGISNULL(3))
 	{
-		StringInfoData buf;
-
-		initStringInfo(&buf);
-		appendStringInfoString(&buf, fields);
-		chat_append_mentions_json(&buf, mentions);
-		chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
-				  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), buf.data, false, NULL);
-		return;
+		k.val.string.val = "parent_id";
+		k.val.string.len = strlen("parent_id");
+		v.type = jbvNumeric;
+		v.val.numeric = int64_to_numeric(PG_GETARG_INT64(3));
+		(void) pushJsonbValue(&state, WJB_KEY, &k);
+		(void) pushJsonbValue(&state, WJB_VALUE, &v);
 	}
+	if (mentions != NULL)
+		chat_push_mentions(&state, mentions);
 	chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
-			  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), fields, false, NULL);
+			  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1),
+			  JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)), false, NULL);
 }
 
 /*

@@ -151,11 +151,36 @@ static bool plans_mentions = false;
 static bool schema_citus = false;	/* the Citus extension is in this database */
 static bool plans_citus = false;
 
+/*
+ * The column numbers of chat.message the trigger reads or sets, for the
+ * relation they were looked up in (a shard of it with Citus); looked up again
+ * after any relcache invalidation (an ALTER TABLE sends one).  0: no such
+ * column (search_vector and mentions before chat 0.9).
+ */
+typedef struct MessageColumns
+{
+	Oid			relid;
+	int			id;
+	int			thread_id;
+	int			sender_id;
+	int			kind;
+	int			content;
+	int			sent_at;
+	int			parent_id;
+	int			forwarded_from;
+	int			search_vector;
+	int			mentions;
+} MessageColumns;
+
+static MessageColumns message_columns;
+static bool message_columns_known = false;
+
 /* Ask again after any relcache invalidation, whatever the relation. */
 void
 chat_unread_invalidate(Oid relid)
 {
 	schema_known = false;
+	message_columns_known = false;
 }
 
 static bool
@@ -294,35 +319,65 @@ refuse_direct_insert(void)
 				 errreason("direct_write")));
 }
 
+/* A column's number in chat.message, or 0 when it has none. */
+static int
+optional_attnum(TupleDesc desc, const char *name)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	return attnum > 0 ? attnum : 0;
+}
+
+/* chat.message's column numbers, looked up once per relation (see above). */
+static const MessageColumns *
+message_columns_of(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (!message_columns_known || message_columns.relid != RelationGetRelid(rel))
+	{
+		message_columns_known = false;
+		message_columns.id = message_attnum(desc, "id");
+		message_columns.thread_id = message_attnum(desc, "thread_id");
+		message_columns.sender_id = message_attnum(desc, "sender_id");
+		message_columns.kind = message_attnum(desc, "kind");
+		message_columns.content = message_attnum(desc, "content");
+		message_columns.sent_at = message_attnum(desc, "sent_at");
+		message_columns.parent_id = message_attnum(desc, "parent_id");
+		message_columns.forwarded_from = message_attnum(desc, "forwarded_from");
+		message_columns.search_vector = optional_attnum(desc, "search_vector");
+		message_columns.mentions = optional_attnum(desc, "mentions");
+		message_columns.relid = RelationGetRelid(rel);
+		message_columns_known = true;
+	}
+	return &message_columns;
+}
+
 /* Read the row being inserted; 23502 when it has no thread. */
 static void
 read_new_message(TriggerData *trigdata, NewMessage *msg)
 {
 	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	int			att_thread = message_attnum(desc, "thread_id");
-	int			att_sender;
-	int			att_content;
+	const MessageColumns *cols = message_columns_of(trigdata->tg_relation);
 	bool		isnull;
 
 	msg->tuple = trigdata->tg_trigtuple;
 	msg->desc = desc;
-	msg->att_id = message_attnum(desc, "id");
-	att_sender = message_attnum(desc, "sender_id");
-	msg->att_kind = message_attnum(desc, "kind");
-	att_content = message_attnum(desc, "content");
-	msg->att_sent_at = message_attnum(desc, "sent_at");
-	msg->user_type = TupleDescAttr(desc, att_sender - 1)->atttypid;
+	msg->att_id = cols->id;
+	msg->att_kind = cols->kind;
+	msg->att_sent_at = cols->sent_at;
+	msg->user_type = TupleDescAttr(desc, cols->sender_id - 1)->atttypid;
 
-	msg->thread_id = DatumGetInt64(heap_getattr(msg->tuple, att_thread, desc, &isnull));
+	msg->thread_id = DatumGetInt64(heap_getattr(msg->tuple, cols->thread_id, desc, &isnull));
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a message needs a thread_id")));
 	/* what the constraint message_forward_not_reply said until chat 0.9 */
-	(void) heap_getattr(msg->tuple, message_attnum(desc, "parent_id"), desc, &isnull);
+	(void) heap_getattr(msg->tuple, cols->parent_id, desc, &isnull);
 	if (!isnull)
 	{
-		(void) heap_getattr(msg->tuple, message_attnum(desc, "forwarded_from"), desc, &isnull);
+		(void) heap_getattr(msg->tuple, cols->forwarded_from, desc, &isnull);
 		if (!isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
@@ -330,16 +385,14 @@ read_new_message(TriggerData *trigdata, NewMessage *msg)
 					 errdetail("A forwarded message cannot be a reply."),
 					 errtableconstraint(trigdata->tg_relation, "message_forward_not_reply")));
 	}
-	msg->sender = heap_getattr(msg->tuple, att_sender, desc, &msg->sender_null);
-	msg->content = heap_getattr(msg->tuple, att_content, desc, &msg->content_null);
+	msg->sender = heap_getattr(msg->tuple, cols->sender_id, desc, &msg->sender_null);
+	msg->content = heap_getattr(msg->tuple, cols->content, desc, &msg->content_null);
 
 	/* the search vector, from chat 0.9 on: filled here for new text messages */
-	msg->att_vector = SPI_fnumber(desc, "search_vector");
-	if (msg->att_vector <= 0)
-		msg->att_vector = 0;
+	msg->att_vector = cols->search_vector;
 
 	/* mentions, from chat 0.9 on: a column the trigger fills from the list given */
-	msg->att_mentions = SPI_fnumber(desc, "mentions");
+	msg->att_mentions = cols->mentions;
 	msg->has_mentions = false;
 	if (msg->att_mentions > 0)
 	{
@@ -352,8 +405,6 @@ read_new_message(TriggerData *trigdata, NewMessage *msg)
 			msg->has_mentions = ArrayGetNItems(ARR_NDIM(list), ARR_DIMS(list)) > 0;
 		}
 	}
-	else
-		msg->att_mentions = 0;
 }
 
 /*
