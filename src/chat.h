@@ -51,8 +51,10 @@ extern void chat_require_internal(const char *function);
 
 /* unread.c: the trigger that counts messages */
 extern void chat_unread_invalidate(Oid relid);
+extern HeapTuple chat_message_row(Relation rel, HeapTuple tuple);
 
 /* send.c */
+extern void chat_send_invalidate(Oid relid);
 extern bool chat_text_is_blank(text *value);
 extern void chat_check_content(text *content);
 

@@ -355,13 +355,13 @@ message_columns_of(Relation rel)
 
 /* Read the row being inserted; 23502 when it has no thread. */
 static void
-read_new_message(TriggerData *trigdata, NewMessage *msg)
+read_new_message(Relation rel, HeapTuple tuple, NewMessage *msg)
 {
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	const MessageColumns *cols = message_columns_of(trigdata->tg_relation);
+	TupleDesc	desc = RelationGetDescr(rel);
+	const MessageColumns *cols = message_columns_of(rel);
 	bool		isnull;
 
-	msg->tuple = trigdata->tg_trigtuple;
+	msg->tuple = tuple;
 	msg->desc = desc;
 	msg->att_id = cols->id;
 	msg->att_kind = cols->kind;
@@ -383,7 +383,7 @@ read_new_message(TriggerData *trigdata, NewMessage *msg)
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("new row for relation \"message\" violates check constraint \"message_forward_not_reply\""),
 					 errdetail("A forwarded message cannot be a reply."),
-					 errtableconstraint(trigdata->tg_relation, "message_forward_not_reply")));
+					 errtableconstraint(rel, "message_forward_not_reply")));
 	}
 	msg->sender = heap_getattr(msg->tuple, cols->sender_id, desc, &msg->sender_null);
 	msg->content = heap_getattr(msg->tuple, cols->content, desc, &msg->content_null);
@@ -662,14 +662,13 @@ stamp_message(const NewMessage *msg, const ThreadCount *count,
 }
 
 /*
- * Trigger function chat._message_insert(), BEFORE INSERT FOR EACH ROW on
- * chat.message.
+ * The row to insert into chat.message (rel, or a shard of it) for the row
+ * given, the message counted: what the trigger below does.  new_reply calls
+ * it too when it writes the row itself (src/send.c).
  */
-PG_FUNCTION_INFO_V1(chat_message_insert);
-Datum
-chat_message_insert(PG_FUNCTION_ARGS)
+HeapTuple
+chat_message_row(Relation rel, HeapTuple tuple)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	NewMessage	msg;
 	ThreadCount count;
 	SenderStanding standing;
@@ -677,13 +676,8 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	bool		mentions_null = true;
 	bool		is_text;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "chat_message_insert: must be fired before insert for each row");
 	refuse_direct_insert();
-	read_new_message(trigdata, &msg);
+	read_new_message(rel, tuple, &msg);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
@@ -696,9 +690,9 @@ chat_message_insert(PG_FUNCTION_ARGS)
 
 		SPI_finish();
 		if (message_vector(&msg, is_text, &vector, &vector_null))
-			return PointerGetDatum(heap_modify_tuple_by_cols(msg.tuple, msg.desc, 1, &msg.att_vector,
-															 &vector, &vector_null));
-		return PointerGetDatum(msg.tuple);
+			return heap_modify_tuple_by_cols(msg.tuple, msg.desc, 1, &msg.att_vector,
+											 &vector, &vector_null);
+		return msg.tuple;
 	}
 
 	/* a new text message needs a sender (a restored one may be anonymous) */
@@ -713,5 +707,23 @@ chat_message_insert(PG_FUNCTION_ARGS)
 		mentions = count_mentions(&msg, &count, &mentions_null);
 	SPI_finish();
 
-	return PointerGetDatum(stamp_message(&msg, &count, mentions, mentions_null, is_text));
+	return stamp_message(&msg, &count, mentions, mentions_null, is_text);
+}
+
+/*
+ * Trigger function chat._message_insert(), BEFORE INSERT FOR EACH ROW on
+ * chat.message.
+ */
+PG_FUNCTION_INFO_V1(chat_message_insert);
+Datum
+chat_message_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "chat_message_insert: must be fired before insert for each row");
+	return PointerGetDatum(chat_message_row(trigdata->tg_relation, trigdata->tg_trigtuple));
 }
