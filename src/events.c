@@ -579,7 +579,7 @@ insert_event_row(ChatEvent event, int64 thread_id, int64 seq, Jsonb *payload,
 
 	estate = CreateExecutorState();
 	info = makeNode(ResultRelInfo);
-	InitResultRelInfo(info, rel, 1, NULL, 0);
+	InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
 	ExecOpenIndices(info, false);
 	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
 	recheck = ExecInsertIndexTuples(info, slot, estate, false, false, NULL, NIL);

@@ -1,9 +1,10 @@
 /*
  * send.c
  *	  chat.new_reply in C: the hot path of sending checks its arguments and
- *	  inserts the message through a saved plan; the trigger does the rest.
- *	  Attachments (chat 0.3 on), a swapped message model and the message_sent
- *	  event follow the insert.
+ *	  writes the message's row itself, counted by the message trigger's code
+ *	  (write_reply), or where chat.message is not chat's plain table inserts
+ *	  it through a saved plan, the trigger doing the rest.  Attachments (chat
+ *	  0.3 on), a swapped message model and the message_sent event follow.
  */
 #include "postgres.h"
 
@@ -493,7 +494,7 @@ write_reply(FunctionCallInfo fcinfo, ArrayType *mentions, int64 *id, ArrayType *
 	ExecStoreHeapTuple(row, slot, false);
 	estate = CreateExecutorState();
 	info = makeNode(ResultRelInfo);
-	InitResultRelInfo(info, rel, 1, NULL, 0);
+	InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
 	ExecOpenIndices(info, false);
 	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
 	recheck = ExecInsertIndexTuples(info, slot, estate, false, false, NULL, NIL);

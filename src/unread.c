@@ -3,8 +3,10 @@
  *	  The BEFORE INSERT trigger on chat.message: assigns the message id under
  *	  the thread's row lock, counts the message and moves read state.
  *
- * Per message this writes the thread row (a HOT update: none of the columns it
- * sets is indexed), the sender's member row, and in threads of at most
+ * Per message this writes the thread row (a HOT update where the page has
+ * room: none of the columns it sets is indexed; written without the executor
+ * where chat.thread is chat's plain table, count_on_thread_direct), the
+ * sender's member row, and in threads of at most
  * inbox_fanout_limit members the other members' rows, whose copies of the
  * thread's position keep every inbox a single index scan.  Threads above the
  * limit ("large") write nothing per member: unread counts there are the thread
@@ -22,11 +24,20 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -34,8 +45,13 @@
 #include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "chat.h"
 
@@ -174,6 +190,7 @@ typedef struct MessageColumns
 
 static MessageColumns message_columns;
 static bool message_columns_known = false;
+static bool thread_table_known = false;	/* thread_table below */
 
 /* Ask again after any relcache invalidation, whatever the relation. */
 void
@@ -181,6 +198,7 @@ chat_unread_invalidate(Oid relid)
 {
 	schema_known = false;
 	message_columns_known = false;
+	thread_table_known = false;
 }
 
 static bool
@@ -460,6 +478,236 @@ is_restored_row(const NewMessage *msg)
 }
 
 /*
+ * The thread row's update without the executor (count_on_thread): chat.thread,
+ * its primary key, the sequence of message ids and the columns read or set,
+ * looked up once and again after any relcache invalidation.  Taken only when
+ * chat.thread is the plain table chat makes: no Citus in the database, no
+ * trigger on UPDATE, no CHECK constraint, no generated column, no deferred
+ * unique index (0.8's thread_object_check, for one, sends it to the UPDATE).
+ */
+typedef struct ThreadTable
+{
+	bool		direct;
+	Oid			relid;
+	Oid			pkey;
+	Oid			id_seq;
+	Oid			channel;		/* 'channel'::chat.thread_kind */
+	int			att_message_count;
+	int			att_last_message_id;
+	int			att_last_sender_id;
+	int			att_last_sent_at;
+	int			att_last_preview;
+	int			att_large;
+	int			att_kind;
+} ThreadTable;
+
+static ThreadTable thread_table;
+
+static bool
+thread_table_is_plain(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	TriggerDesc *trig = rel->trigdesc;
+	ThreadTable *t = &thread_table;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		plain;
+
+	if (OidIsValid(get_extension_oid("citus", true)) || rel->rd_rel->relkind != RELKIND_RELATION ||
+		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->has_generated_stored)) ||
+		(trig != NULL && (trig->trig_update_before_row || trig->trig_update_after_row ||
+						  trig->trig_update_instead_row || trig->trig_update_before_statement ||
+						  trig->trig_update_after_statement || trig->trig_update_old_table ||
+						  trig->trig_update_new_table)))
+		return false;
+	t->pkey = chat_relid("thread_pkey");
+	t->id_seq = chat_relid("message_id_seq");
+	t->att_message_count = SPI_fnumber(desc, "message_count");
+	t->att_last_message_id = SPI_fnumber(desc, "last_message_id");
+	t->att_last_sender_id = SPI_fnumber(desc, "last_sender_id");
+	t->att_last_sent_at = SPI_fnumber(desc, "last_sent_at");
+	t->att_last_preview = SPI_fnumber(desc, "last_preview");
+	t->att_large = SPI_fnumber(desc, "large");
+	t->att_kind = SPI_fnumber(desc, "kind");
+	plain = OidIsValid(t->pkey) && OidIsValid(t->id_seq) && t->att_message_count > 0 &&
+		t->att_last_message_id > 0 && t->att_last_sender_id > 0 && t->att_last_sent_at > 0 &&
+		t->att_last_preview > 0 && t->att_large > 0 && t->att_kind > 0 &&
+		type_is_enum(TupleDescAttr(desc, t->att_kind - 1)->atttypid);
+	if (plain)
+		t->channel = DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("channel"),
+														  ObjectIdGetDatum(TupleDescAttr(desc, t->att_kind - 1)->atttypid)));
+	indexes = plain ? RelationGetIndexList(rel) : NIL;
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (!index->rd_index->indimmediate)
+			plain = false;
+		if (lfirst_oid(lc) == t->pkey &&
+			(index->rd_index->indnatts != 1 || index->rd_index->indkey.values[0] != SPI_fnumber(desc, "id") ||
+			 index->rd_rel->relam != BTREE_AM_OID))
+			plain = false;
+		index_close(index, AccessShareLock);
+	}
+	list_free(indexes);
+	return plain;
+}
+
+/* May the thread row be updated without the executor by the current role? */
+static bool
+thread_direct(void)
+{
+	if (!thread_table_known)
+	{
+		thread_table.direct = false;
+		thread_table.relid = chat_relid("thread");
+		if (OidIsValid(thread_table.relid))
+		{
+			Relation	rel = table_open(thread_table.relid, AccessShareLock);
+
+			thread_table.direct = thread_table_is_plain(rel);
+			table_close(rel, AccessShareLock);
+		}
+		thread_table_known = true;
+	}
+	/* the role's rights and row-level security, as the UPDATE ... RETURNING asks them */
+	return thread_table.direct &&
+		check_enable_rls(thread_table.relid, InvalidOid, true) != RLS_ENABLED &&
+		pg_class_aclmask(thread_table.relid, GetUserId(), ACL_UPDATE | ACL_SELECT, ACLMASK_ALL) ==
+		(ACL_UPDATE | ACL_SELECT);
+}
+
+/*
+ * count_on_thread's UPDATE made directly: find the thread's row by its key
+ * (with a new snapshot, as SPI takes one for each statement that writes),
+ * lock its newest version as the UPDATE would (READ COMMITTED follows a
+ * concurrent update to the newest version, REPEATABLE READ fails with 40001),
+ * then write the new version (HOT when it can be; index entries otherwise).
+ */
+static void
+count_on_thread_direct(const NewMessage *msg, ThreadCount *count)
+{
+	ThreadTable *t = &thread_table;
+	Relation	rel;
+	Relation	pkey;
+	TupleDesc	desc;
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	TupleTableSlot *newslot;
+	TM_FailureData tmfd;
+	TM_Result	result;
+	LockTupleMode lockmode;
+	ItemPointerData tid;
+	CommandId	cid;
+	bool		found;
+	bool		update_indexes;
+	bool		shouldfree;
+	HeapTuple	old;
+	int			cols[5];
+	Datum		values[5];
+	bool		nulls[5];
+	bool		isnull;
+
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	cid = GetCurrentCommandId(true);
+	rel = table_open(t->relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
+	slot = table_slot_create(rel, NULL);
+
+	pkey = index_open(t->pkey, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(msg->thread_id));
+	scan = index_beginscan(rel, pkey, GetActiveSnapshot(), 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		tid = slot->tts_tid;
+	index_endscan(scan);
+	index_close(pkey, NoLock);
+
+	result = found
+		? table_tuple_lock(rel, &tid, GetActiveSnapshot(), slot, cid, LockTupleNoKeyExclusive, LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd)
+		: TM_Deleted;
+	switch (result)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
+			break;
+		case TM_Deleted:
+			if (found && IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent delete")));
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("thread %lld does not exist", (long long) msg->thread_id)));
+			break;
+		default:
+			elog(ERROR, "chat: cannot lock thread %lld (%d)", (long long) msg->thread_id, (int) result);
+	}
+
+	/* the newest version, locked: count the message on it */
+	old = ExecFetchSlotHeapTuple(slot, true, &shouldfree);
+	count->message_id = nextval_internal(t->id_seq, true);
+	count->sent_at = TimestampTzGetDatum(GetCurrentTimestamp());
+	count->message_count = DatumGetInt64(slot_getattr(slot, t->att_message_count, &isnull)) + 1;
+	count->large = DatumGetBool(slot_getattr(slot, t->att_large, &isnull));
+	count->is_channel = DatumGetObjectId(slot_getattr(slot, t->att_kind, &isnull)) == t->channel;
+	cols[0] = t->att_message_count;
+	values[0] = Int64GetDatum(count->message_count);
+	nulls[0] = false;
+	cols[1] = t->att_last_message_id;
+	values[1] = Int64GetDatum(count->message_id);
+	nulls[1] = false;
+	cols[2] = t->att_last_sender_id;
+	values[2] = msg->sender;
+	nulls[2] = msg->sender_null;
+	cols[3] = t->att_last_sent_at;
+	values[3] = count->sent_at;
+	nulls[3] = false;
+	cols[4] = t->att_last_preview;
+	nulls[4] = msg->content_null;
+	values[4] = msg->content_null ? (Datum) 0
+		: DirectFunctionCall2(text_left, msg->content, Int32GetDatum(100));
+	newslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(heap_modify_tuple_by_cols(old, desc, 5, cols, values, nulls), newslot, true);
+
+	result = table_tuple_update(rel, &slot->tts_tid, newslot, cid, GetActiveSnapshot(), InvalidSnapshot,
+								true, &tmfd, &lockmode, &update_indexes);
+	if (result != TM_Ok)
+		elog(ERROR, "chat: cannot update thread %lld (%d)", (long long) msg->thread_id, (int) result);
+	if (update_indexes)
+	{
+		/* not HOT: every index gets the new version, as the UPDATE's would */
+		EState	   *estate = CreateExecutorState();
+		ResultRelInfo *info = makeNode(ResultRelInfo);
+		List	   *recheck;
+
+		InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
+		ExecOpenIndices(info, false);
+		recheck = ExecInsertIndexTuples(info, newslot, estate, true, false, NULL, NIL);
+		if (recheck != NIL)
+			elog(ERROR, "chat: chat.thread has a deferred unique index");
+		ExecCloseIndices(info);
+		FreeExecutorState(estate);
+	}
+	ExecDropSingleTupleTableSlot(newslot);
+	if (shouldfree)
+		heap_freetuple(old);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);	/* locked to the end of the transaction, as the executor leaves it */
+	PopActiveSnapshot();
+}
+
+/*
  * Lock the thread row and count the message on it: the id is drawn under the
  * lock.  42704 when the thread does not exist.
  */
@@ -472,6 +720,11 @@ count_on_thread(const NewMessage *msg, ThreadCount *count)
 	TupleDesc	desc;
 	bool		isnull;
 
+	if (!plans_citus && thread_direct())
+	{
+		count_on_thread_direct(msg, count);
+		return;
+	}
 	if (plans_citus)
 	{
 		Datum		last[1];
