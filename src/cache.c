@@ -33,6 +33,8 @@ relation_changed(Datum arg, Oid relid)
 	chat_identity_invalidate(relid);
 	chat_unread_invalidate(relid);
 	chat_relay_invalidate(relid);
+	chat_events_invalidate(relid);
+	chat_send_invalidate(relid);
 }
 
 /* A function was created, changed or dropped: hooks may point at it. */

@@ -51,15 +51,17 @@ extern void chat_require_internal(const char *function);
 
 /* unread.c: the trigger that counts messages */
 extern void chat_unread_invalidate(Oid relid);
+extern HeapTuple chat_message_row(Relation rel, HeapTuple tuple);
 
 /* send.c */
+extern void chat_send_invalidate(Oid relid);
 extern bool chat_text_is_blank(text *value);
 extern void chat_check_content(text *content);
 
 /* mention.c: "@{id}" in message text, explicit lists, the event's list */
 extern ArrayType *chat_parse_mentions(text *content, Oid elem_type);
 extern bool chat_check_mentions(ArrayType *mentions);
-extern void chat_append_mentions_json(StringInfo buf, ArrayType *mentions);
+extern void chat_push_mentions(JsonbParseState **state, ArrayType *mentions);
 
 /* search.c */
 extern Datum chat_search_vector(Datum content, bool content_null, bool *isnull);
@@ -136,9 +138,11 @@ extern void chat_relay_invalidate(Oid relid);
 extern void chat_notify(const char *channel, const char *payload);
 
 /* events.c: hooks and NOTIFY */
+extern void chat_events_invalidate(Oid relid);
 extern bool chat_event_wanted(ChatEvent event);
+extern void chat_user_id_jsonb(Datum user_id, Oid user_type, JsonbValue *value);
 extern void chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 					  Datum user_id, bool user_null, Oid user_type,
-					  const char *fields, bool private, const char *recipients);
+					  Jsonb *fields, bool private, const char *recipients);
 
 #endif							/* CHAT_H */

@@ -11,9 +11,15 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/sequence.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -22,9 +28,14 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/acl.h"
 #include "utils/regproc.h"
+#include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/rls.h"
 #include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "chat.h"
 
@@ -171,24 +182,86 @@ display_name_of(Oid fn, Datum user_id, bool *isnull)
 }
 
 /*
- * Append the user's members: "user_id" (a number for integer ids, else a
+ * A user id as a JSON value: a number for integer ids (chat.user_id over
+ * bigint, integer or smallint), else a string, the type's output.  The base
+ * type is looked up once per type: every event asks.
+ */
+void
+chat_user_id_jsonb(Datum user_id, Oid user_type, JsonbValue *value)
+{
+	static Oid	known_type = InvalidOid;
+	static Oid	known_base = InvalidOid;
+	static Oid	known_output = InvalidOid;
+	int64		number;
+
+	if (user_type != known_type)
+	{
+		bool		typisvarlena;
+
+		known_base = getBaseType(user_type);
+		getTypeOutputInfo(user_type, &known_output, &typisvarlena);
+		known_type = user_type;
+	}
+	switch (known_base)
+	{
+		case INT8OID:
+			number = DatumGetInt64(user_id);
+			break;
+		case INT4OID:
+			number = DatumGetInt32(user_id);
+			break;
+		case INT2OID:
+			number = DatumGetInt16(user_id);
+			break;
+		default:
+			{
+				char	   *id = OidOutputFunctionCall(known_output, user_id);
+
+				value->type = jbvString;
+				value->val.string.val = id;
+				value->val.string.len = strlen(id);
+				return;
+			}
+	}
+	value->type = jbvNumeric;
+	value->val.numeric = int64_to_numeric(number);
+}
+
+/* Push a key, then a scalar value, into the object being built. */
+static void
+push_pair(JsonbParseState **state, const char *key, JsonbValue *value)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	(void) pushJsonbValue(state, WJB_KEY, &k);
+	(void) pushJsonbValue(state, WJB_VALUE, value);
+}
+
+/* Push "key": n. */
+static void
+push_int64(JsonbParseState **state, const char *key, int64 n)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(n);
+	push_pair(state, key, &v);
+}
+
+/*
+ * Push the user's members: "user_id" (a number for integer ids, else a
  * string) and, when a display-name function is bound, "user_name".
  */
 static void
-append_user(StringInfo buf, const ChatRegistry *reg, Datum user_id, Oid user_type)
+push_user(JsonbParseState **state, const ChatRegistry *reg, Datum user_id, Oid user_type)
 {
-	Oid			base = getBaseType(user_type);
-	Oid			typoutput;
-	bool		typisvarlena;
-	char	   *id;
+	JsonbValue	v;
 
-	getTypeOutputInfo(user_type, &typoutput, &typisvarlena);
-	id = OidOutputFunctionCall(typoutput, user_id);
-	appendStringInfoString(buf, ", \"user_id\": ");
-	if (base == INT8OID || base == INT4OID || base == INT2OID)
-		appendStringInfoString(buf, id);
-	else
-		escape_json(buf, id);
+	chat_user_id_jsonb(user_id, user_type, &v);
+	push_pair(state, "user_id", &v);
 	if (OidIsValid(reg->display_name))
 	{
 		bool		isnull;
@@ -196,9 +269,37 @@ append_user(StringInfo buf, const ChatRegistry *reg, Datum user_id, Oid user_typ
 
 		if (!isnull)
 		{
-			appendStringInfoString(buf, ", \"user_name\": ");
-			escape_json(buf, TextDatumGetCString(name));
+			v.type = jbvString;
+			v.val.string.val = TextDatumGetCString(name);
+			v.val.string.len = strlen(v.val.string.val);
+			push_pair(state, "user_name", &v);
 		}
+	}
+}
+
+/* Push every member of the object "fields" (its keys and values, nested ones whole). */
+static void
+push_fields(JsonbParseState **state, Jsonb *fields)
+{
+	JsonbIterator *it = JsonbIteratorInit(&fields->root);
+	JsonbValue	v;
+	JsonbIteratorToken token;
+	int			depth = 0;
+
+	while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if (token == WJB_BEGIN_OBJECT || token == WJB_BEGIN_ARRAY)
+		{
+			if (depth++ == 0)
+				continue;		/* the braces of fields itself */
+		}
+		else if (token == WJB_END_OBJECT || token == WJB_END_ARRAY)
+		{
+			if (--depth == 0)
+				continue;
+		}
+		(void) pushJsonbValue(state, token,
+							  (token == WJB_KEY || token == WJB_VALUE || token == WJB_ELEM) ? &v : NULL);
 	}
 }
 
@@ -292,7 +393,7 @@ ring_doorbell(int64 seq)
  * they documented.
  */
 static void
-notify_event(Jsonb *payload, const char *description, int64 seq)
+notify_event(Jsonb *payload, Jsonb *description, int64 seq)
 {
 	const char *text;
 
@@ -302,17 +403,193 @@ notify_event(Jsonb *payload, const char *description, int64 seq)
 		return;
 	}
 	text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
-	if (strlen(text) >= CHAT_NOTIFY_MAX)
-		text = description;
+	if (strlen(text) >= CHAT_NOTIFY_MAX && payload != description)
+		text = JsonbToCString(NULL, &description->root, VARSIZE(description));
 	if (strlen(text) < CHAT_NOTIFY_MAX)
 		chat_notify(setting_string("notify_channel", "chat"), text);
+}
+
+/*
+ * chat.event and chat.event_seq (chat 0.9 on), or InvalidOid: looked up once,
+ * and again after any relcache invalidation (creating, altering or dropping
+ * them sends one), as every event asks.  With them, whether chat.event may be
+ * written directly (insert_event_row).
+ */
+static bool event_relids_known = false;
+static Oid	event_relid = InvalidOid;
+static Oid	event_seq_relid = InvalidOid;
+static bool event_direct = false;
+
+/* the columns insert_event_row fills */
+static const char *const event_columns[] = {
+	"thread_id", "seq", "xid", "event", "private", "recipients", "payload", "at"
+};
+
+void
+chat_events_invalidate(Oid relid)
+{
+	event_relids_known = false;
+}
+
+/*
+ * May chat.event be written without the executor?  When it is the plain
+ * table chat makes: no Citus in the database (there it is distributed), no
+ * trigger, no CHECK constraint, no generated column, no deferred unique index,
+ * and no column but those insert_event_row fills.  The rest (row-level
+ * security, the current role's privilege) is asked at each event.
+ */
+static bool
+event_table_is_plain(void)
+{
+	Relation	rel;
+	TupleDesc	desc;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		plain;
+	int			i;
+
+	if (OidIsValid(get_extension_oid("citus", true)))
+		return false;
+	rel = table_open(event_relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	plain = rel->rd_rel->relkind == RELKIND_RELATION && rel->trigdesc == NULL &&
+		(desc->constr == NULL || (desc->constr->num_check == 0 && !desc->constr->has_generated_stored));
+	for (i = 0; plain && i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		size_t		c;
+
+		if (att->attisdropped)
+			continue;
+		for (c = 0; c < lengthof(event_columns); c++)
+			if (strcmp(NameStr(att->attname), event_columns[c]) == 0)
+				break;
+		plain = c < lengthof(event_columns);
+	}
+	indexes = plain ? RelationGetIndexList(rel) : NIL;
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (!index->rd_index->indimmediate)
+			plain = false;
+		index_close(index, AccessShareLock);
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
+	return plain;
+}
+
+static void
+event_relids(void)
+{
+	if (!event_relids_known)
+	{
+		event_relid = chat_relid("event");
+		event_seq_relid = chat_relid("event_seq");
+		event_direct = OidIsValid(event_relid) && event_table_is_plain();
+		event_relids_known = true;
+	}
 }
 
 /* Is chat.event kept (the setting events, in a catalog of 0.9 on)? */
 static bool
 events_kept(void)
 {
-	return chat_setting_bool("events", false) && OidIsValid(chat_relid("event"));
+	if (!chat_setting_bool("events", false))
+		return false;
+	event_relids();
+	return OidIsValid(event_relid);
+}
+
+/*
+ * Insert the event's row as the saved INSERT would: the heap tuple, then its
+ * index entries (a partial index's where the row matches its predicate), as
+ * CatalogTupleInsert does for the catalogs.  xid and at get what their
+ * defaults give (pg_current_xact_id(), clock_timestamp()).  Skipping the
+ * executor's set-up of a statement (plan, projection, ModifyTable) saves most
+ * of what keeping an event costs.  False, having written nothing, when the
+ * row may not be written so: the saved INSERT then runs, with every check.
+ */
+static bool
+insert_event_row(ChatEvent event, int64 thread_id, int64 seq, Jsonb *payload,
+				 bool private, const char *recipients)
+{
+	Relation	rel;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	EState	   *estate;
+	ResultRelInfo *info;
+	List	   *recheck;
+	int			i;
+
+	if (!event_direct ||
+		check_enable_rls(event_relid, InvalidOid, true) == RLS_ENABLED ||
+		pg_class_aclcheck(event_relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		return false;
+
+	/* what SPI does before a statement that writes: see this transaction's changes so far */
+	CommandCounterIncrement();
+	rel = table_open(event_relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+	ExecClearTuple(slot);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		Datum		value = (Datum) 0;
+		bool		isnull = false;
+
+		if (att->attisdropped)
+			isnull = true;
+		else if (strcmp(name, "thread_id") == 0)
+			value = Int64GetDatum(thread_id);
+		else if (strcmp(name, "seq") == 0)
+			value = Int64GetDatum(seq);
+		else if (strcmp(name, "xid") == 0)
+			value = FullTransactionIdGetDatum(GetTopFullTransactionId());
+		else if (strcmp(name, "event") == 0)
+			value = CStringGetTextDatum(chat_event_name(event));
+		else if (strcmp(name, "private") == 0)
+			value = BoolGetDatum(private);
+		else if (strcmp(name, "recipients") == 0)
+		{
+			/* as $5::chat.user_id[] does: the array type's input, each id checked by its domain */
+			Oid			typinput;
+			Oid			typioparam;
+
+			isnull = recipients == NULL;
+			if (!isnull)
+			{
+				getTypeInputInfo(att->atttypid, &typinput, &typioparam);
+				value = OidInputFunctionCall(typinput, (char *) recipients, typioparam, att->atttypmod);
+			}
+		}
+		else if (strcmp(name, "payload") == 0)
+			value = JsonbPGetDatum(payload);
+		else if (strcmp(name, "at") == 0)
+			value = TimestampTzGetDatum(GetCurrentTimestamp());
+		else
+			elog(ERROR, "chat: chat.event has an unknown column \"%s\"", name);
+		slot->tts_values[i] = value;
+		slot->tts_isnull[i] = isnull;
+	}
+	ExecStoreVirtualTuple(slot);
+
+	estate = CreateExecutorState();
+	info = makeNode(ResultRelInfo);
+	InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
+	ExecOpenIndices(info, false);
+	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
+	recheck = ExecInsertIndexTuples(info, slot, estate, false, false, NULL, NIL);
+	if (recheck != NIL)
+		elog(ERROR, "chat: chat.event has a deferred unique index");
+	ExecCloseIndices(info);
+	FreeExecutorState(estate);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);	/* locked to the end of the transaction, as the executor leaves it */
+	return true;
 }
 
 /* Keep the event in chat.event, in the operation's transaction. */
@@ -325,6 +602,8 @@ keep_event(ChatEvent event, int64 thread_id, int64 seq, Jsonb *payload,
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', recipients ? ' ' : 'n', ' '};
 
+	if (insert_event_row(event, thread_id, seq, payload, private, recipients))
+		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
 	if (plan == NULL)
@@ -350,46 +629,53 @@ chat_event_wanted(ChatEvent event)
 
 /*
  * Describe an event, keep it, run its hooks and queue its NOTIFY.  "fields"
- * is more JSON members ("\"reply\": true"), or NULL.  Its receivers are the
+ * is a JSON object whose members are added to the description (a later one
+ * replaces a member of the same name), or NULL.  Its receivers are the
  * thread's members and "recipients" (an array of user ids as text, or NULL),
  * or with "private" only the recipients.  A hook that raises an error aborts
  * the operation that caused the event: that is how a hook vetoes.
+ *
+ * The description is built as jsonb directly (pushJsonbValue), not written
+ * as text and parsed again: the same object, without the parse.
  */
 void
 chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
-		  Datum user_id, bool user_null, Oid user_type, const char *fields,
+		  Datum user_id, bool user_null, Oid user_type, Jsonb *fields,
 		  bool private, const char *recipients)
 {
 	const ChatRegistry *reg = chat_registry();
 	const ChatHookList *hooks = &reg->hooks[event];
 	bool		notify = chat_setting_bool("notify", false);
 	bool		keep = events_kept();
-	Oid			seq_relid;
 	int64		seq = 0;
-	StringInfoData buf;
+	JsonbParseState *state = NULL;
+	JsonbValue	v;
+	Jsonb	   *description;
 	Jsonb	   *payload;
 	int			i;
 
 	if (hooks->count == 0 && !notify && !keep)
 		return;
 
-	seq_relid = chat_relid("event_seq");
-	if (OidIsValid(seq_relid))
-		seq = nextval_internal(seq_relid, false);
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"event\": \"%s\", \"thread_id\": " INT64_FORMAT,
-					 chat_event_name(event), thread_id);
+	event_relids();
+	if (OidIsValid(event_seq_relid))
+		seq = nextval_internal(event_seq_relid, false);
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	v.type = jbvString;
+	v.val.string.val = (char *) chat_event_name(event);
+	v.val.string.len = strlen(v.val.string.val);
+	push_pair(&state, "event", &v);
+	push_int64(&state, "thread_id", thread_id);
 	if (seq > 0)
-		appendStringInfo(&buf, ", \"seq\": " INT64_FORMAT, seq);
+		push_int64(&state, "seq", seq);
 	if (message_id != 0)
-		appendStringInfo(&buf, ", \"message_id\": " INT64_FORMAT, message_id);
+		push_int64(&state, "message_id", message_id);
 	if (!user_null)
-		append_user(&buf, reg, user_id, user_type);
-	if (fields != NULL && fields[0] != '\0')
-		appendStringInfo(&buf, ", %s", fields);
-	appendStringInfoChar(&buf, '}');
-	payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-	payload = render_payload(reg, event, payload);
+		push_user(&state, reg, user_id, user_type);
+	if (fields != NULL)
+		push_fields(&state, fields);
+	description = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+	payload = render_payload(reg, event, description);
 
 	if (keep && seq > 0)
 		keep_event(event, thread_id, seq, payload, private, recipients);
@@ -400,7 +686,7 @@ chat_emit(ChatEvent event, int64 thread_id, int64 message_id,
 		(void) call_function(hooks->functions[i], JsonbPGetDatum(payload), &isnull);
 	}
 	if (notify)
-		notify_event(payload, buf.data, seq);
+		notify_event(payload, description, seq);
 }
 
 /*
@@ -415,7 +701,7 @@ chat_emit_sql(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	int			event;
-	char	   *fields = NULL;
+	Jsonb	   *fields = NULL;
 	char	   *recipients = NULL;
 	bool		private = false;
 	Oid			user_type;
@@ -432,14 +718,9 @@ chat_emit_sql(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(4))
 	{
-		Jsonb	   *extra = PG_GETARG_JSONB_P(4);
-		char	   *text = JsonbToCString(NULL, &extra->root, VARSIZE(extra));
-		size_t		len = strlen(text);
-
-		/* the members of the object, without its braces */
-		if (!JB_ROOT_IS_OBJECT(extra) || len < 2)
+		fields = PG_GETARG_JSONB_P(4);
+		if (!JB_ROOT_IS_OBJECT(fields))
 			elog(ERROR, "chat._emit: fields must be a JSON object");
-		fields = pnstrdup(text + 1, len - 2);
 	}
 
 	/* from chat 0.9 on: recipients chat.user_id[], private boolean */

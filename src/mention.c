@@ -194,22 +194,20 @@ chat_check_mentions(ArrayType *mentions)
 }
 
 /*
- * Append ', "mentions": [...]' for a stored list (numbers for integer ids,
- * strings otherwise, as "user_id"); nothing for NULL or an empty list.
+ * Push "mentions": [...] into the object being built for a stored list
+ * (numbers for integer ids, strings otherwise, as "user_id"); nothing for an
+ * empty list.
  */
 void
-chat_append_mentions_json(StringInfo buf, ArrayType *mentions)
+chat_push_mentions(JsonbParseState **state, ArrayType *mentions)
 {
 	Oid			elem_type = ARR_ELEMTYPE(mentions);
-	Oid			base = getBaseType(elem_type);
-	bool		number = base == INT8OID || base == INT4OID || base == INT2OID;
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
-	Oid			typoutput;
-	bool		typisvarlena;
 	Datum	   *ids;
 	bool	   *nulls;
+	JsonbValue	v;
 	int			n;
 	int			i;
 
@@ -217,23 +215,19 @@ chat_append_mentions_json(StringInfo buf, ArrayType *mentions)
 	deconstruct_array(mentions, elem_type, typlen, typbyval, typalign, &ids, &nulls, &n);
 	if (n == 0)
 		return;
-	getTypeOutputInfo(elem_type, &typoutput, &typisvarlena);
-	appendStringInfoString(buf, ", \"mentions\": [");
+	v.type = jbvString;
+	v.val.string.val = "mentions";
+	v.val.string.len = strlen("mentions");
+	(void) pushJsonbValue(state, WJB_KEY, &v);
+	(void) pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 	for (i = 0; i < n; i++)
 	{
-		char	   *id;
-
 		if (nulls[i])
 			continue;
-		id = OidOutputFunctionCall(typoutput, ids[i]);
-		if (i > 0)
-			appendStringInfoString(buf, ", ");
-		if (number)
-			appendStringInfoString(buf, id);
-		else
-			escape_json(buf, id);
+		chat_user_id_jsonb(ids[i], elem_type, &v);
+		(void) pushJsonbValue(state, WJB_ELEM, &v);
 	}
-	appendStringInfoChar(buf, ']');
+	(void) pushJsonbValue(state, WJB_END_ARRAY, NULL);
 }
 
 /*

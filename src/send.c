@@ -1,23 +1,37 @@
 /*
  * send.c
  *	  chat.new_reply in C: the hot path of sending checks its arguments and
- *	  inserts the message through a saved plan; the trigger does the rest.
- *	  Attachments (chat 0.3 on), a swapped message model and the message_sent
- *	  event follow the insert.
+ *	  writes the message's row itself, counted by the message trigger's code
+ *	  (write_reply), or where chat.message is not chat's plain table inserts
+ *	  it through a saved plan, the trigger doing the rest.  Attachments (chat
+ *	  0.3 on), a swapped message model and the message_sent event follow.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 
 #include "chat.h"
@@ -290,6 +304,218 @@ insert_reply(FunctionCallInfo fcinfo, ArrayType *mentions, ArrayType **stored)
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/*
+ * chat.message as new_reply may write it itself (write_reply): looked up
+ * once, and again after any relcache invalidation (an ALTER TABLE, CREATE
+ * TRIGGER or the creation of the Citus extension's tables sends one).
+ */
+static bool message_known = false;
+static Oid	message_relid = InvalidOid;
+static bool message_direct = false;
+static Oid	message_text_kind = InvalidOid;	/* 'text'::chat.message_kind */
+static int	message_atts[7];	/* the numbers of the first seven columns below */
+static int	message_att_mentions = 0;	/* 0: none (before chat 0.9) */
+
+/* the columns of chat.message (the first seven in every catalog); only kind and sent_at have defaults */
+static const char *const message_columns[] = {
+	"thread_id", "id", "sender_id", "kind", "content", "sent_at", "parent_id",
+	"edited_at", "deleted_at", "forwarded_from", "mentions", "search_vector"
+};
+
+void
+chat_send_invalidate(Oid relid)
+{
+	message_known = false;
+}
+
+/*
+ * Is chat.message the plain table chat makes, whose INSERT new_reply can
+ * make itself: no Citus in the database, no trigger on INSERT but
+ * chat._message_insert (enabled, BEFORE, FOR EACH ROW), no CHECK
+ * constraint, no generated column, no column but chat's, no default but
+ * kind's and sent_at's, no deferred unique index?
+ */
+static bool
+message_table_is_plain(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	TriggerDesc *trig = rel->trigdesc;
+	Oid			fn = LookupFuncName(list_make2(makeString("chat"), makeString("_message_insert")),
+									0, NULL, true);
+	int			inserts = 0;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		plain;
+	int			i;
+
+	if (OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(fn) ||
+		rel->rd_rel->relkind != RELKIND_RELATION || trig == NULL ||
+		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->has_generated_stored)))
+		return false;
+	plain = !trig->trig_insert_after_row && !trig->trig_insert_instead_row &&
+		!trig->trig_insert_before_statement && !trig->trig_insert_after_statement &&
+		!trig->trig_insert_new_table;
+	for (i = 0; plain && i < trig->numtriggers; i++)
+	{
+		Trigger    *t = &trig->triggers[i];
+
+		if (!TRIGGER_FOR_INSERT(t->tgtype))
+			continue;
+		inserts++;
+		plain = t->tgfoid == fn && t->tgenabled == TRIGGER_FIRES_ON_ORIGIN &&
+			TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+			t->tgqual == NULL && t->tgnargs == 0;
+	}
+	plain = plain && inserts == 1;
+	for (i = 0; plain && i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		size_t		c;
+
+		if (att->attisdropped)
+			continue;
+		for (c = 0; c < lengthof(message_columns); c++)
+			if (strcmp(name, message_columns[c]) == 0)
+				break;
+		plain = c < lengthof(message_columns) &&
+			(!att->atthasdef || strcmp(name, "kind") == 0 || strcmp(name, "sent_at") == 0);
+	}
+	/* the columns new_reply fills or reads, and kind an enum (as every catalog has them) */
+	for (i = 0; plain && i < 7; i++)
+		plain = (message_atts[i] = SPI_fnumber(desc, message_columns[i])) > 0;
+	message_att_mentions = Max(SPI_fnumber(desc, "mentions"), 0);
+	if (plain)
+	{
+		Oid			kind_type = TupleDescAttr(desc, SPI_fnumber(desc, "kind") - 1)->atttypid;
+
+		plain = type_is_enum(kind_type);
+		if (plain)
+			message_text_kind = DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("text"),
+																	 ObjectIdGetDatum(kind_type)));
+	}
+	indexes = plain ? RelationGetIndexList(rel) : NIL;
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (!index->rd_index->indimmediate)
+			plain = false;
+		index_close(index, AccessShareLock);
+	}
+	list_free(indexes);
+	return plain;
+}
+
+/*
+ * Write the reply's row without the executor, as its INSERT would: the row
+ * (the defaults of kind and sent_at), counted by the message trigger's code
+ * (chat_message_row, src/unread.c), then the heap tuple and its index
+ * entries.  Skipping the statement's set-up (plan, projections, ModifyTable)
+ * saves a good part of a reply.  False, having written nothing, when the row
+ * may not be written so: the saved INSERT then runs, trigger and all.
+ */
+static bool
+write_reply(FunctionCallInfo fcinfo, ArrayType *mentions, int64 *id, ArrayType **stored)
+{
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	row;
+	Datum	   *values;
+	bool	   *nulls;
+	TupleTableSlot *slot;
+	EState	   *estate;
+	ResultRelInfo *info;
+	List	   *recheck;
+	Datum		kept;
+	bool		isnull;
+	int			i;
+
+	if (!message_known)
+	{
+		message_relid = chat_relid("message");
+		message_direct = false;
+		if (OidIsValid(message_relid))
+		{
+			rel = table_open(message_relid, AccessShareLock);
+			message_direct = message_table_is_plain(rel);
+			table_close(rel, AccessShareLock);
+		}
+		message_known = true;
+	}
+	/* the trigger fires on origin only; the role's rights and row-level security as INSERT asks them */
+	if (!message_direct || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA ||
+		check_enable_rls(message_relid, InvalidOid, true) == RLS_ENABLED ||
+		pg_class_aclmask(message_relid, GetUserId(), ACL_INSERT | ACL_SELECT, ACLMASK_ALL) !=
+		(ACL_INSERT | ACL_SELECT))
+		return false;
+
+	/* what SPI does before a statement that writes: see this transaction's changes so far */
+	CommandCounterIncrement();
+	rel = table_open(message_relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	values = palloc0(desc->natts * sizeof(Datum));
+	nulls = palloc(desc->natts * sizeof(bool));
+	for (i = 0; i < desc->natts; i++)
+		nulls[i] = true;		/* dropped columns too */
+	values[message_atts[0] - 1] = PG_GETARG_DATUM(0);	/* thread_id */
+	nulls[message_atts[0] - 1] = false;
+	values[message_atts[2] - 1] = PG_GETARG_DATUM(1);	/* sender_id */
+	nulls[message_atts[2] - 1] = false;
+	values[message_atts[3] - 1] = ObjectIdGetDatum(message_text_kind);	/* kind */
+	nulls[message_atts[3] - 1] = false;
+	values[message_atts[4] - 1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);	/* content */
+	nulls[message_atts[4] - 1] = PG_ARGISNULL(2);
+	values[message_atts[5] - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());	/* sent_at */
+	nulls[message_atts[5] - 1] = false;
+	values[message_atts[6] - 1] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);	/* parent_id */
+	nulls[message_atts[6] - 1] = PG_ARGISNULL(3);
+	if (mentions != NULL && message_att_mentions > 0)
+	{
+		values[message_att_mentions - 1] = PointerGetDatum(mentions);
+		nulls[message_att_mentions - 1] = false;
+	}
+	row = chat_message_row(rel, heap_form_tuple(desc, values, nulls));
+
+	/* the columns NOT NULL, as the executor checks them (the trigger filled id and sent_at) */
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attnotnull && heap_attisnull(row, i + 1, desc))
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(att->attname), RelationGetRelationName(rel)),
+					 errtablecol(rel, i + 1)));
+	}
+
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(row, slot, false);
+	estate = CreateExecutorState();
+	info = makeNode(ResultRelInfo);
+	InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
+	ExecOpenIndices(info, false);
+	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
+	recheck = ExecInsertIndexTuples(info, slot, estate, false, false, NULL, NIL);
+	if (recheck != NIL)
+		elog(ERROR, "chat: chat.message has a deferred unique index");
+	ExecCloseIndices(info);
+	FreeExecutorState(estate);
+
+	*id = DatumGetInt64(slot_getattr(slot, message_atts[1], &isnull));
+	*stored = NULL;
+	if (mentions != NULL && message_att_mentions > 0)
+	{
+		kept = slot_getattr(slot, message_att_mentions, &isnull);
+		if (!isnull)			/* in the caller's context: it outlives this SPI connection */
+			*stored = DatumGetArrayTypeP(SPI_datumTransfer(kept, false, -1));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);	/* locked to the end of the transaction, as the executor leaves it */
+	return true;
+}
+
 /* The attachments, in order, after the message they belong to. */
 static void
 add_attachments(int64 thread_id, int64 message_id, Datum attachments)
@@ -324,32 +550,46 @@ fill_message_model(int64 thread_id, int64 message_id, Datum extra, bool extra_nu
 
 /*
  * Publish message_sent for the reply (parent_id is argument 3, or NULL; the
- * mentions the message kept, or NULL).
+ * mentions the message kept, or NULL): its fields "reply", "kind",
+ * "parent_id" and "mentions" built as jsonb.
  */
 static void
 emit_reply_sent(FunctionCallInfo fcinfo, int64 thread_id, int64 message_id,
 				ArrayType *mentions)
 {
-	char		fields[64];
+	JsonbParseState *state = NULL;
+	JsonbValue	k;
+	JsonbValue	v;
 
-	if (PG_ARGISNULL(3))
-		snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\"");
-	else
-		snprintf(fields, sizeof(fields), "\"reply\": true, \"kind\": \"text\", \"parent_id\": " INT64_FORMAT,
-				 PG_GETARG_INT64(3));
-	if (mentions != NULL)
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	k.val.string.val = "reply";
+	k.val.string.len = strlen("reply");
+	v.type = jbvBool;
+	v.val.boolean = true;
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	k.val.string.val = "kind";
+	k.val.string.len = strlen("kind");
+	v.type = jbvString;
+	v.val.string.val = "text";
+	v.val.string.len = strlen("text");
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	if (!PG_ARGISNULL(3))
 	{
-		StringInfoData buf;
-
-		initStringInfo(&buf);
-		appendStringInfoString(&buf, fields);
-		chat_append_mentions_json(&buf, mentions);
-		chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
-				  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), buf.data, false, NULL);
-		return;
+		k.val.string.val = "parent_id";
+		k.val.string.len = strlen("parent_id");
+		v.type = jbvNumeric;
+		v.val.numeric = int64_to_numeric(PG_GETARG_INT64(3));
+		(void) pushJsonbValue(&state, WJB_KEY, &k);
+		(void) pushJsonbValue(&state, WJB_VALUE, &v);
 	}
+	if (mentions != NULL)
+		chat_push_mentions(&state, mentions);
 	chat_emit(CHAT_EVENT_MESSAGE_SENT, thread_id, message_id,
-			  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1), fields, false, NULL);
+			  PG_GETARG_DATUM(1), false, user_arg_type(fcinfo, 1),
+			  JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)), false, NULL);
 }
 
 /*
@@ -405,7 +645,8 @@ chat_new_reply(PG_FUNCTION_ARGS)
 	prepare_send_plans(user_arg_type(fcinfo, 1));
 	if (!PG_ARGISNULL(3))
 		check_parent(PG_GETARG_INT64(3), thread_id);
-	message_id = insert_reply(fcinfo, mentions, &stored);
+	if (!write_reply(fcinfo, mentions, &message_id, &stored))
+		message_id = insert_reply(fcinfo, mentions, &stored);
 	if (!PG_ARGISNULL(4))
 		add_attachments(thread_id, message_id, PG_GETARG_DATUM(4));
 	if (!PG_ARGISNULL(5) || OidIsValid(registry->models[CHAT_MODEL_MESSAGE].table))

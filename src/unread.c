@@ -3,8 +3,10 @@
  *	  The BEFORE INSERT trigger on chat.message: assigns the message id under
  *	  the thread's row lock, counts the message and moves read state.
  *
- * Per message this writes the thread row (a HOT update: none of the columns it
- * sets is indexed), the sender's member row, and in threads of at most
+ * Per message this writes the thread row (a HOT update where the page has
+ * room: none of the columns it sets is indexed; written without the executor
+ * where chat.thread is chat's plain table, count_on_thread_direct), the
+ * sender's member row, and in threads of at most
  * inbox_fanout_limit members the other members' rows, whose copies of the
  * thread's position keep every inbox a single index scan.  Threads above the
  * limit ("large") write nothing per member: unread counts there are the thread
@@ -22,11 +24,20 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -34,8 +45,13 @@
 #include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "chat.h"
 
@@ -151,11 +167,38 @@ static bool plans_mentions = false;
 static bool schema_citus = false;	/* the Citus extension is in this database */
 static bool plans_citus = false;
 
+/*
+ * The column numbers of chat.message the trigger reads or sets, for the
+ * relation they were looked up in (a shard of it with Citus); looked up again
+ * after any relcache invalidation (an ALTER TABLE sends one).  0: no such
+ * column (search_vector and mentions before chat 0.9).
+ */
+typedef struct MessageColumns
+{
+	Oid			relid;
+	int			id;
+	int			thread_id;
+	int			sender_id;
+	int			kind;
+	int			content;
+	int			sent_at;
+	int			parent_id;
+	int			forwarded_from;
+	int			search_vector;
+	int			mentions;
+} MessageColumns;
+
+static MessageColumns message_columns;
+static bool message_columns_known = false;
+static bool thread_table_known = false;	/* thread_table below */
+
 /* Ask again after any relcache invalidation, whatever the relation. */
 void
 chat_unread_invalidate(Oid relid)
 {
 	schema_known = false;
+	message_columns_known = false;
+	thread_table_known = false;
 }
 
 static bool
@@ -294,52 +337,80 @@ refuse_direct_insert(void)
 				 errreason("direct_write")));
 }
 
+/* A column's number in chat.message, or 0 when it has none. */
+static int
+optional_attnum(TupleDesc desc, const char *name)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	return attnum > 0 ? attnum : 0;
+}
+
+/* chat.message's column numbers, looked up once per relation (see above). */
+static const MessageColumns *
+message_columns_of(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (!message_columns_known || message_columns.relid != RelationGetRelid(rel))
+	{
+		message_columns_known = false;
+		message_columns.id = message_attnum(desc, "id");
+		message_columns.thread_id = message_attnum(desc, "thread_id");
+		message_columns.sender_id = message_attnum(desc, "sender_id");
+		message_columns.kind = message_attnum(desc, "kind");
+		message_columns.content = message_attnum(desc, "content");
+		message_columns.sent_at = message_attnum(desc, "sent_at");
+		message_columns.parent_id = message_attnum(desc, "parent_id");
+		message_columns.forwarded_from = message_attnum(desc, "forwarded_from");
+		message_columns.search_vector = optional_attnum(desc, "search_vector");
+		message_columns.mentions = optional_attnum(desc, "mentions");
+		message_columns.relid = RelationGetRelid(rel);
+		message_columns_known = true;
+	}
+	return &message_columns;
+}
+
 /* Read the row being inserted; 23502 when it has no thread. */
 static void
-read_new_message(TriggerData *trigdata, NewMessage *msg)
+read_new_message(Relation rel, HeapTuple tuple, NewMessage *msg)
 {
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	int			att_thread = message_attnum(desc, "thread_id");
-	int			att_sender;
-	int			att_content;
+	TupleDesc	desc = RelationGetDescr(rel);
+	const MessageColumns *cols = message_columns_of(rel);
 	bool		isnull;
 
-	msg->tuple = trigdata->tg_trigtuple;
+	msg->tuple = tuple;
 	msg->desc = desc;
-	msg->att_id = message_attnum(desc, "id");
-	att_sender = message_attnum(desc, "sender_id");
-	msg->att_kind = message_attnum(desc, "kind");
-	att_content = message_attnum(desc, "content");
-	msg->att_sent_at = message_attnum(desc, "sent_at");
-	msg->user_type = TupleDescAttr(desc, att_sender - 1)->atttypid;
+	msg->att_id = cols->id;
+	msg->att_kind = cols->kind;
+	msg->att_sent_at = cols->sent_at;
+	msg->user_type = TupleDescAttr(desc, cols->sender_id - 1)->atttypid;
 
-	msg->thread_id = DatumGetInt64(heap_getattr(msg->tuple, att_thread, desc, &isnull));
+	msg->thread_id = DatumGetInt64(heap_getattr(msg->tuple, cols->thread_id, desc, &isnull));
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a message needs a thread_id")));
 	/* what the constraint message_forward_not_reply said until chat 0.9 */
-	(void) heap_getattr(msg->tuple, message_attnum(desc, "parent_id"), desc, &isnull);
+	(void) heap_getattr(msg->tuple, cols->parent_id, desc, &isnull);
 	if (!isnull)
 	{
-		(void) heap_getattr(msg->tuple, message_attnum(desc, "forwarded_from"), desc, &isnull);
+		(void) heap_getattr(msg->tuple, cols->forwarded_from, desc, &isnull);
 		if (!isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("new row for relation \"message\" violates check constraint \"message_forward_not_reply\""),
 					 errdetail("A forwarded message cannot be a reply."),
-					 errtableconstraint(trigdata->tg_relation, "message_forward_not_reply")));
+					 errtableconstraint(rel, "message_forward_not_reply")));
 	}
-	msg->sender = heap_getattr(msg->tuple, att_sender, desc, &msg->sender_null);
-	msg->content = heap_getattr(msg->tuple, att_content, desc, &msg->content_null);
+	msg->sender = heap_getattr(msg->tuple, cols->sender_id, desc, &msg->sender_null);
+	msg->content = heap_getattr(msg->tuple, cols->content, desc, &msg->content_null);
 
 	/* the search vector, from chat 0.9 on: filled here for new text messages */
-	msg->att_vector = SPI_fnumber(desc, "search_vector");
-	if (msg->att_vector <= 0)
-		msg->att_vector = 0;
+	msg->att_vector = cols->search_vector;
 
 	/* mentions, from chat 0.9 on: a column the trigger fills from the list given */
-	msg->att_mentions = SPI_fnumber(desc, "mentions");
+	msg->att_mentions = cols->mentions;
 	msg->has_mentions = false;
 	if (msg->att_mentions > 0)
 	{
@@ -352,8 +423,6 @@ read_new_message(TriggerData *trigdata, NewMessage *msg)
 			msg->has_mentions = ArrayGetNItems(ARR_NDIM(list), ARR_DIMS(list)) > 0;
 		}
 	}
-	else
-		msg->att_mentions = 0;
 }
 
 /*
@@ -409,6 +478,236 @@ is_restored_row(const NewMessage *msg)
 }
 
 /*
+ * The thread row's update without the executor (count_on_thread): chat.thread,
+ * its primary key, the sequence of message ids and the columns read or set,
+ * looked up once and again after any relcache invalidation.  Taken only when
+ * chat.thread is the plain table chat makes: no Citus in the database, no
+ * trigger on UPDATE, no CHECK constraint, no generated column, no deferred
+ * unique index (0.8's thread_object_check, for one, sends it to the UPDATE).
+ */
+typedef struct ThreadTable
+{
+	bool		direct;
+	Oid			relid;
+	Oid			pkey;
+	Oid			id_seq;
+	Oid			channel;		/* 'channel'::chat.thread_kind */
+	int			att_message_count;
+	int			att_last_message_id;
+	int			att_last_sender_id;
+	int			att_last_sent_at;
+	int			att_last_preview;
+	int			att_large;
+	int			att_kind;
+} ThreadTable;
+
+static ThreadTable thread_table;
+
+static bool
+thread_table_is_plain(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	TriggerDesc *trig = rel->trigdesc;
+	ThreadTable *t = &thread_table;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		plain;
+
+	if (OidIsValid(get_extension_oid("citus", true)) || rel->rd_rel->relkind != RELKIND_RELATION ||
+		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->has_generated_stored)) ||
+		(trig != NULL && (trig->trig_update_before_row || trig->trig_update_after_row ||
+						  trig->trig_update_instead_row || trig->trig_update_before_statement ||
+						  trig->trig_update_after_statement || trig->trig_update_old_table ||
+						  trig->trig_update_new_table)))
+		return false;
+	t->pkey = chat_relid("thread_pkey");
+	t->id_seq = chat_relid("message_id_seq");
+	t->att_message_count = SPI_fnumber(desc, "message_count");
+	t->att_last_message_id = SPI_fnumber(desc, "last_message_id");
+	t->att_last_sender_id = SPI_fnumber(desc, "last_sender_id");
+	t->att_last_sent_at = SPI_fnumber(desc, "last_sent_at");
+	t->att_last_preview = SPI_fnumber(desc, "last_preview");
+	t->att_large = SPI_fnumber(desc, "large");
+	t->att_kind = SPI_fnumber(desc, "kind");
+	plain = OidIsValid(t->pkey) && OidIsValid(t->id_seq) && t->att_message_count > 0 &&
+		t->att_last_message_id > 0 && t->att_last_sender_id > 0 && t->att_last_sent_at > 0 &&
+		t->att_last_preview > 0 && t->att_large > 0 && t->att_kind > 0 &&
+		type_is_enum(TupleDescAttr(desc, t->att_kind - 1)->atttypid);
+	if (plain)
+		t->channel = DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("channel"),
+														  ObjectIdGetDatum(TupleDescAttr(desc, t->att_kind - 1)->atttypid)));
+	indexes = plain ? RelationGetIndexList(rel) : NIL;
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (!index->rd_index->indimmediate)
+			plain = false;
+		if (lfirst_oid(lc) == t->pkey &&
+			(index->rd_index->indnatts != 1 || index->rd_index->indkey.values[0] != SPI_fnumber(desc, "id") ||
+			 index->rd_rel->relam != BTREE_AM_OID))
+			plain = false;
+		index_close(index, AccessShareLock);
+	}
+	list_free(indexes);
+	return plain;
+}
+
+/* May the thread row be updated without the executor by the current role? */
+static bool
+thread_direct(void)
+{
+	if (!thread_table_known)
+	{
+		thread_table.direct = false;
+		thread_table.relid = chat_relid("thread");
+		if (OidIsValid(thread_table.relid))
+		{
+			Relation	rel = table_open(thread_table.relid, AccessShareLock);
+
+			thread_table.direct = thread_table_is_plain(rel);
+			table_close(rel, AccessShareLock);
+		}
+		thread_table_known = true;
+	}
+	/* the role's rights and row-level security, as the UPDATE ... RETURNING asks them */
+	return thread_table.direct &&
+		check_enable_rls(thread_table.relid, InvalidOid, true) != RLS_ENABLED &&
+		pg_class_aclmask(thread_table.relid, GetUserId(), ACL_UPDATE | ACL_SELECT, ACLMASK_ALL) ==
+		(ACL_UPDATE | ACL_SELECT);
+}
+
+/*
+ * count_on_thread's UPDATE made directly: find the thread's row by its key
+ * (with a new snapshot, as SPI takes one for each statement that writes),
+ * lock its newest version as the UPDATE would (READ COMMITTED follows a
+ * concurrent update to the newest version, REPEATABLE READ fails with 40001),
+ * then write the new version (HOT when it can be; index entries otherwise).
+ */
+static void
+count_on_thread_direct(const NewMessage *msg, ThreadCount *count)
+{
+	ThreadTable *t = &thread_table;
+	Relation	rel;
+	Relation	pkey;
+	TupleDesc	desc;
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	TupleTableSlot *newslot;
+	TM_FailureData tmfd;
+	TM_Result	result;
+	LockTupleMode lockmode;
+	ItemPointerData tid;
+	CommandId	cid;
+	bool		found;
+	bool		update_indexes;
+	bool		shouldfree;
+	HeapTuple	old;
+	int			cols[5];
+	Datum		values[5];
+	bool		nulls[5];
+	bool		isnull;
+
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	cid = GetCurrentCommandId(true);
+	rel = table_open(t->relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
+	slot = table_slot_create(rel, NULL);
+
+	pkey = index_open(t->pkey, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(msg->thread_id));
+	scan = index_beginscan(rel, pkey, GetActiveSnapshot(), 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		tid = slot->tts_tid;
+	index_endscan(scan);
+	index_close(pkey, NoLock);
+
+	result = found
+		? table_tuple_lock(rel, &tid, GetActiveSnapshot(), slot, cid, LockTupleNoKeyExclusive, LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd)
+		: TM_Deleted;
+	switch (result)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
+			break;
+		case TM_Deleted:
+			if (found && IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent delete")));
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("thread %lld does not exist", (long long) msg->thread_id)));
+			break;
+		default:
+			elog(ERROR, "chat: cannot lock thread %lld (%d)", (long long) msg->thread_id, (int) result);
+	}
+
+	/* the newest version, locked: count the message on it */
+	old = ExecFetchSlotHeapTuple(slot, true, &shouldfree);
+	count->message_id = nextval_internal(t->id_seq, true);
+	count->sent_at = TimestampTzGetDatum(GetCurrentTimestamp());
+	count->message_count = DatumGetInt64(slot_getattr(slot, t->att_message_count, &isnull)) + 1;
+	count->large = DatumGetBool(slot_getattr(slot, t->att_large, &isnull));
+	count->is_channel = DatumGetObjectId(slot_getattr(slot, t->att_kind, &isnull)) == t->channel;
+	cols[0] = t->att_message_count;
+	values[0] = Int64GetDatum(count->message_count);
+	nulls[0] = false;
+	cols[1] = t->att_last_message_id;
+	values[1] = Int64GetDatum(count->message_id);
+	nulls[1] = false;
+	cols[2] = t->att_last_sender_id;
+	values[2] = msg->sender;
+	nulls[2] = msg->sender_null;
+	cols[3] = t->att_last_sent_at;
+	values[3] = count->sent_at;
+	nulls[3] = false;
+	cols[4] = t->att_last_preview;
+	nulls[4] = msg->content_null;
+	values[4] = msg->content_null ? (Datum) 0
+		: DirectFunctionCall2(text_left, msg->content, Int32GetDatum(100));
+	newslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(heap_modify_tuple_by_cols(old, desc, 5, cols, values, nulls), newslot, true);
+
+	result = table_tuple_update(rel, &slot->tts_tid, newslot, cid, GetActiveSnapshot(), InvalidSnapshot,
+								true, &tmfd, &lockmode, &update_indexes);
+	if (result != TM_Ok)
+		elog(ERROR, "chat: cannot update thread %lld (%d)", (long long) msg->thread_id, (int) result);
+	if (update_indexes)
+	{
+		/* not HOT: every index gets the new version, as the UPDATE's would */
+		EState	   *estate = CreateExecutorState();
+		ResultRelInfo *info = makeNode(ResultRelInfo);
+		List	   *recheck;
+
+		InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
+		ExecOpenIndices(info, false);
+		recheck = ExecInsertIndexTuples(info, newslot, estate, true, false, NULL, NIL);
+		if (recheck != NIL)
+			elog(ERROR, "chat: chat.thread has a deferred unique index");
+		ExecCloseIndices(info);
+		FreeExecutorState(estate);
+	}
+	ExecDropSingleTupleTableSlot(newslot);
+	if (shouldfree)
+		heap_freetuple(old);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);	/* locked to the end of the transaction, as the executor leaves it */
+	PopActiveSnapshot();
+}
+
+/*
  * Lock the thread row and count the message on it: the id is drawn under the
  * lock.  42704 when the thread does not exist.
  */
@@ -421,6 +720,11 @@ count_on_thread(const NewMessage *msg, ThreadCount *count)
 	TupleDesc	desc;
 	bool		isnull;
 
+	if (!plans_citus && thread_direct())
+	{
+		count_on_thread_direct(msg, count);
+		return;
+	}
 	if (plans_citus)
 	{
 		Datum		last[1];
@@ -611,14 +915,13 @@ stamp_message(const NewMessage *msg, const ThreadCount *count,
 }
 
 /*
- * Trigger function chat._message_insert(), BEFORE INSERT FOR EACH ROW on
- * chat.message.
+ * The row to insert into chat.message (rel, or a shard of it) for the row
+ * given, the message counted: what the trigger below does.  new_reply calls
+ * it too when it writes the row itself (src/send.c).
  */
-PG_FUNCTION_INFO_V1(chat_message_insert);
-Datum
-chat_message_insert(PG_FUNCTION_ARGS)
+HeapTuple
+chat_message_row(Relation rel, HeapTuple tuple)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	NewMessage	msg;
 	ThreadCount count;
 	SenderStanding standing;
@@ -626,13 +929,8 @@ chat_message_insert(PG_FUNCTION_ARGS)
 	bool		mentions_null = true;
 	bool		is_text;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "chat_message_insert: must be fired before insert for each row");
 	refuse_direct_insert();
-	read_new_message(trigdata, &msg);
+	read_new_message(rel, tuple, &msg);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "chat: SPI_connect failed");
@@ -645,9 +943,9 @@ chat_message_insert(PG_FUNCTION_ARGS)
 
 		SPI_finish();
 		if (message_vector(&msg, is_text, &vector, &vector_null))
-			return PointerGetDatum(heap_modify_tuple_by_cols(msg.tuple, msg.desc, 1, &msg.att_vector,
-															 &vector, &vector_null));
-		return PointerGetDatum(msg.tuple);
+			return heap_modify_tuple_by_cols(msg.tuple, msg.desc, 1, &msg.att_vector,
+											 &vector, &vector_null);
+		return msg.tuple;
 	}
 
 	/* a new text message needs a sender (a restored one may be anonymous) */
@@ -662,5 +960,23 @@ chat_message_insert(PG_FUNCTION_ARGS)
 		mentions = count_mentions(&msg, &count, &mentions_null);
 	SPI_finish();
 
-	return PointerGetDatum(stamp_message(&msg, &count, mentions, mentions_null, is_text));
+	return stamp_message(&msg, &count, mentions, mentions_null, is_text);
+}
+
+/*
+ * Trigger function chat._message_insert(), BEFORE INSERT FOR EACH ROW on
+ * chat.message.
+ */
+PG_FUNCTION_INFO_V1(chat_message_insert);
+Datum
+chat_message_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "chat_message_insert: must be fired before insert for each row");
+	return PointerGetDatum(chat_message_row(trigdata->tg_relation, trigdata->tg_trigtuple));
 }

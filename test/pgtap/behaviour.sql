@@ -7,7 +7,7 @@ SET LOCAL chat.user_id_type = 'bigint';
 SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 
-SELECT plan(204);
+SELECT plan(208);
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -532,6 +532,30 @@ SELECT is_empty('SELECT * FROM chat.verify_unread()', 'verify_unread(): every co
 SELECT is((SELECT count(*)::int FROM chat.thread t
             WHERE t.member_count <> (SELECT count(*) FROM chat.member m WHERE m.thread_id = t.id)), 0,
           'member_count equals the member rows');
+
+/* ---- 15. new_reply writes its row itself, or through chat.message's INSERT ------------- */
+
+SELECT chat.new_message(301, '{302}', 'same', 'first') AS m301 \gset
+SELECT thread_id AS t301 FROM chat.message WHERE id = :m301 \gset
+SELECT chat.new_reply(:t301, 302, 'the same reply', parent_id => :m301, mentions => '{301}') AS direct \gset
+CREATE FUNCTION pg_temp.note_insert() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM set_config('chat_test.message_trigger', 'fired', true); RETURN NEW; END $$;
+CREATE TRIGGER note_insert AFTER INSERT ON chat.message FOR EACH ROW EXECUTE FUNCTION pg_temp.note_insert();
+SELECT chat.new_reply(:t301, 302, 'the same reply', parent_id => :m301, mentions => '{301}') AS through_insert \gset
+DROP TRIGGER note_insert ON chat.message;
+SELECT is(current_setting('chat_test.message_trigger', true), 'fired',
+          'with another trigger on chat.message, new_reply writes through its INSERT');
+SELECT is((SELECT count(DISTINCT (thread_id, sender_id, kind, content, edited_at, deleted_at, parent_id,
+                                  forwarded_from, mentions, search_vector))
+             FROM chat.message WHERE id IN (:direct, :through_insert)), 1::bigint,
+          '... and writes the same row itself (but for id and sent_at)');
+SELECT is((SELECT array_agg(ARRAY[m.user_id::bigint, m.read_id, m.message_count, m.read_count, m.mention_count,
+                                  m.last_mention_id, m.activity_id] ORDER BY m.user_id)
+             FROM chat.member m WHERE m.thread_id = :t301),
+          ARRAY[ARRAY[301, :m301, 3, 1, 2, :through_insert, :through_insert],
+                ARRAY[302, :through_insert, 3, 3, 0, NULL, :through_insert]]::bigint[],
+          '... counting both replies on the member rows');
+SELECT is_empty('SELECT * FROM chat.verify_unread()', '... every counter equals a recount');
 
 SELECT * FROM finish();
 ROLLBACK;

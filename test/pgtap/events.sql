@@ -14,7 +14,7 @@ SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 SELECT chat.set_setting('notify', 'false') \g /dev/null
 
-SELECT plan(34);
+SELECT plan(37);
 
 SELECT chat.changes(1) ->> 'cursor' AS start \gset
 
@@ -186,6 +186,23 @@ SELECT is(chat.changes(1, :'start') ->> 'reload', 'true', 'more than changes_lim
 SELECT is(chat.changes(1, :'start') -> 'events', '[]'::jsonb, '... with no events (never silently fewer)');
 SELECT chat.set_setting('changes_limit', NULL) \g /dev/null
 /* (cursors moving forward, the feed and pruning need transactions of their own: test/sql/changes.sql) */
+
+/* ---- an event's row: written by chat directly, or by its INSERT when chat.event is not plain ---- */
+SELECT chat.new_reply(:p, 2, 'the same row', mentions => '{1}') \g /dev/null
+CREATE TEMP TABLE kept AS SELECT 'direct'::text AS how, e.* FROM chat.event e ORDER BY e.seq DESC LIMIT 1;
+SELECT is((SELECT xid = pg_current_xact_id() AND at IS NOT NULL AND payload ->> 'event' = 'message_sent'
+             FROM kept), true,
+          'a reply''s event row, written directly: this transaction''s xid, a time, the payload');
+CREATE FUNCTION pg_temp.keep_row() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM set_config('chat_test.event_trigger', 'fired', true); RETURN NEW; END $$;
+CREATE TRIGGER keep_row BEFORE INSERT ON chat.event FOR EACH ROW EXECUTE FUNCTION pg_temp.keep_row();
+SELECT chat.new_reply(:p, 2, 'the same row', mentions => '{1}') \g /dev/null
+INSERT INTO kept SELECT 'insert', e.* FROM chat.event e ORDER BY e.seq DESC LIMIT 1;
+DROP TRIGGER keep_row ON chat.event;
+SELECT is(current_setting('chat_test.event_trigger', true), 'fired', '... through chat.event''s INSERT then (its trigger ran)');
+SELECT is((SELECT count(DISTINCT (thread_id, xid, event, private, recipients, payload - 'seq' - 'message_id'))
+             FROM kept), 1::bigint,
+          '... the same row as chat.event''s INSERT writes (with a trigger on chat.event), but for seq and message_id');
 
 /* ---- refused ------------------------------------------------------------------ */
 SELECT throws_ok($$SELECT chat.changes(1, 'not a cursor')$$, '22023', 'invalid cursor "not a cursor"',
