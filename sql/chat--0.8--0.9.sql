@@ -3373,12 +3373,16 @@ $tail$, cols, page, act);
      * to the thread's shard when messages runs on the coordinator (inside a
      * transaction block, where an end user's JWT claims are seen).  Their own
      * reads are of the same thread's rows and of reference tables, both on
-     * that node, so nested execution is allowed for them.
+     * that node, so nested execution is allowed for them.  So for
+     * chat.display_name, which chat.message_view and chat.member_view call
+     * for each row on the shard's node: it reads chat.user_binding and the
+     * bound users table, reference tables on every node.
      */
     FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
               WHERE p.oid IN ('chat._reaction_summary(bigint,bigint)'::regprocedure,
                               'chat._attachment_list(bigint,bigint)'::regprocedure,
-                              'chat._extras(text,bigint[],bigint[])'::regprocedure)
+                              'chat._extras(text,bigint[],bigint[])'::regprocedure,
+                              'chat.display_name(chat.user_id)'::regprocedure)
                 AND NOT coalesce('citus.allow_nested_distributed_execution=on' = ANY (p.proconfig), false)
     LOOP
         EXECUTE format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', f.oid::regprocedure);

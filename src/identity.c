@@ -506,8 +506,12 @@ typedef struct MemberProbe
 	Oid			eq_proc;		/* equality of the user id's base type */
 	bool		typbyval;
 	int16		typlen;
+	bool		citus;			/* Citus in the database: members live in shards */
 	int64		last_thread;
 	bool		last_answer;
+	int64		last_shard;		/* Citus: the last shard found here, 0 none */
+	Oid			shard_member;	/* its chat.member_<shard> and primary key */
+	Oid			shard_pkey;
 } MemberProbe;
 
 static MemberProbe probe;
@@ -534,7 +538,9 @@ probe_user(void)
 	if (!probe.typbyval && probe.has_user)
 		pfree(DatumGetPointer(probe.user));
 	probe.has_user = false;
+	probe.citus = OidIsValid(get_extension_oid("citus", true));
 	probe.last_thread = 0;
+	probe.last_shard = 0;
 	probe.lxid = MyProc->lxid;
 	probe.command = GetCurrentCommandId(false);
 	probe.role = GetOuterUserId();
@@ -558,12 +564,53 @@ probe_user(void)
 	}
 }
 
+/*
+ * With Citus chat.member's rows live in its shards chat.member_<shard id>,
+ * the shell chat.member holding none: the shard of the thread and its
+ * primary key, when that shard is on this node (the worker running a shard's
+ * query, whose policies ask, holds the colocated member shard).  Elsewhere
+ * (the coordinator) the shell is probed, and answers no, as before.
+ */
+static void
+member_placement(int64 thread_id, Oid *relid, Oid *idxoid)
+{
+	Datum		arg = Int64GetDatum(thread_id);
+	Oid			argtype = INT8OID;
+	int64		shardid = 0;
+	bool		isnull = true;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "chat: SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.get_shard_id_for_distribution_column("
+							  "'chat.member'::pg_catalog.regclass, $1)",
+							  1, &argtype, &arg, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		shardid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	if (isnull || shardid <= 0)
+		return;
+	if (shardid != probe.last_shard)
+	{
+		Oid			rel = chat_relid(psprintf("member_" INT64_FORMAT, shardid));
+		Oid			idx = chat_relid(psprintf("member_pkey_" INT64_FORMAT, shardid));
+
+		if (!OidIsValid(rel) || !OidIsValid(idx))
+			return;
+		probe.last_shard = shardid;
+		probe.shard_member = rel;
+		probe.shard_pkey = idx;
+	}
+	*relid = probe.shard_member;
+	*idxoid = probe.shard_pkey;
+}
+
 /* chat._is_member(thread_id bigint) returns boolean */
 PG_FUNCTION_INFO_V1(chat_is_member);
 Datum
 chat_is_member(PG_FUNCTION_ARGS)
 {
 	int64		thread_id;
+	Oid			relid;
+	Oid			idxoid;
 	Relation	rel;
 	Relation	idx;
 	ScanKeyData keys[2];
@@ -585,13 +632,18 @@ chat_is_member(PG_FUNCTION_ARGS)
 	if (!probe.has_user)
 		PG_RETURN_BOOL(false);
 
+	relid = probe.member;
+	idxoid = probe.member_pkey;
+	if (probe.citus)
+		member_placement(thread_id, &relid, &idxoid);
+
 	/* the locks are kept to the end of the transaction, as the executor's */
-	rel = table_open(probe.member, AccessShareLock);
-	idx = index_open(probe.member_pkey, AccessShareLock);
+	rel = table_open(relid, AccessShareLock);
+	idx = index_open(idxoid, AccessShareLock);
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(thread_id));
 	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
 						   idx->rd_indcollation[1], probe.eq_proc, probe.user);
-	scan = systable_beginscan(rel, probe.member_pkey, true, GetActiveSnapshot(), 2, keys);
+	scan = systable_beginscan(rel, idxoid, true, GetActiveSnapshot(), 2, keys);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
 	index_close(idx, NoLock);

@@ -593,6 +593,15 @@ like "an end user's reply" '^[0-9]+$' "SET ROLE chat_dan" "SELECT chat.new_reply
 q "$COORD" "SELECT chat.object_thread('product', '77', 1, 'private room', is_public => false)" >/dev/null
 like "an end user asking for the private room of an object she is not in: refused" \
    'user "3" is not a member of the room of product "77"' "SET ROLE chat_dan" "SELECT chat.object_thread('product', '77')"
+# direct reads under row-level security: the policies run on each shard's worker, where
+# chat._is_member probes the thread's member shard (the shell chat.member holds no rows)
+mine=$(q "$COORD" "SELECT count(*) || '|' || count(DISTINCT thread_id) FROM chat.message
+                    WHERE deleted_at IS NULL AND thread_id IN (SELECT thread_id FROM chat.member WHERE user_id = 3)")
+is "a mapped role reads chat.message directly: its threads' messages, none of the others" "$mine" \
+   "SET ROLE chat_dan" "SELECT count(*) || '|' || count(DISTINCT thread_id) FROM chat.message WHERE deleted_at IS NULL"
+is "and chat.member_view: the members of its threads only, display_name run on the workers" \
+   "$(q "$COORD" "SELECT count(*) FROM chat.member WHERE thread_id IN (SELECT thread_id FROM chat.member WHERE user_id = 3)")" \
+   "SET ROLE chat_dan" "SELECT count(*) FROM chat.member_view"
 # the worker's session is the end user's (Citus connects as the current user): so is the relay's
 ev=$(heard chat "SET ROLE chat_dan" "SELECT chat.new_reply($t1, content => 'dan heard')")
 is_heard "an end user's delegated reply: its event reaches the coordinator" \
