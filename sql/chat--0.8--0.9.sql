@@ -3455,6 +3455,26 @@ $tail$, cols, page, act);
         n := n + 1;
     END IF;
     /*
+     * The multi-row inserts of members (chat.new_message, chat._insert_members)
+     * check the users first (chat._citus_known_users).
+     */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb,chat.user_id[])'::regprocedure);
+    IF strpos(body, '_citus_known_users') = 0 AND strpos(body, E'    INSERT INTO chat.member (thread_id, user_id, role)\n') > 0 THEN
+        PERFORM chat._citus_redefine('chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb,chat.user_id[])',
+            replace(body, E'    INSERT INTO chat.member (thread_id, user_id, role)\n',
+                    E'    PERFORM chat._citus_known_users(recipients || sender);\n    INSERT INTO chat.member (thread_id, user_id, role)\n'));
+        n := n + 1;
+    END IF;
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat._insert_members(chat.thread,chat.user_id[],chat.member_role)'::regprocedure);
+    IF strpos(body, '_citus_known_users') = 0 AND strpos(body, E'    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n') > 0 THEN
+        PERFORM chat._citus_redefine('chat._insert_members(chat.thread,chat.user_id[],chat.member_role)',
+            replace(body, E'    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n',
+                    E'    PERFORM chat._citus_known_users(added);\n    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n'));
+        n := n + 1;
+    END IF;
+    /*
      * chat.can_leave passes the thread's and the member's rows to
      * chat._last_owner inside its query, which Citus sends to the shard,
      * where they are rows of the shards (chat.thread_102016), for which no
@@ -3543,7 +3563,7 @@ END$b$);
 END
 $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
-    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, directory''s queries without a sub-query in FROM, can_leave''s rows read before its checks, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, directory''s queries without a sub-query in FROM, can_leave''s rows read before its checks, members'' users looked up before multi-row inserts, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
 REVOKE EXECUTE ON FUNCTION chat._citus_adapt() FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_changes(viewer chat.user_id, since text) RETURNS jsonb
@@ -3943,6 +3963,33 @@ $$;
 COMMENT ON FUNCTION chat._citus_expand_notifications() IS
     'Citus: chat._expand_notifications with the window read shard by shard on the workers';
 REVOKE EXECUTE ON FUNCTION chat._citus_expand_notifications() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_known_users(users chat.user_id[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    b chat.user_binding;
+    missing text;
+BEGIN
+    SELECT * INTO b FROM chat.user_binding;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT min(u)::text FROM unnest($1) u WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE x.%I = u)',
+                   b.tbl, b.id_column)
+       INTO missing USING users;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'insert or update on table "member" violates foreign key constraint "member_user_fkey"'
+            USING ERRCODE = '23503', SCHEMA = 'chat', TABLE = 'member', CONSTRAINT = 'member_user_fkey',
+                  DETAIL = format('Key (user_id)=(%s) is not present in table "%s".', missing,
+                                  (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = b.tbl));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_known_users(chat.user_id[]) IS
+    'Citus: refuses users missing from the bound users table with the foreign key''s 23503 before a multi-row insert of members (chat._citus_adapt)';
+REVOKE EXECUTE ON FUNCTION chat._citus_known_users(chat.user_id[]) FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_message_id(after bigint) RETURNS bigint
     LANGUAGE plpgsql

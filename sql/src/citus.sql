@@ -845,6 +845,40 @@ COMMENT ON FUNCTION chat._citus_redefine(regprocedure, text) IS
     'gives a function a new body, its header kept (chat._citus_adapt; Citus only)';
 
 /*
+ * Citus sends a multi-row INSERT ... SELECT into chat.member to the workers
+ * as COPY, whose errors lose their SQLSTATE: a user missing from the bound
+ * users table came back as XX000 naming shards.  So on a cluster the users
+ * are looked up first, in the users table (a reference table, read on the
+ * coordinator), and a missing one is refused as the foreign key refuses it
+ * on one node: 23503, member_user_fkey.
+ */
+CREATE FUNCTION chat._citus_known_users(users chat.user_id[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    b chat.user_binding;
+    missing text;
+BEGIN
+    SELECT * INTO b FROM chat.user_binding;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT min(u)::text FROM unnest($1) u WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE x.%I = u)',
+                   b.tbl, b.id_column)
+       INTO missing USING users;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'insert or update on table "member" violates foreign key constraint "member_user_fkey"'
+            USING ERRCODE = '23503', SCHEMA = 'chat', TABLE = 'member', CONSTRAINT = 'member_user_fkey',
+                  DETAIL = format('Key (user_id)=(%s) is not present in table "%s".', missing,
+                                  (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = b.tbl));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_known_users(chat.user_id[]) IS
+    'Citus: refuses users missing from the bound users table with the foreign key''s 23503 before a multi-row insert of members (chat._citus_adapt)';
+
+/*
  * What Citus cannot run as chat's single-node code has it, adapted on the
  * node it runs on (every node: delegated calls run chat's functions on the
  * workers).  Run again after ALTER EXTENSION chat UPDATE (chat.distribute()
@@ -862,6 +896,9 @@ COMMENT ON FUNCTION chat._citus_redefine(regprocedure, text) IS
  *    shard from inside the shard's query (nested execution).
  *  - chat.directory with a query reads chat.thread directly (Citus refuses
  *    its member sub-select beside a sub-query or unnest in FROM).
+ *  - chat.new_message and chat._insert_members look their users up before
+ *    inserting members (Citus's COPY would turn the foreign key's 23503 into
+ *    XX000).
  *  - chat.can_leave reads the thread's and member's rows before it passes
  *    them to functions (inside a shard's query they are the shard's rows).
  *  - chat.verify_unread recounts thread by thread (one shard per query).
@@ -1102,6 +1139,26 @@ $tail$, cols, page, act);
         n := n + 1;
     END IF;
     /*
+     * The multi-row inserts of members (chat.new_message, chat._insert_members)
+     * check the users first (chat._citus_known_users).
+     */
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb,chat.user_id[])'::regprocedure);
+    IF strpos(body, '_citus_known_users') = 0 AND strpos(body, E'    INSERT INTO chat.member (thread_id, user_id, role)\n') > 0 THEN
+        PERFORM chat._citus_redefine('chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb,chat.user_id[])',
+            replace(body, E'    INSERT INTO chat.member (thread_id, user_id, role)\n',
+                    E'    PERFORM chat._citus_known_users(recipients || sender);\n    INSERT INTO chat.member (thread_id, user_id, role)\n'));
+        n := n + 1;
+    END IF;
+    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
+              WHERE p.oid = 'chat._insert_members(chat.thread,chat.user_id[],chat.member_role)'::regprocedure);
+    IF strpos(body, '_citus_known_users') = 0 AND strpos(body, E'    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n') > 0 THEN
+        PERFORM chat._citus_redefine('chat._insert_members(chat.thread,chat.user_id[],chat.member_role)',
+            replace(body, E'    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n',
+                    E'    PERFORM chat._citus_known_users(added);\n    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n'));
+        n := n + 1;
+    END IF;
+    /*
      * chat.can_leave passes the thread's and the member's rows to
      * chat._last_owner inside its query, which Citus sends to the shard,
      * where they are rows of the shards (chat.thread_102016), for which no
@@ -1190,7 +1247,7 @@ END$b$);
 END
 $$;
 COMMENT ON FUNCTION chat._citus_adapt() IS
-    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, directory''s queries without a sub-query in FROM, can_leave''s rows read before its checks, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
+    'adapts chat''s functions on this Citus node: LANGUAGE sql readers of distributed tables to plpgsql, no forced generic plans, clock_timestamp() in UPDATEs through a stable wrapper, inbox, inbox_count and search as one query over every shard, nested execution for messages'' per-message functions, directory''s queries without a sub-query in FROM, can_leave''s rows read before its checks, members'' users looked up before multi-row inserts, verify_unread thread by thread, changes, feed, the notification window and prune_events shard by shard';
 
 /*
  * The hot per-thread calls run whole on the worker holding the thread (Citus
@@ -1321,7 +1378,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_model_table(text, regclass), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_known_users(chat.user_id[]), chat._citus_model_table(text, regclass), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean), chat._citus_event_xid(),
     chat._citus_events(boolean), chat._citus_event_table(), chat._citus_cursor_map(text), chat._citus_cursor(jsonb[]), chat._citus_shard_rels(oid),
     chat._citus_shard_start(bigint, integer, xid8, jsonb), chat._citus_shard_changes(oid, integer, xid8, jsonb, chat.user_id, bigint),

@@ -725,6 +725,12 @@ n" \
 is_on "$W2" "the function, created on the coordinator alone, now runs on worker 2" "name 2" "SELECT public.cn_atomic(2)"
 ev=$(heard chat "SELECT chat.new_reply($t1, 2, 'named')")
 is_heard "a delegated reply's event names its sender through it, on the worker" '"user_name": "name 2"' "$ev"
+# Citus sends a multi-row insert of members as COPY, whose errors lose their SQLSTATE (XX000)
+like "a new thread's member missing from the users table: 23503 member_user_fkey, as on one node" \
+   'ERROR:  23503: insert or update on table "member" violates foreign key constraint "member_user_fkey".*DETAIL:  Key \(user_id\)=\(99999\) is not present in table "cn_user"' \
+   "\set VERBOSITY verbose" "SELECT chat.new_message(1, '{2,99999}', 'unknown', 'x')"
+like "add_members of a user missing from it: 23503 too" 'ERROR:  23503: .*member_user_fkey' \
+   "\set VERBOSITY verbose" "SELECT chat.add_members($g, 1, '{99999}')"
 q "$COORD" "SELECT chat.use_user_table(NULL)" "DROP FUNCTION public.cn_atomic(bigint)" "DROP FUNCTION public.cn_return(bigint)" \
   "DROP TABLE public.cn_user" >/dev/null
 
