@@ -446,8 +446,11 @@ relay_deliver(void)
 				 errmsg("could not send %d event notifications to the Citus coordinator \"%s\": %s",
 						pending_count, pending_target, error ? error : "unknown error"),
 				 errdetail("The transaction has committed; listeners on the coordinator do not hear of it."),
-				 errhint("Check that this worker can connect to the coordinator as user \"%s\" (citus.node_conninfo, .pgpass).",
-						 pending_user)));
+				 timed_out
+				 ? errhint("The coordinator did not answer within %d s: it may be overloaded, or waiting for a lock its NOTIFY needs. This session tries it again in %d s.",
+						   RELAY_TIMEOUT_MS / 1000, RELAY_BACKOFF_MS / 1000)
+				 : errhint("Check that this worker can connect to the coordinator as user \"%s\" (citus.node_conninfo, .pgpass).",
+						   pending_user)));
 }
 
 /* The entries as a text[] literal: field 0 the channels, 1 the payloads. */
