@@ -34,6 +34,11 @@ extern SPIPlanPtr chat_keep_plan(const char *sql, int nargs, Oid *argtypes);
 /* run load() to fill a cache whose invalidation clears *valid */
 extern void chat_cache_fill(bool *valid, void (*load) (void));
 
+/* direct.c: what the direct writes of events.c, send.c and unread.c share */
+extern bool chat_table_is_plain(Relation rel);
+extern bool chat_may_write_directly(Oid relid, AclMode mode);
+extern void chat_index_row(Relation rel, TupleTableSlot *slot, bool update);
+
 /* settings.c: chat.setting over chat.setting_default */
 extern void chat_settings_invalidate(Oid relid);
 extern int64 chat_setting_int64(const char *key);

@@ -11,13 +11,11 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -29,11 +27,9 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
-#include "utils/acl.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
-#include "utils/rls.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
@@ -443,17 +439,12 @@ event_table_is_plain(void)
 {
 	Relation	rel;
 	TupleDesc	desc;
-	List	   *indexes;
-	ListCell   *lc;
 	bool		plain;
 	int			i;
 
-	if (OidIsValid(get_extension_oid("citus", true)))
-		return false;
 	rel = table_open(event_relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
-	plain = rel->rd_rel->relkind == RELKIND_RELATION && rel->trigdesc == NULL &&
-		(desc->constr == NULL || (desc->constr->num_check == 0 && !desc->constr->has_generated_stored));
+	plain = rel->trigdesc == NULL && chat_table_is_plain(rel);
 	for (i = 0; plain && i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -466,16 +457,6 @@ event_table_is_plain(void)
 				break;
 		plain = c < lengthof(event_columns);
 	}
-	indexes = plain ? RelationGetIndexList(rel) : NIL;
-	foreach(lc, indexes)
-	{
-		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
-
-		if (!index->rd_index->indimmediate)
-			plain = false;
-		index_close(index, AccessShareLock);
-	}
-	list_free(indexes);
 	table_close(rel, AccessShareLock);
 	return plain;
 }
@@ -518,14 +499,9 @@ insert_event_row(ChatEvent event, int64 thread_id, int64 seq, Jsonb *payload,
 	Relation	rel;
 	TupleDesc	desc;
 	TupleTableSlot *slot;
-	EState	   *estate;
-	ResultRelInfo *info;
-	List	   *recheck;
 	int			i;
 
-	if (!event_direct ||
-		check_enable_rls(event_relid, InvalidOid, true) == RLS_ENABLED ||
-		pg_class_aclcheck(event_relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+	if (!event_direct || !chat_may_write_directly(event_relid, ACL_INSERT))
 		return false;
 
 	/* what SPI does before a statement that writes: see this transaction's changes so far */
@@ -577,16 +553,8 @@ insert_event_row(ChatEvent event, int64 thread_id, int64 seq, Jsonb *payload,
 	}
 	ExecStoreVirtualTuple(slot);
 
-	estate = CreateExecutorState();
-	info = makeNode(ResultRelInfo);
-	InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
-	ExecOpenIndices(info, false);
 	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
-	recheck = ExecInsertIndexTuples(info, slot, estate, false, false, NULL, NIL);
-	if (recheck != NIL)
-		elog(ERROR, "chat: chat.event has a deferred unique index");
-	ExecCloseIndices(info);
-	FreeExecutorState(estate);
+	chat_index_row(rel, slot, false);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);	/* locked to the end of the transaction, as the executor leaves it */
 	return true;

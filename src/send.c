@@ -8,7 +8,6 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -16,7 +15,6 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -25,13 +23,11 @@
 #include "miscadmin.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
-#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
 #include "utils/syscache.h"
 
 #include "chat.h"
@@ -343,14 +339,10 @@ message_table_is_plain(Relation rel)
 	Oid			fn = LookupFuncName(list_make2(makeString("chat"), makeString("_message_insert")),
 									0, NULL, true);
 	int			inserts = 0;
-	List	   *indexes;
-	ListCell   *lc;
 	bool		plain;
 	int			i;
 
-	if (OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(fn) ||
-		rel->rd_rel->relkind != RELKIND_RELATION || trig == NULL ||
-		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->has_generated_stored)))
+	if (!OidIsValid(fn) || trig == NULL || !chat_table_is_plain(rel))
 		return false;
 	plain = !trig->trig_insert_after_row && !trig->trig_insert_instead_row &&
 		!trig->trig_insert_before_statement && !trig->trig_insert_after_statement &&
@@ -394,16 +386,6 @@ message_table_is_plain(Relation rel)
 			message_text_kind = DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("text"),
 																	 ObjectIdGetDatum(kind_type)));
 	}
-	indexes = plain ? RelationGetIndexList(rel) : NIL;
-	foreach(lc, indexes)
-	{
-		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
-
-		if (!index->rd_index->indimmediate)
-			plain = false;
-		index_close(index, AccessShareLock);
-	}
-	list_free(indexes);
 	return plain;
 }
 
@@ -424,9 +406,6 @@ write_reply(FunctionCallInfo fcinfo, ArrayType *mentions, int64 *id, ArrayType *
 	Datum	   *values;
 	bool	   *nulls;
 	TupleTableSlot *slot;
-	EState	   *estate;
-	ResultRelInfo *info;
-	List	   *recheck;
 	Datum		kept;
 	bool		isnull;
 	int			i;
@@ -445,9 +424,7 @@ write_reply(FunctionCallInfo fcinfo, ArrayType *mentions, int64 *id, ArrayType *
 	}
 	/* the trigger fires on origin only; the role's rights and row-level security as INSERT asks them */
 	if (!message_direct || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA ||
-		check_enable_rls(message_relid, InvalidOid, true) == RLS_ENABLED ||
-		pg_class_aclmask(message_relid, GetUserId(), ACL_INSERT | ACL_SELECT, ACLMASK_ALL) !=
-		(ACL_INSERT | ACL_SELECT))
+		!chat_may_write_directly(message_relid, ACL_INSERT | ACL_SELECT))
 		return false;
 
 	/* what SPI does before a statement that writes: see this transaction's changes so far */
@@ -492,16 +469,8 @@ write_reply(FunctionCallInfo fcinfo, ArrayType *mentions, int64 *id, ArrayType *
 
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(row, slot, false);
-	estate = CreateExecutorState();
-	info = makeNode(ResultRelInfo);
-	InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
-	ExecOpenIndices(info, false);
 	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
-	recheck = ExecInsertIndexTuples(info, slot, estate, false, false, NULL, NIL);
-	if (recheck != NIL)
-		elog(ERROR, "chat: chat.message has a deferred unique index");
-	ExecCloseIndices(info);
-	FreeExecutorState(estate);
+	chat_index_row(rel, slot, false);
 
 	*id = DatumGetInt64(slot_getattr(slot, message_atts[1], &isnull));
 	*stored = NULL;

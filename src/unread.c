@@ -45,11 +45,9 @@
 #include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -509,16 +507,13 @@ thread_table_is_plain(Relation rel)
 	TupleDesc	desc = RelationGetDescr(rel);
 	TriggerDesc *trig = rel->trigdesc;
 	ThreadTable *t = &thread_table;
-	List	   *indexes;
-	ListCell   *lc;
 	bool		plain;
 
-	if (OidIsValid(get_extension_oid("citus", true)) || rel->rd_rel->relkind != RELKIND_RELATION ||
-		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->has_generated_stored)) ||
-		(trig != NULL && (trig->trig_update_before_row || trig->trig_update_after_row ||
+	if ((trig != NULL && (trig->trig_update_before_row || trig->trig_update_after_row ||
 						  trig->trig_update_instead_row || trig->trig_update_before_statement ||
 						  trig->trig_update_after_statement || trig->trig_update_old_table ||
-						  trig->trig_update_new_table)))
+						  trig->trig_update_new_table)) ||
+		!chat_table_is_plain(rel))
 		return false;
 	t->pkey = chat_relid("thread_pkey");
 	t->id_seq = chat_relid("message_id_seq");
@@ -536,20 +531,15 @@ thread_table_is_plain(Relation rel)
 	if (plain)
 		t->channel = DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("channel"),
 														  ObjectIdGetDatum(TupleDescAttr(desc, t->att_kind - 1)->atttypid)));
-	indexes = plain ? RelationGetIndexList(rel) : NIL;
-	foreach(lc, indexes)
+	if (plain)
 	{
-		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		/* the row is found by its key: a btree on id alone */
+		Relation	index = index_open(t->pkey, AccessShareLock);
 
-		if (!index->rd_index->indimmediate)
-			plain = false;
-		if (lfirst_oid(lc) == t->pkey &&
-			(index->rd_index->indnatts != 1 || index->rd_index->indkey.values[0] != SPI_fnumber(desc, "id") ||
-			 index->rd_rel->relam != BTREE_AM_OID))
-			plain = false;
+		plain = index->rd_index->indnatts == 1 && index->rd_index->indkey.values[0] == SPI_fnumber(desc, "id") &&
+			index->rd_rel->relam == BTREE_AM_OID;
 		index_close(index, AccessShareLock);
 	}
-	list_free(indexes);
 	return plain;
 }
 
@@ -571,10 +561,7 @@ thread_direct(void)
 		thread_table_known = true;
 	}
 	/* the role's rights and row-level security, as the UPDATE ... RETURNING asks them */
-	return thread_table.direct &&
-		check_enable_rls(thread_table.relid, InvalidOid, true) != RLS_ENABLED &&
-		pg_class_aclmask(thread_table.relid, GetUserId(), ACL_UPDATE | ACL_SELECT, ACLMASK_ALL) ==
-		(ACL_UPDATE | ACL_SELECT);
+	return thread_table.direct && chat_may_write_directly(thread_table.relid, ACL_UPDATE | ACL_SELECT);
 }
 
 /*
@@ -685,20 +672,7 @@ count_on_thread_direct(const NewMessage *msg, ThreadCount *count)
 	if (result != TM_Ok)
 		elog(ERROR, "chat: cannot update thread %lld (%d)", (long long) msg->thread_id, (int) result);
 	if (update_indexes)
-	{
-		/* not HOT: every index gets the new version, as the UPDATE's would */
-		EState	   *estate = CreateExecutorState();
-		ResultRelInfo *info = makeNode(ResultRelInfo);
-		List	   *recheck;
-
-		InitResultRelInfo(info, rel, 0, NULL, 0);	/* no range table: no statement */
-		ExecOpenIndices(info, false);
-		recheck = ExecInsertIndexTuples(info, newslot, estate, true, false, NULL, NIL);
-		if (recheck != NIL)
-			elog(ERROR, "chat: chat.thread has a deferred unique index");
-		ExecCloseIndices(info);
-		FreeExecutorState(estate);
-	}
+		chat_index_row(rel, newslot, true);	/* not HOT: every index gets the new version */
 	ExecDropSingleTupleTableSlot(newslot);
 	if (shouldfree)
 		heap_freetuple(old);
