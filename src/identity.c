@@ -166,6 +166,24 @@ read_role_map(Oid role, Oid idxoid)
 }
 
 /*
+ * A Citus shard of chat's table and of its primary key on this node,
+ * chat.<table>_<shard id> and chat.<table>_pkey_<shard id>: false when it is
+ * not here.
+ */
+static bool
+shard_here(const char *table, int64 shardid, Oid *relid, Oid *idxoid)
+{
+	Oid			rel = chat_relid(psprintf("%s_" INT64_FORMAT, table, shardid));
+	Oid			idx = chat_relid(psprintf("%s_pkey_" INT64_FORMAT, table, shardid));
+
+	if (!OidIsValid(rel) || !OidIsValid(idx))
+		return false;
+	*relid = rel;
+	*idxoid = idx;
+	return true;
+}
+
+/*
  * With Citus chat.role_map is a reference table (sql/src/citus.sql): its rows
  * live in its placement chat.role_map_<shard id>, on every node.  Read that.
  */
@@ -183,14 +201,9 @@ citus_placement(Oid *relid, Oid *idxoid)
 		bool		isnull;
 		int64		shardid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 														  SPI_tuptable->tupdesc, 1, &isnull));
-		Oid			rel = chat_relid(psprintf("role_map_" INT64_FORMAT, shardid));
-		Oid			idx = chat_relid(psprintf("role_map_pkey_" INT64_FORMAT, shardid));
 
-		if (!isnull && OidIsValid(rel) && OidIsValid(idx))
-		{
-			*relid = rel;
-			*idxoid = idx;
-		}
+		if (!isnull)
+			(void) shard_here("role_map", shardid, relid, idxoid);
 	}
 	SPI_finish();
 }
@@ -590,14 +603,9 @@ member_placement(int64 thread_id, Oid *relid, Oid *idxoid)
 		return;
 	if (shardid != probe.last_shard)
 	{
-		Oid			rel = chat_relid(psprintf("member_" INT64_FORMAT, shardid));
-		Oid			idx = chat_relid(psprintf("member_pkey_" INT64_FORMAT, shardid));
-
-		if (!OidIsValid(rel) || !OidIsValid(idx))
+		if (!shard_here("member", shardid, &probe.shard_member, &probe.shard_pkey))
 			return;
 		probe.last_shard = shardid;
-		probe.shard_member = rel;
-		probe.shard_pkey = idx;
 	}
 	*relid = probe.shard_member;
 	*idxoid = probe.shard_pkey;
