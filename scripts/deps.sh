@@ -30,6 +30,8 @@ DEPS_PACKAGES=(
     libipc-run-perl
     # test/tap/002_purge_cron.pl runs chat.purge under pg_cron (chat does not need it)
     "postgresql-$PG_MAJOR-cron"
+    # test/memcheck runs chat's C code under memcheck
+    valgrind
 )
 
 # Prints the packages of "$@" that dpkg does not have fully installed.

@@ -203,17 +203,19 @@ run_suites() {
     fi
 }
 
-# The crash test (test/tap, PostgreSQL's TAP framework): its own clusters,
-# killed under a write load and restarted; logged as a runner (count_runners
-# counts its last line "N passed, M failed").
-run_crash_test() {
-    echo "===== crash test (test/tap) ====="
-    local rc=0
-    echo "crash test" >"$LOGDIR/runner-crash.label"
-    echo "test/tap/run.sh" >"$LOGDIR/runner-crash.file"
-    timeout --kill-after=10 400 env PG_CONFIG="$PG_CONFIG" test/tap/run.sh 2>&1 |
-        tee "$LOGDIR/runner-crash.log" || rc=$?
-    echo "$rc" >"$LOGDIR/runner-crash.rc"
+# run_runner NAME LABEL SECONDS SCRIPT: a suite with a runner of its own,
+# logged for count_runners (its last line "N passed, M failed"): the crash
+# test (test/tap, PostgreSQL's TAP framework: its own clusters, killed under
+# a write load and restarted) and memcheck (test/memcheck: chat's C code
+# under valgrind, in a single-user backend of its own).
+run_runner() {
+    local name=$1 label=$2 seconds=$3 script=$4 rc=0
+    echo "===== $label ($(dirname "$script")) ====="
+    echo "$label" >"$LOGDIR/runner-$name.label"
+    echo "$script" >"$LOGDIR/runner-$name.file"
+    timeout --kill-after=10 "$seconds" env PG_CONFIG="$PG_CONFIG" "$script" 2>&1 |
+        tee "$LOGDIR/runner-$name.log" || rc=$?
+    echo "$rc" >"$LOGDIR/runner-$name.rc"
 }
 
 main() {
@@ -222,7 +224,8 @@ main() {
     step package step_package
     check_released
     run_suites
-    run_crash_test
+    run_runner crash "crash test" 400 test/tap/run.sh
+    run_runner memcheck memcheck 300 test/memcheck/run.sh
     run_citus_stage
     count_regress regress pg_regress
     count_regress isolation isolation

@@ -259,6 +259,18 @@ check_parent(int64 parent_id, int64 thread_id)
 }
 
 /*
+ * The array in d, copied to the caller's context so that it outlives this
+ * SPI connection.  Detoasted first: a value read from a row may have a short
+ * header, which DatumGetArrayTypeP would expand into a copy in the SPI
+ * connection's context, freed by SPI_finish before the event reads it.
+ */
+static ArrayType *
+array_for_caller(Datum d)
+{
+	return (ArrayType *) DatumGetPointer(SPI_datumTransfer(PointerGetDatum(DatumGetArrayTypeP(d)), false, -1));
+}
+
+/*
  * Insert the message (thread_id, sender, content, parent_id, and the list of
  * mentions when there is one); its new id.  *stored gets the mentions the
  * message kept (NULL: none).
@@ -293,7 +305,7 @@ insert_reply(FunctionCallInfo fcinfo, ArrayType *mentions, ArrayType **stored)
 			elog(ERROR, "chat: cannot insert the message");
 		list = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		if (!isnull)
-			*stored = DatumGetArrayTypeP(SPI_datumTransfer(list, false, -1));
+			*stored = array_for_caller(list);
 	}
 	else if (SPI_execute_plan(insert_plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "chat: cannot insert the message");
@@ -477,8 +489,8 @@ write_reply(FunctionCallInfo fcinfo, ArrayType *mentions, int64 *id, ArrayType *
 	if (mentions != NULL && message_att_mentions > 0)
 	{
 		kept = slot_getattr(slot, message_att_mentions, &isnull);
-		if (!isnull)			/* in the caller's context: it outlives this SPI connection */
-			*stored = DatumGetArrayTypeP(SPI_datumTransfer(kept, false, -1));
+		if (!isnull)
+			*stored = array_for_caller(kept);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);	/* locked to the end of the transaction, as the executor leaves it */
