@@ -32,6 +32,8 @@ relation_changed(Datum arg, Oid relid)
 	chat_registry_invalidate(relid);
 	chat_identity_invalidate(relid);
 	chat_unread_invalidate(relid);
+	chat_fanout_invalidate(relid);
+	chat_direct_invalidate(relid);
 	chat_relay_invalidate(relid);
 	chat_events_invalidate(relid);
 	chat_send_invalidate(relid);

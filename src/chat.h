@@ -5,7 +5,9 @@
 #ifndef CHAT_H
 #define CHAT_H
 
+#include "access/tableam.h"
 #include "executor/spi.h"
+#include "nodes/execnodes.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
@@ -36,8 +38,41 @@ extern void chat_cache_fill(bool *valid, void (*load) (void));
 
 /* direct.c: what the direct writes of events.c, send.c and unread.c share */
 extern bool chat_table_is_plain(Relation rel);
+extern bool chat_table_check(const char *relname, bool (*is_plain) (Relation rel), Oid *relid);
 extern bool chat_may_write_directly(Oid relid, AclMode mode);
+extern bool chat_table_has_update_triggers(Relation rel);
+extern CommandId chat_update_begin(Oid relid, Relation *rel);
+extern void chat_update_end(Relation rel);
+extern TM_Result chat_lock_newest(Relation rel, ItemPointer tid, TupleTableSlot *slot, CommandId cid);
+extern void chat_direct_invalidate(Oid relid);
+typedef struct ChatIndexer
+{
+	struct IndexedTable *table;
+	Relation   *open;
+	EState	   *estate;
+	ResultRelInfo *info;
+} ChatIndexer;
+extern void chat_indexer_open(ChatIndexer *ix, Relation rel);
+extern void chat_indexer_updates(ChatIndexer *ix, const int *cols, int n);
+extern void chat_indexer_insert(ChatIndexer *ix, TupleTableSlot *slot, bool update);
+extern void chat_indexer_close(ChatIndexer *ix);
 extern void chat_index_row(Relation rel, TupleTableSlot *slot, bool update);
+
+/*
+ * fanout.c: the member rows a message moves (unread.c), written directly;
+ * false when they cannot be (the caller runs its statement).
+ */
+typedef struct ChatMemberMove
+{
+	int64		thread_id;
+	int64		message_id;
+	int64		message_count;
+	Datum		sender;			/* chat.user_id */
+	bool		sender_null;
+	bool		sender_only;	/* a large thread: the sender's row alone */
+} ChatMemberMove;
+extern void chat_fanout_invalidate(Oid relid);
+extern bool chat_fanout_direct(const ChatMemberMove *move, bool *is_member, bool *may_post);
 
 /* settings.c: chat.setting over chat.setting_default */
 extern void chat_settings_invalidate(Oid relid);

@@ -505,15 +505,10 @@ static bool
 thread_table_is_plain(Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	TriggerDesc *trig = rel->trigdesc;
 	ThreadTable *t = &thread_table;
 	bool		plain;
 
-	if ((trig != NULL && (trig->trig_update_before_row || trig->trig_update_after_row ||
-						  trig->trig_update_instead_row || trig->trig_update_before_statement ||
-						  trig->trig_update_after_statement || trig->trig_update_old_table ||
-						  trig->trig_update_new_table)) ||
-		!chat_table_is_plain(rel))
+	if (chat_table_has_update_triggers(rel) || !chat_table_is_plain(rel))
 		return false;
 	t->pkey = chat_relid("thread_pkey");
 	t->id_seq = chat_relid("message_id_seq");
@@ -549,15 +544,7 @@ thread_direct(void)
 {
 	if (!thread_table_known)
 	{
-		thread_table.direct = false;
-		thread_table.relid = chat_relid("thread");
-		if (OidIsValid(thread_table.relid))
-		{
-			Relation	rel = table_open(thread_table.relid, AccessShareLock);
-
-			thread_table.direct = thread_table_is_plain(rel);
-			table_close(rel, AccessShareLock);
-		}
+		thread_table.direct = chat_table_check("thread", thread_table_is_plain, &thread_table.relid);
 		thread_table_known = true;
 	}
 	/* the role's rights and row-level security, as the UPDATE ... RETURNING asks them */
@@ -596,13 +583,8 @@ count_on_thread_direct(const NewMessage *msg, ThreadCount *count)
 	bool		nulls[5];
 	bool		isnull;
 
-	CommandCounterIncrement();
-	PushCopiedSnapshot(GetTransactionSnapshot());
-	UpdateActiveSnapshotCommandId();
-	cid = GetCurrentCommandId(true);
-	rel = table_open(t->relid, RowExclusiveLock);
+	cid = chat_update_begin(t->relid, &rel);
 	desc = RelationGetDescr(rel);
-	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
 	slot = table_slot_create(rel, NULL);
 
 	pkey = index_open(t->pkey, AccessShareLock);
@@ -615,31 +597,10 @@ count_on_thread_direct(const NewMessage *msg, ThreadCount *count)
 	index_endscan(scan);
 	index_close(pkey, NoLock);
 
-	result = found
-		? table_tuple_lock(rel, &tid, GetActiveSnapshot(), slot, cid, LockTupleNoKeyExclusive, LockWaitBlock,
-						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd)
-		: TM_Deleted;
-	switch (result)
-	{
-		case TM_Ok:
-			break;
-		case TM_Updated:
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access due to concurrent update")));
-			break;
-		case TM_Deleted:
-			if (found && IsolationUsesXactSnapshot())
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent delete")));
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("thread %lld does not exist", (long long) msg->thread_id)));
-			break;
-		default:
-			elog(ERROR, "chat: cannot lock thread %lld (%d)", (long long) msg->thread_id, (int) result);
-	}
+	if (!found || chat_lock_newest(rel, &tid, slot, cid) == TM_Deleted)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("thread %lld does not exist", (long long) msg->thread_id)));
 
 	/* the newest version, locked: count the message on it */
 	old = ExecFetchSlotHeapTuple(slot, true, &shouldfree);
@@ -677,8 +638,7 @@ count_on_thread_direct(const NewMessage *msg, ThreadCount *count)
 	if (shouldfree)
 		heap_freetuple(old);
 	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);	/* locked to the end of the transaction, as the executor leaves it */
-	PopActiveSnapshot();
+	chat_update_end(rel);
 }
 
 /*
@@ -753,10 +713,18 @@ move_member_state(const NewMessage *msg, const ThreadCount *count,
 	args[3] = msg->sender;
 	standing->is_member = false;
 	standing->may_post = true;
+	if (count->large && msg->sender_null)
+		return;					/* no member row to move */
+	if (!plans_citus && plans_permissions && plans_mentions)
+	{
+		ChatMemberMove move = {msg->thread_id, count->message_id, count->message_count,
+		msg->sender, msg->sender_null, count->large};
+
+		if (chat_fanout_direct(&move, &standing->is_member, &standing->may_post))
+			return;
+	}
 	if (count->large)
 	{
-		if (msg->sender_null)
-			return;				/* no member row to move */
 		if (SPI_execute_plan(sender_plan, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "chat: cannot update the sender's member row");
 	}

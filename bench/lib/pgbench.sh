@@ -99,5 +99,7 @@ summarize() {
     for v; do args+=(-v "$v"); done
     psql_q -d postgres -c "CREATE DATABASE bench_result"
     : >>"$WORK/checks.tsv"
+    : >>"$WORK/runs.tsv" # none when only CPU or B1 ran
+    : >>"$WORK/txns"
     psql_q -d bench_result "${args[@]}" -v work="$WORK" -f "$BENCH/sql/summary.sql"
 }

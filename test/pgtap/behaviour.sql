@@ -7,7 +7,7 @@ SET LOCAL chat.user_id_type = 'bigint';
 SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 
-SELECT plan(208);
+SELECT plan(217);
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -555,6 +555,49 @@ SELECT is((SELECT array_agg(ARRAY[m.user_id::bigint, m.read_id, m.message_count,
           ARRAY[ARRAY[301, :m301, 3, 1, 2, :through_insert, :through_insert],
                 ARRAY[302, :through_insert, 3, 3, 0, NULL, :through_insert]]::bigint[],
           '... counting both replies on the member rows');
+SELECT is_empty('SELECT * FROM chat.verify_unread()', '... every counter equals a recount');
+
+/* ---- 16. the member rows a reply moves: written directly, or through the UPDATE -------- */
+
+SELECT chat.new_message(401, '{402}', 'moves', 'first') AS m401 \gset
+SELECT thread_id AS t401 FROM chat.message WHERE id = :m401 \gset
+SELECT chat.new_message(403, '{404}', 'moves', 'first') AS m403 \gset
+SELECT thread_id AS t403 FROM chat.message WHERE id = :m403 \gset
+CREATE FUNCTION pg_temp.member_state(t bigint) RETURNS bigint[] LANGUAGE sql AS $$
+    SELECT array_agg(ARRAY[(m.user_id = th.last_sender_id)::int, m.message_count, m.read_count, m.mention_count,
+                           (m.hidden_id IS NULL)::int, (m.activity_id = th.last_message_id)::int,
+                           (m.read_id = th.last_message_id)::int, (m.delivered_id = th.last_message_id)::int]
+                     ORDER BY m.user_id)
+      FROM chat.member m JOIN chat.thread th ON th.id = m.thread_id WHERE m.thread_id = t $$;
+SELECT chat.new_reply(:t401, 402, 'hi @{401}', mentions => '{401}') IS NOT NULL AS replied \gset
+CREATE FUNCTION pg_temp.note_member() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM set_config('chat_test.member_trigger', 'fired', true); RETURN NEW; END $$;
+CREATE TRIGGER note_member BEFORE UPDATE ON chat.member FOR EACH ROW EXECUTE FUNCTION pg_temp.note_member();
+SELECT chat.new_reply(:t403, 404, 'hi @{403}', mentions => '{403}') IS NOT NULL AS replied \gset
+DROP TRIGGER note_member ON chat.member;
+SELECT is(current_setting('chat_test.member_trigger', true), 'fired',
+          'with an UPDATE trigger on chat.member, a reply moves the member rows through the UPDATE');
+SELECT is(pg_temp.member_state(:t401), pg_temp.member_state(:t403),
+          '... and directly to the same state');
+SELECT is(pg_temp.member_state(:t401), ARRAY[ARRAY[0, 2, 1, 1, 1, 1, 0, 0], ARRAY[1, 2, 2, 0, 1, 1, 1, 1]]::bigint[],
+          '... the recipient''s counted and mentioned, the sender''s read');
+
+-- indexes made and dropped between replies, in this transaction: each reply writes the indexes the table has then
+CREATE INDEX member_moves_idx ON chat.member (user_id, message_count) WHERE NOT muted;
+CREATE INDEX member_moves_expr_idx ON chat.member ((message_count * 10 + read_count));
+CREATE INDEX message_moves_idx ON chat.message (thread_id, sender_id) WHERE sender_id IS NOT NULL;
+SELECT chat.new_reply(:t401, 401, 'after the new indexes') AS m_after \gset
+CREATE EXTENSION IF NOT EXISTS amcheck;
+SELECT lives_ok($$SELECT bt_index_check('chat.member_moves_idx', true)$$,
+                'an index made after direct writes holds the entries of the next reply''s member rows (amcheck)');
+SELECT lives_ok($$SELECT bt_index_check('chat.member_moves_expr_idx', true)$$, '... an expression index too');
+SELECT lives_ok($$SELECT bt_index_check('chat.message_moves_idx', true)$$,
+                '... and a new index of chat.message the next reply''s row');
+SELECT is((SELECT count(*)::int FROM chat.member WHERE thread_id = :t401 AND message_count = 3), 2,
+          '... which moved both member rows');
+DROP INDEX chat.member_moves_idx, chat.member_moves_expr_idx, chat.message_moves_idx;
+SELECT lives_ok(format('SELECT chat.new_reply(%s, 402, %L)', :t401, 'after the drop'),
+                'a reply after the indexes are dropped writes the ones left');
 SELECT is_empty('SELECT * FROM chat.verify_unread()', '... every counter equals a recount');
 
 SELECT * FROM finish();
