@@ -51,60 +51,51 @@ server_ticks() {
 }
 
 # cpu_per_txn SCRIPT: microseconds of server CPU per transaction of one run
-# of SCRIPT with synchronous_commit=off, N clients, SLICE seconds
+# of SCRIPT with synchronous_commit=off, N clients, SLICE seconds.
+# Environment: DB [bench], DEFS ("name=value ..." more variables)
 cpu_per_txn() {
-    local a b n out=$WORK/out/cpu.$1.txt
+    local a b n d out=$WORK/out/cpu.$1.txt args=()
+    for d in ${DEFS:-}; do args+=(-D "$d"); done
     a=$(server_ticks)
     PGOPTIONS="-c synchronous_commit=off" "$PGBENCH" -n -M "$PROTOCOL" -c "$CLIENTS" \
-        -j $((CLIENTS < NPROC ? CLIENTS : NPROC)) "${PGB_VARS[@]}" -T "$SLICE" \
-        -f "$BENCH/workloads/$1" bench >"$out" 2>&1
+        -j $((CLIENTS < NPROC ? CLIENTS : NPROC)) "${PGB_VARS[@]}" "${args[@]}" -T "$SLICE" \
+        -f "$BENCH/workloads/$1" "${DB:-bench}" >"$out" 2>&1
     sleep 0.5 # the postmaster reaps the ended backends
     b=$(server_ticks)
     n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out" | head -1)
     awk -v t=$((b - a)) -v hz="$(getconf CLK_TCK)" -v n="${n:-0}" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }'
 }
 
-p1_run() {
-    want CPU || return 0
-    local r impl us bare=() seed=() chat=()
-    echo "-- CPU: server CPU per transaction (synchronous_commit=off, $CLIENTS clients, $ROUNDS interleaved rounds of ${SLICE} s)"
+# cpu_rounds ID BARE_SCRIPT CHAT_DB CHAT_DEFS CHAT_SCRIPT [SEED_SCRIPT]: the
+# interleaved rounds of a CPU comparison, their medians and the goal's check
+cpu_rounds() {
+    local id=$1 r impl us bare=() seed=() chat=() mb ms mc
+    echo "-- $id: server CPU per transaction (synchronous_commit=off, $CLIENTS clients, $ROUNDS interleaved rounds of ${SLICE} s)"
     for r in $(seq 1 "$ROUNDS"); do
         for impl in bare seed chat; do
             case $impl in
-                bare) us=$(cpu_per_txn limit_bare.pgbench); bare+=("$us") ;;
-                seed) us=$(cpu_per_txn p1_seed.pgbench); seed+=("$us") ;;
-                chat) us=$(cpu_per_txn p1_chat.pgbench); chat+=("$us") ;;
+                bare) us=$(cpu_per_txn "$2"); bare+=("$us") ;;
+                seed) [[ -n ${6:-} ]] || continue; us=$(cpu_per_txn "$6"); seed+=("$us") ;;
+                chat) us=$(DB=$3 DEFS=$4 cpu_per_txn "$5"); chat+=("$us") ;;
             esac
             printf '   r%d %-5s %8s us per transaction\n' "$r" "$impl" "$us"
         done
     done
-    local mb ms mc
-    mb=$(printf '%s\n' "${bare[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-    ms=$(printf '%s\n' "${seed[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-    mc=$(printf '%s\n' "${chat[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-    printf '   medians: bare INSERT %s us, seed port %s us (%.2f x bare), chat new_reply %s us (%.2f x bare)\n' \
-        "$mb" "$ms" "$(bc -l <<<"$ms / $mb")" "$mc" "$(bc -l <<<"$mc / $mb")"
-    check CPU "chat: server CPU per P1 reply at most 3.5 x a bare INSERT's ($(printf '%.2f' "$(bc -l <<<"$mc / $mb")") x)" \
+    median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+    mb=$(median "${bare[@]}")
+    mc=$(median "${chat[@]}")
+    if [[ -n ${6:-} ]]; then
+        ms=$(median "${seed[@]}")
+        printf '   medians: bare INSERT %s us, seed port %s us (%.2f x bare), chat new_reply %s us (%.2f x bare)\n' \
+            "$mb" "$ms" "$(bc -l <<<"$ms / $mb")" "$mc" "$(bc -l <<<"$mc / $mb")"
+    else
+        printf '   medians: bare INSERT %s us, chat new_reply %s us (%.2f x bare)\n' "$mb" "$mc" "$(bc -l <<<"$mc / $mb")"
+    fi
+    check "$id" "chat: server CPU per reply at most 3.5 x a bare INSERT's ($(printf '%.2f' "$(bc -l <<<"$mc / $mb")") x)" \
         [ "$(bc -l <<<"$mc <= 3.5 * $mb")" = 1 ]
 }
 
-# p1_slice ROUND: the P1 and P8 runs of one round of the write workloads
-p1_slice() {
-    if want P1; then
-        ROUND=$1 run P1 '' seed p1_seed.pgbench "$CLIENTS" -T "$SLICE"
-        # chat and the invoker twin take turns going first: every slice adds
-        # row versions to the same threads, and later slices are slower
-        if (($1 % 2 == 0)); then ROUND=$1 run P1 '' invoker p1_invoker.pgbench "$CLIENTS" -T "$SLICE"; fi
-        ROUND=$1 run P1 '' chat p1_chat.pgbench "$CLIENTS" -T "$SLICE"
-        if want P8; then also_record P8 polled chat '\N'; fi
-        if (($1 % 2 == 1)); then ROUND=$1 run P1 '' invoker p1_invoker.pgbench "$CLIENTS" -T "$SLICE"; fi
-    fi
-    if want P8; then
-        events false
-        ROUND=$1 run P8 events_off chat p1_chat.pgbench "$CLIENTS" -T "$SLICE"
-        events true
-        notify true
-        ROUND=$1 run P8 '' chat p1_chat.pgbench "$CLIENTS" -T "$SLICE"
-        notify false
-    fi
+p1_run() {
+    want CPU || return 0
+    cpu_rounds CPU limit_bare.pgbench bench "" p1_chat.pgbench p1_seed.pgbench
 }

@@ -14,7 +14,9 @@
 #   P7-P6  mixed load on the 2-person threads (70 % new_reply, 20 % inbox, 10 %
 #          mark_read), P6's clients and duration; every counter of the
 #          database recounted afterwards (bench.p7_recount)
-IDS+=" P7-P1 P7-P2 P7-P3 P7-P4 P7-P5 P7-P6"
+#   P7-CPU server CPU per P7-P1 reply against the bare INSERT's (as CPU, p1.sh:
+#          synchronous_commit=off, interleaved rounds, medians)
+IDS+=" P7-P1 P7-P2 P7-P3 P7-P4 P7-P5 P7-P6 P7-CPU"
 P7_USERS=${BENCH_P7_USERS:-1000000}   # even (load_p7.sql)
 P7_THREADS=${BENCH_P7_THREADS:-1000000}
 P7_ROOMS=${BENCH_P7_ROOMS:-5}
@@ -28,7 +30,7 @@ P7_VIEWER=1
 P7_LOAD_S='' P7_SIZE_MB='' P7_MESSAGES=''
 
 p7_load() {
-    want P7-P1 P7-P2 P7-P3 P7-P4 P7-P5 P7-P6 || return 0
+    want P7-P1 P7-P2 P7-P3 P7-P4 P7-P5 P7-P6 P7-CPU || return 0
     local t0=$EPOCHREALTIME
     psql_q -d postgres -c "CREATE DATABASE bench_p7"
     psql_q -d bench_p7 -c "CREATE EXTENSION chat" -c "SELECT chat.set_setting('notify', 'false')" \
@@ -132,8 +134,9 @@ p7_slice() {
 }
 
 p7_run() {
-    want P7-P1 P7-P2 P7-P3 P7-P4 P7-P5 P7-P6 || return 0
+    want P7-P1 P7-P2 P7-P3 P7-P4 P7-P5 P7-P6 P7-CPU || return 0
     echo "-- P7: database bench_p7 ($P7_MESSAGES messages)"
+    if want P7-CPU; then cpu_rounds P7-CPU limit_bare.pgbench bench_p7 "$(P7_DEFS)" p7-p1_chat.pgbench; fi
     if want P7-P6; then DB=bench_p7 DEFS=$(P7_DEFS) run P7-P6 '' chat p7-p6_chat.pgbench "$P6_CLIENTS" -T "$P6_DURATION"; fi
     psql_q -d bench_p7 -c "VACUUM ANALYZE chat.member, chat.thread"
     if want P7-P3; then DB=bench_p7 DEFS="p3_viewer=$P7_VIEWER" run P7-P3 '' chat p3_chat.pgbench 1 -t "$LAT_TXNS"; fi
