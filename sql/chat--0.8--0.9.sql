@@ -449,9 +449,7 @@ CREATE FUNCTION chat._cursor() RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT format('%s.%s.%s', (SELECT c.system_identifier FROM pg_control_system() c),
-                  (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()),
-                  pg_current_snapshot())
+    SELECT chat._cursor_prefix() || '.' || pg_current_snapshot()
 $$;
 REVOKE EXECUTE ON FUNCTION chat._cursor() FROM PUBLIC;
 
@@ -469,34 +467,50 @@ CREATE FUNCTION chat._cursor_expired(snap pg_snapshot) RETURNS boolean
 $$;
 REVOKE EXECUTE ON FUNCTION chat._cursor_expired(pg_snapshot) FROM PUBLIC;
 
+CREATE FUNCTION chat._cursor_prefix() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT format('%s.%s', (SELECT c.system_identifier FROM pg_control_system() c),
+                  (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))
+$$;
+REVOKE EXECUTE ON FUNCTION chat._cursor_prefix() FROM PUBLIC;
+
 CREATE FUNCTION chat._cursor_snapshot(cursor text) RETURNS pg_snapshot
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    part text[] := regexp_match(cursor, '^([0-9]+)\.([0-9]+)\.([0-9]+:[0-9]+:[0-9,]*)$');
+    part text[] := regexp_match(cursor, '^([0-9]+\.[0-9]+)\.([0-9]+:[0-9]+:[0-9,]*)$');
     snap pg_snapshot;
 BEGIN
     IF part IS NULL THEN
-        RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
-            USING ERRCODE = '22023', COLUMN = 'since',
-                  HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+        PERFORM chat._invalid_cursor(cursor);
     END IF;
     BEGIN
-        snap := part[3]::pg_snapshot;
+        snap := part[2]::pg_snapshot;
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-        RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
-            USING ERRCODE = '22023', COLUMN = 'since',
-                  HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+        PERFORM chat._invalid_cursor(cursor);
     END;
-    IF part[1] <> (SELECT c.system_identifier::text FROM pg_control_system() c)
-       OR part[2] <> (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()) THEN
+    IF part[1] <> chat._cursor_prefix() THEN
         RETURN NULL;
     END IF;
     RETURN snap;
 END
 $$;
 REVOKE EXECUTE ON FUNCTION chat._cursor_snapshot(text) FROM PUBLIC;
+
+CREATE FUNCTION chat._invalid_cursor(cursor text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
+        USING ERRCODE = '22023', COLUMN = 'since',
+              HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat._invalid_cursor(text) FROM PUBLIC;
 
 CREATE FUNCTION chat._require_events() RETURNS void
     LANGUAGE plpgsql STABLE
@@ -3616,11 +3630,10 @@ CREATE FUNCTION chat._citus_cursor(parts jsonb[]) RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT format('%s.%s.%s', (SELECT c.system_identifier FROM pg_control_system() c),
-                  (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()),
-                  (SELECT string_agg(format('%s/%s/%s', p ->> 'shard', p ->> 'group', p ->> 'snap'), '~'
-                                     ORDER BY (p ->> 'shard')::bigint)
-                     FROM unnest(parts) p))
+    SELECT chat._cursor_prefix() || '.' ||
+           (SELECT string_agg(format('%s/%s/%s', p ->> 'shard', p ->> 'group', p ->> 'snap'), '~'
+                              ORDER BY (p ->> 'shard')::bigint)
+              FROM unnest(parts) p)
 $$;
 COMMENT ON FUNCTION chat._citus_cursor(jsonb[]) IS 'Citus: the cursor of the shards'' snapshots';
 REVOKE EXECUTE ON FUNCTION chat._citus_cursor(jsonb[]) FROM PUBLIC;
@@ -3630,7 +3643,7 @@ CREATE FUNCTION chat._citus_cursor_map(cursor text) RETURNS jsonb
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    part text[] := regexp_match(cursor, '^([0-9]+)\.([0-9]+)\.([0-9]+/[0-9]+/[0-9]+:[0-9]+:[0-9,]*(~[0-9]+/[0-9]+/[0-9]+:[0-9]+:[0-9,]*)*)$');
+    part text[] := regexp_match(cursor, '^([0-9]+\.[0-9]+)\.([0-9]+/[0-9]+/[0-9]+:[0-9]+:[0-9,]*(~[0-9]+/[0-9]+/[0-9]+:[0-9]+:[0-9,]*)*)$');
     map jsonb;
 BEGIN
     IF part IS NULL THEN
@@ -3640,14 +3653,11 @@ BEGIN
     END IF;
     BEGIN
         SELECT jsonb_object_agg(x[1], x[2] || '/' || x[3]::pg_snapshot::text) INTO map
-          FROM regexp_matches(part[3], '([0-9]+)/([0-9]+)/([0-9]+:[0-9]+:[0-9,]*)', 'g') x;
+          FROM regexp_matches(part[2], '([0-9]+)/([0-9]+)/([0-9]+:[0-9]+:[0-9,]*)', 'g') x;
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-        RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
-            USING ERRCODE = '22023', COLUMN = 'since',
-                  HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+        PERFORM chat._invalid_cursor(cursor);
     END;
-    IF part[1] <> (SELECT c.system_identifier::text FROM pg_control_system() c)
-       OR part[2] <> (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()) THEN
+    IF part[1] <> chat._cursor_prefix() THEN
         RETURN '{}';
     END IF;
     RETURN map;

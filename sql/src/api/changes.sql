@@ -18,14 +18,37 @@
  * dropped thread its thread_dropped, a user alone its per-user changes.
  * ======================================================================== */
 
+/*
+ * What begins every cursor: this cluster's system identifier and this
+ * database's oid ("<system>.<database>"), so that a cursor of another
+ * database (a restored copy, a replica promoted elsewhere) is told apart.
+ */
+CREATE FUNCTION chat._cursor_prefix() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT format('%s.%s', (SELECT c.system_identifier FROM pg_control_system() c),
+                  (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))
+$$;
+
+/* 22023 for what is no cursor. */
+CREATE FUNCTION chat._invalid_cursor(cursor text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
+        USING ERRCODE = '22023', COLUMN = 'since',
+              HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+END
+$$;
+
 /* The cursor of the current snapshot. */
 CREATE FUNCTION chat._cursor() RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT format('%s.%s.%s', (SELECT c.system_identifier FROM pg_control_system() c),
-                  (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()),
-                  pg_current_snapshot())
+    SELECT chat._cursor_prefix() || '.' || pg_current_snapshot()
 $$;
 
 /*
@@ -37,23 +60,18 @@ CREATE FUNCTION chat._cursor_snapshot(cursor text) RETURNS pg_snapshot
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    part text[] := regexp_match(cursor, '^([0-9]+)\.([0-9]+)\.([0-9]+:[0-9]+:[0-9,]*)$');
+    part text[] := regexp_match(cursor, '^([0-9]+\.[0-9]+)\.([0-9]+:[0-9]+:[0-9,]*)$');
     snap pg_snapshot;
 BEGIN
     IF part IS NULL THEN
-        RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
-            USING ERRCODE = '22023', COLUMN = 'since',
-                  HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+        PERFORM chat._invalid_cursor(cursor);
     END IF;
     BEGIN
-        snap := part[3]::pg_snapshot;
+        snap := part[2]::pg_snapshot;
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-        RAISE EXCEPTION 'invalid cursor "%"', chat._shown(cursor)
-            USING ERRCODE = '22023', COLUMN = 'since',
-                  HINT = 'Pass the "cursor" of an earlier call, or NULL to start from now.';
+        PERFORM chat._invalid_cursor(cursor);
     END;
-    IF part[1] <> (SELECT c.system_identifier::text FROM pg_control_system() c)
-       OR part[2] <> (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()) THEN
+    IF part[1] <> chat._cursor_prefix() THEN
         RETURN NULL;
     END IF;
     RETURN snap;
