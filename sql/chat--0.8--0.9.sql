@@ -3211,7 +3211,16 @@ BEGIN
         bound := ROW(true, tbl, id_column, on_delete, display_name);
         PERFORM chat._user_binding_apply(bound);
     END IF;
-    FOR k IN SELECT * FROM chat._user_fkeys(on_delete) LOOP
+    /*
+     * Only the keys not valid yet (just added, or restored by pg_dump): an
+     * ALTER TABLE refuses to run in a transaction that wrote the table
+     * with deferred checks pending, which on Citus it finds on the workers'
+     * shards, where SET CONSTRAINTS on the coordinator does not reach.
+     * Binding again as before, after writes, then alters nothing.
+     */
+    FOR k IN SELECT f.* FROM chat._user_fkeys(on_delete) f
+               JOIN pg_constraint c ON c.conrelid = f.tbl AND c.conname = f.conname
+              WHERE NOT c.convalidated LOOP
         EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', k.tbl, k.conname);
     END LOOP;
 END

@@ -689,6 +689,10 @@ is "deleting a user cascades to his member and message rows" "0|0" \
    "SELECT (SELECT count(*) FROM chat.member WHERE user_id = 90002) || '|' ||
            (SELECT count(*) FROM chat.message WHERE sender_id = 90002)"
 is "and the thread's counters follow" "2" "SELECT member_count FROM chat.thread WHERE id = $cut"
+is "bound again as before after writes in the same transaction (a migration run at every start): nothing altered, no error" "t" \
+   "BEGIN" "SELECT chat.new_reply($cut, 90003, 'before binding again') > 0" \
+   "SET client_min_messages = warning" "SELECT chat.use_user_table('public.cu_user', display_name => 'public.cu_name(bigint)')" \
+   "COMMIT"
 is "restrict: a user chat knows cannot be deleted" "" "SELECT chat.use_user_table('public.cu_user', on_delete => 'restrict')"
 like "restrict: refused" 'violates foreign key constraint' "DELETE FROM public.cu_user WHERE id = 90003"
 is "anonymize: binds" "" "SELECT chat.use_user_table('public.cu_user', on_delete => 'anonymize')"
