@@ -752,6 +752,32 @@ BEGIN
 END
 $$;
 
+/* ---- sql/src/api/identity.sql ---- */
+
+CREATE FUNCTION chat.propagate_identity() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    name pg_catalog.text;
+    value pg_catalog.text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RETURN;
+    END IF;
+    SET LOCAL citus.propagate_set_commands = 'local';
+    FOREACH name IN ARRAY ARRAY['request.jwt.claims', 'request.jwt.claim.sub', 'chat.user_id'] LOOP
+        value := pg_catalog.current_setting(name, true);
+        IF value OPERATOR(pg_catalog.<>) '' THEN
+            EXECUTE pg_catalog.format('SET LOCAL %s = %L', name, value);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat.propagate_identity() IS
+    'Citus: send the JWT claims and chat.user_id set with set_config() to the workers for the rest of the transaction (SET LOCAL with citus.propagate_set_commands = local), so that direct reads under row-level security see the caller there; PostgREST''s db-pre-request. Does nothing without Citus';
+REVOKE EXECUTE ON FUNCTION chat.propagate_identity() FROM PUBLIC;  -- as privileges.sql leaves it
+GRANT EXECUTE ON FUNCTION chat.propagate_identity() TO PUBLIC;
+
 /* ---- sql/src/api/import.sql ---- */
 
 CREATE FUNCTION chat._pinax_table(schema name, prefix text, suffix text, columns text[]) RETURNS regclass

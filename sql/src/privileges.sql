@@ -40,6 +40,7 @@ GRANT EXECUTE ON FUNCTION chat.set_setting(text, jsonb) TO PUBLIC;
 
 -- api/identity.sql
 GRANT EXECUTE ON FUNCTION chat.current_user_id() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION chat.propagate_identity() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.is_server_role() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.map_role(regrole, chat.user_id) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION chat.unmap_role(regrole) TO PUBLIC;

@@ -644,6 +644,21 @@ like "an end user by claims alone in autocommit: messages (delegated) is refused
    'has no chat user.*HINT:.*map the role' \
    "SET ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', false) IS NULL" \
    "SELECT count(*) FROM chat.messages($g, 4)"
+# direct reads by claims set with set_config: row-level security runs on the workers, where only
+# SET LOCAL reaches (citus.propagate_set_commands = local); chat.propagate_identity() re-sets them
+# so (PostgREST's db-pre-request), before the transaction's first read (README "Running on Citus")
+mine4=$(q "$COORD" "SELECT count(*) FROM chat.message WHERE deleted_at IS NULL AND thread_id IN (SELECT thread_id FROM chat.member WHERE user_id = 4)")
+is "an end user by claims (set_config) reads chat.message directly: the workers do not see the claims (no rows)" "f
+0" \
+   "BEGIN" "SET LOCAL ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', true) IS NULL" \
+   "SELECT count(*) FROM chat.message WHERE deleted_at IS NULL" "COMMIT"
+is "... after chat.propagate_identity(): her threads' messages ($mine4), and chat.member_view" "f
+
+$mine4
+t" \
+   "BEGIN" "SET LOCAL ROLE chat_web" "SELECT set_config('request.jwt.claims', '{\"sub\": \"4\"}', true) IS NULL" \
+   "SELECT chat.propagate_identity()" "SELECT count(*) FROM chat.message WHERE deleted_at IS NULL" \
+   "SELECT count(*) > 0 FROM chat.member_view" "COMMIT"
 like "a mapped role's call is delegated and works" 'pushing down the function call.*
 [0-9]+$' \
    "SET ROLE chat_dan" "SET client_min_messages = debug1" "SELECT chat.mark_read($g)"

@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 DROP EXTENSION IF EXISTS chat CASCADE;
 CREATE EXTENSION chat;
-SELECT plan(44);
+SELECT plan(46);
 
 DROP ROLE IF EXISTS regress_cl_app, regress_cl_web, regress_cl_anon;
 CREATE ROLE regress_cl_app;      -- the application's server role, owner of its users table
@@ -139,6 +139,14 @@ SELECT is(pg_temp.error_of('regress_cl_app', 'SELECT chat.inbox(viewer => 1)'), 
 SELECT set_config('chat.user_id', '2', true) \g /dev/null
 SELECT is(pg_temp.error_of('regress_cl_anon', 'SELECT chat.inbox()'), 'ok', 'the same user twice is no conflict');
 SELECT set_config('chat.user_id', '', true) \g /dev/null
+-- chat.propagate_identity (PostgREST's db-pre-request on Citus) changes nothing on one node
+SELECT set_config('request.jwt.claims', '{"sub": "2"}', true) \g /dev/null
+SET LOCAL ROLE regress_cl_anon;
+SELECT lives_ok('SELECT chat.propagate_identity()', 'an end user may call propagate_identity: without Citus it does nothing');
+SELECT is(chat.current_user_id()::text || '|' || current_setting('request.jwt.claims') || '|' ||
+          coalesce(current_setting('citus.propagate_set_commands', true), 'unset'),
+          '2|{"sub": "2"}|unset', '... the claims and the session stay as they were');
+RESET ROLE;
 SELECT set_config('request.jwt.claims', '', true) \g /dev/null
 SELECT is(pg_temp.error_of('regress_cl_anon', 'SELECT chat.inbox()'),
           '42501 no_user -: role "regress_cl_anon" has no chat user', 'no identity at all');

@@ -99,12 +99,12 @@ SELECT is_empty($$SELECT fn, event, emitted FROM seen WHERE NOT (event = ANY (em
                 'every call emitted its event');
 -- the functions that change state, by their volatility, are exactly those
 -- called above and the configuration ones (settings, registries, pruning),
--- which change no state a client shows
+-- which change no state a client shows, and propagate_identity (a transaction's settings)
 SELECT set_eq($$SELECT p.proname::text FROM pg_proc p
                  WHERE p.pronamespace = 'chat'::regnamespace AND p.proname !~ '^_' AND p.provolatile = 'v'$$,
               $$SELECT fn FROM call
                 UNION SELECT unnest('{set_setting,add_hook,remove_hook,swap_model,swap_renderer,use_user_table,
-                                      map_role,unmap_role,prune_events,distribute,
+                                      map_role,unmap_role,prune_events,distribute,propagate_identity,
                                       claim_notifications,ack_notification,fail_notification,prune_notifications}'::text[])$$,
               'every public function that changes state is called here (or is configuration, or the notification queue''s)');
 SELECT set_eq($$SELECT name FROM chat.event_kind$$, $$SELECT DISTINCT unnest(emitted) FROM seen$$,

@@ -16,7 +16,7 @@ SET LOCAL request.jwt.claims = '';
 CREATE EXTENSION chat;
 SET LOCAL search_path = public, pg_catalog;
 
-SELECT plan(897);
+SELECT plan(899);
 
 /* ---- roles ---------------------------------------------------------------------- */
 
@@ -203,9 +203,10 @@ SELECT p.proname::text AS fn, p.oid, p.prosecdef, p.proconfig, p.prosrc
  WHERE p.pronamespace = 'chat'::regnamespace AND p.proname !~ '^_';
 -- open to all, and no acting user: they need no check
 CREATE TEMP TABLE open_api (fn text PRIMARY KEY);
-INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name');
+INSERT INTO open_api VALUES ('current_user_id'), ('is_server_role'), ('get_setting'), ('display_name'),
+    ('propagate_identity');  -- an invoker: it sets again what its caller set
 
-SELECT is((SELECT count(*)::int FROM api), 79, 'schema chat has 79 public functions');
+SELECT is((SELECT count(*)::int FROM api), 80, 'schema chat has 80 public functions');
 SELECT is_empty($$SELECT fn FROM api WHERE NOT prosecdef AND fn NOT IN (SELECT fn FROM open_api)$$,
                 'every public function but the open ones is SECURITY DEFINER');
 SELECT is_empty($$SELECT fn FROM api WHERE prosecdef AND NOT 'search_path=pg_catalog, pg_temp' = ANY (proconfig)$$,
@@ -592,6 +593,9 @@ SELECT pg_temp.attack('get_setting', 'open', 'get_setting: no identity',
                       $$SELECT chat.get_setting('max_subject_length')$$, NULL, NULL, '255');
 SELECT pg_temp.attack('display_name', 'open', 'display_name: no identity',
                       $$SELECT chat.display_name(2)$$, NULL, NULL, 'user 2 (regress_sec_web)');
+SELECT pg_temp.attack('propagate_identity', 'open', 'propagate_identity: no identity, nothing done (no Citus)',
+                      $$SELECT chat.propagate_identity()::text || coalesce(nullif(current_setting('request.jwt.claims', true), ''), 'none')$$,
+                      NULL, NULL, 'none');
 
 -- nothing is missed
 SELECT set_eq($$SELECT fn FROM attack$$, $$SELECT fn FROM api$$,

@@ -340,12 +340,17 @@ SELECT pg_temp.make_operators(ARRAY[
     ['=', 'chat.message_kind', 'chat.message_kind', 'boolean']]);
 
 -- Every function of chat that is not written in C is pinned to
--- search_path = pg_catalog, pg_temp; so is every SECURITY DEFINER function
+-- search_path = pg_catalog, pg_temp; so is every SECURITY DEFINER function;
+-- but chat.propagate_identity, an invoker whose SET LOCAL a SET clause would
+-- undo, which names everything with its schema (called below)
 SELECT p.oid::regprocedure AS not_pinned
   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'chat'::regnamespace
    AND (l.lanname NOT IN ('c', 'internal') OR p.prosecdef)
-   AND (p.proconfig IS NULL OR NOT 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig));
+   AND (p.proconfig IS NULL OR NOT 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig))
+   AND p.oid <> 'chat.propagate_identity()'::regprocedure;
+SELECT p.prosecdef AS propagate_identity_is_definer, p.proconfig
+  FROM pg_catalog.pg_proc p WHERE p.oid = 'chat.propagate_identity()'::regprocedure;
 -- The C functions that run with the caller's path: their queries name
 -- everything with its schema (this list changes only after a review)
 SELECT p.oid::regprocedure::text AS c_with_callers_path
@@ -671,6 +676,7 @@ SELECT subject, unread_count FROM chat.inbox() ORDER BY subject;
 SELECT chat.mark_read(:t) AS read;
 SELECT chat.new_reply(:t, content => 'Bob, from the web') OPERATOR(pg_catalog.>) 0 AS sent;
 SELECT chat.new_reply(:t, 3, 'Bob, as Carol');
+SELECT chat.propagate_identity();
 RESET request.jwt.claims;
 SELECT chat.inbox();
 RESET ROLE;

@@ -12,6 +12,8 @@
 //   3. asEndUser(): what PostgREST does per request: BEGIN; SET LOCAL ROLE authenticated;
 //      set_config('request.jwt.claims', $1, true); ...; COMMIT. chat then treats the request as an
 //      end user: it acts only as the JWT's `sub`, and row-level security filters direct reads.
+//      With the setting, both call chat.propagate_identity(): on Citus it carries the identity to
+//      the workers, where row-level security runs (PostgREST: db-pre-request); on one node nothing.
 //
 // Never `SET chat.user_id = ...` (session level) on a pooled connection: it outlives the request.
 const { Pool } = require('pg');
@@ -64,7 +66,8 @@ async function query(db, text, values) {
 // Pattern 2: a transaction whose chat calls act as userId when they name no acting user.
 function withUser(pool, userId, fn) {
   return transaction(pool, async (client) => {
-    await client.query("SELECT set_config('chat.user_id', $1, true)", [String(userId)]);
+    // chat.propagate_identity() sends the setting to the workers on Citus (nothing on one node)
+    await client.query("SELECT set_config('chat.user_id', $1, true), chat.propagate_identity()", [String(userId)]);
     return fn(client);
   });
 }
@@ -74,7 +77,9 @@ function withUser(pool, userId, fn) {
 function asEndUser(pool, claims, fn, role = 'authenticated') {
   return transaction(pool, async (client) => {
     await client.query(`SET LOCAL ROLE ${client.escapeIdentifier(role)}`);
-    await client.query("SELECT set_config('request.jwt.claims', $1, true)", [JSON.stringify(claims)]);
+    // as PostgREST's db-pre-request: the claims reach the workers on Citus (nothing on one node)
+    await client.query("SELECT set_config('request.jwt.claims', $1, true), chat.propagate_identity()",
+      [JSON.stringify(claims)]);
     return fn(client);
   });
 }

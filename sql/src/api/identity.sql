@@ -46,3 +46,38 @@ END
 $$;
 COMMENT ON FUNCTION chat.unmap_role(regrole) IS
     'Remove a role''s mapping; true when there was one (server roles only)';
+
+/*
+ * On Citus, an end user's direct reads of chat's tables and views are
+ * filtered by row-level security on the workers, where the claims an
+ * application set with set_config() (PostgREST does) are not: Citus carries
+ * only SET LOCAL commands, and only with citus.propagate_set_commands =
+ * 'local'.  Called in the transaction (PostgREST's db-pre-request), this
+ * sets those the caller has again, with SET LOCAL, so that Citus sends them
+ * to the workers for the rest of the transaction.  Without Citus it does
+ * nothing; outside a transaction block it lasts only for its own statement.  No SET clause: one would
+ * undo the SET LOCAL at the function's end; so every name is qualified
+ * (test/sql/hostile.sql calls it under a hostile search_path).  It is
+ * SECURITY INVOKER and sets only what the caller has already set.
+ */
+CREATE FUNCTION chat.propagate_identity() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    name pg_catalog.text;
+    value pg_catalog.text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RETURN;
+    END IF;
+    SET LOCAL citus.propagate_set_commands = 'local';
+    FOREACH name IN ARRAY ARRAY['request.jwt.claims', 'request.jwt.claim.sub', 'chat.user_id'] LOOP
+        value := pg_catalog.current_setting(name, true);
+        IF value OPERATOR(pg_catalog.<>) '' THEN
+            EXECUTE pg_catalog.format('SET LOCAL %s = %L', name, value);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat.propagate_identity() IS
+    'Citus: send the JWT claims and chat.user_id set with set_config() to the workers for the rest of the transaction (SET LOCAL with citus.propagate_set_commands = local), so that direct reads under row-level security see the caller there; PostgREST''s db-pre-request. Does nothing without Citus';
