@@ -7,8 +7,8 @@
 
 #include "access/tableam.h"
 #include "executor/spi.h"
-#include "nodes/execnodes.h"
 #include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/relcache.h"

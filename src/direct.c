@@ -17,9 +17,9 @@
 #include "access/genam.h"
 #include "access/sysattr.h"
 #include "access/table.h"
-#include "catalog/index.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
@@ -188,6 +188,7 @@ typedef struct IndexedTable
 	int			count;
 	Oid		   *indexes;
 	IndexInfo **infos;
+	Bitmapset **columns;		/* of each index's keys and expressions */
 } IndexedTable;
 
 #define INDEXED_TABLES 8
@@ -219,11 +220,20 @@ indexed_table_build(IndexedTable *t, List *indexes, Relation *open)
 	t->count = list_length(indexes);
 	t->indexes = palloc(t->count * sizeof(Oid));
 	t->infos = palloc(t->count * sizeof(IndexInfo *));
+	t->columns = palloc(t->count * sizeof(Bitmapset *));
 	foreach(lc, indexes)
 	{
 		IndexInfo  *info = BuildIndexInfo(open[i]);	/* ii_Context: t->context */
 		List	   *states = NIL;
 		ListCell   *e;
+		Bitmapset  *columns = NULL;
+
+		/* the columns of its keys and expressions, as index_unchanged_by_update reads them */
+		pull_varattnos((Node *) info->ii_Expressions, 1, &columns);
+		for (int k = 0; k < info->ii_NumIndexAttrs; k++)
+			if (info->ii_IndexAttrNumbers[k] > 0)
+				columns = bms_add_member(columns, info->ii_IndexAttrNumbers[k] - FirstLowInvalidHeapAttributeNumber);
+		t->columns[i] = columns;
 
 		if (info->ii_Predicate != NIL)
 			info->ii_PredicateState = ExecInitQual((List *) expression_planner((Expr *) info->ii_Predicate),
@@ -302,20 +312,13 @@ chat_indexer_open(ChatIndexer *ix, Relation rel)
 void
 chat_indexer_updates(ChatIndexer *ix, const int *cols, int n)
 {
-	for (int i = 0; i < ix->info->ri_NumIndices; i++)
+	for (int i = 0; i < ix->table->count; i++)
 	{
-		IndexInfo  *info = ix->info->ri_IndexRelationInfo[i];
-		Bitmapset  *used = NULL;
+		IndexInfo  *info = ix->table->infos[i];
 		bool		unchanged = true;
 
-		/* the columns of its keys and expressions, as index_unchanged_by_update reads them */
-		pull_varattnos((Node *) info->ii_Expressions, 1, &used);
-		for (int k = 0; k < info->ii_NumIndexAttrs; k++)
-			if (info->ii_IndexAttrNumbers[k] > 0)
-				used = bms_add_member(used, info->ii_IndexAttrNumbers[k] - FirstLowInvalidHeapAttributeNumber);
 		for (int c = 0; c < n && unchanged; c++)
-			unchanged = !bms_is_member(cols[c] - FirstLowInvalidHeapAttributeNumber, used);
-		bms_free(used);
+			unchanged = !bms_is_member(cols[c] - FirstLowInvalidHeapAttributeNumber, ix->table->columns[i]);
 		info->ii_CheckedUnchanged = true;
 		info->ii_IndexUnchanged = unchanged;
 	}

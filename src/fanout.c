@@ -19,23 +19,29 @@
 #include "postgres.h"
 
 #include "access/genam.h"
-#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/nbtree.h"
-#include "access/table.h"
 #include "access/tableam.h"
-#include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
-#include "executor/tuptable.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 
 #include "chat.h"
+
+/*
+ * The columns a message sets on member rows, in this order: the first two on
+ * every row, all of them on the sender's (unread.c's fanout_sql and
+ * sender_sql).
+ */
+#define SET_ON_EVERY_ROW 2
+#define SET_ON_SENDERS 7
+static const char *const set_names[SET_ON_SENDERS] = {
+	"activity_id", "message_count", "hidden_id", "read_id", "read_count", "delivered_id", "mention_count"
+};
 
 /*
  * chat.member as the direct write uses it, looked up once and again after
@@ -50,14 +56,8 @@ typedef struct MemberTable
 	Oid			user_collation;
 	FmgrInfo	user_eq_info;
 	int			att_user_id;
-	int			att_activity_id;
-	int			att_message_count;
-	int			att_hidden_id;
-	int			att_read_id;
-	int			att_read_count;
-	int			att_delivered_id;
-	int			att_mention_count;
 	int			att_permissions;
+	int			set_cols[SET_ON_SENDERS];	/* set_names' column numbers */
 } MemberTable;
 
 static MemberTable member_table;
@@ -82,20 +82,13 @@ member_table_is_plain(Relation rel)
 		return false;
 	m->pkey = chat_relid("member_pkey");
 	m->att_user_id = SPI_fnumber(desc, "user_id");
-	m->att_activity_id = SPI_fnumber(desc, "activity_id");
-	m->att_message_count = SPI_fnumber(desc, "message_count");
-	m->att_hidden_id = SPI_fnumber(desc, "hidden_id");
-	m->att_read_id = SPI_fnumber(desc, "read_id");
-	m->att_read_count = SPI_fnumber(desc, "read_count");
-	m->att_delivered_id = SPI_fnumber(desc, "delivered_id");
-	m->att_mention_count = SPI_fnumber(desc, "mention_count");
 	m->att_permissions = SPI_fnumber(desc, "permissions");
-	if (!OidIsValid(m->pkey) || m->att_user_id <= 0 || m->att_activity_id <= 0 ||
-		m->att_message_count <= 0 || m->att_hidden_id <= 0 || m->att_read_id <= 0 ||
-		m->att_read_count <= 0 || m->att_delivered_id <= 0 || m->att_mention_count <= 0 ||
-		m->att_permissions <= 0 ||
+	if (!OidIsValid(m->pkey) || m->att_user_id <= 0 || m->att_permissions <= 0 ||
 		TupleDescAttr(desc, m->att_permissions - 1)->atttypid != TEXTARRAYOID)
 		return false;
+	for (int i = 0; i < SET_ON_SENDERS; i++)
+		if ((m->set_cols[i] = SPI_fnumber(desc, set_names[i])) <= 0)
+			return false;
 
 	/* the rows are found by the key (thread_id, user_id) */
 	index = index_open(m->pkey, AccessShareLock);
@@ -173,6 +166,8 @@ chat_fanout_direct(const ChatMemberMove *move, bool *is_member, bool *may_post)
 	int			ntids = 0;
 	int			maxtids = 8;
 	CommandId	cid;
+	Datum		values[SET_ON_SENDERS];
+	bool		nulls[SET_ON_SENDERS] = {false, false, true, false, false, false, false};
 
 	if (!member_direct())
 		return false;
@@ -206,6 +201,12 @@ chat_fanout_direct(const ChatMemberMove *move, bool *is_member, bool *may_post)
 	index_endscan(scan);
 	index_close(pkey, NoLock);
 
+	/* the new values, in set_names' order: the same for every row */
+	values[0] = values[3] = values[5] = Int64GetDatum(move->message_id);
+	values[1] = values[4] = Int64GetDatum(move->message_count);
+	values[2] = (Datum) 0;		/* hidden_id: NULL */
+	values[6] = Int64GetDatum(0);
+
 	*is_member = false;
 	*may_post = true;
 	for (int i = 0; i < ntids; i++)
@@ -219,10 +220,6 @@ chat_fanout_direct(const ChatMemberMove *move, bool *is_member, bool *may_post)
 		bool		is_sender;
 		bool		isnull;
 		Datum		user;
-		int			cols[7];
-		Datum		values[7];
-		bool		nulls[7] = {false, false, false, false, false, false, false};
-		int			ncols = 2;
 
 		if (chat_lock_newest(rel, &tids[i], slot, cid) == TM_Deleted)
 			continue;			/* gone since: the UPDATE would skip it too */
@@ -231,28 +228,14 @@ chat_fanout_direct(const ChatMemberMove *move, bool *is_member, bool *may_post)
 		is_sender = !move->sender_null && !isnull &&
 			DatumGetBool(FunctionCall2Coll(&m->user_eq_info, m->user_collation, user, move->sender));
 
-		cols[0] = m->att_activity_id;
-		values[0] = Int64GetDatum(move->message_id);
-		cols[1] = m->att_message_count;
-		values[1] = Int64GetDatum(move->message_count);
 		if (is_sender)
 		{
-			cols[2] = m->att_hidden_id;
-			nulls[2] = true;
-			values[2] = (Datum) 0;
-			cols[3] = m->att_read_id;
-			values[3] = Int64GetDatum(move->message_id);
-			cols[4] = m->att_read_count;
-			values[4] = Int64GetDatum(move->message_count);
-			cols[5] = m->att_delivered_id;
-			values[5] = Int64GetDatum(move->message_id);
-			cols[6] = m->att_mention_count;
-			values[6] = Int64GetDatum(0);
-			ncols = 7;
 			*is_member = true;
 			*may_post = permits_posting(slot_getattr(slot, m->att_permissions, &isnull));
 		}
-		ExecStoreHeapTuple(heap_modify_tuple_by_cols(old, desc, ncols, cols, values, nulls), newslot, true);
+		ExecStoreHeapTuple(heap_modify_tuple_by_cols(old, desc, is_sender ? SET_ON_SENDERS : SET_ON_EVERY_ROW,
+													 m->set_cols, values, nulls),
+						   newslot, true);
 		result = table_tuple_update(rel, &slot->tts_tid, newslot, cid, GetActiveSnapshot(), InvalidSnapshot,
 									true, &tmfd, &lockmode, &update_indexes);
 		if (result != TM_Ok)
@@ -263,11 +246,8 @@ chat_fanout_direct(const ChatMemberMove *move, bool *is_member, bool *may_post)
 			/* not HOT: every index gets the new version */
 			if (!indexer_open)
 			{
-				int			updated[7] = {m->att_activity_id, m->att_message_count, m->att_hidden_id,
-					m->att_read_id, m->att_read_count, m->att_delivered_id, m->att_mention_count};
-
 				chat_indexer_open(&indexer, rel);
-				chat_indexer_updates(&indexer, updated, 7); /* the UPDATE's columns */
+				chat_indexer_updates(&indexer, m->set_cols, SET_ON_SENDERS);	/* the UPDATE's columns */
 			}
 			indexer_open = true;
 			chat_indexer_insert(&indexer, newslot, true);
