@@ -1136,24 +1136,22 @@ $tail$, cols, page, act);
     END IF;
     /*
      * The multi-row inserts of members (chat.new_message, chat._insert_members)
-     * check the users first (chat._citus_known_users).
+     * check the users first (chat._citus_known_users): the check goes in
+     * before the insert's first line.
      */
-    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
-              WHERE p.oid = 'chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb,chat.user_id[])'::regprocedure);
-    IF strpos(body, '_citus_known_users') = 0 AND strpos(body, E'    INSERT INTO chat.member (thread_id, user_id, role)\n') > 0 THEN
-        PERFORM chat._citus_redefine('chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb,chat.user_id[])',
-            replace(body, E'    INSERT INTO chat.member (thread_id, user_id, role)\n',
-                    E'    PERFORM chat._citus_known_users(recipients || sender);\n    INSERT INTO chat.member (thread_id, user_id, role)\n'));
-        n := n + 1;
-    END IF;
-    body := (SELECT p.prosrc FROM pg_catalog.pg_proc p
-              WHERE p.oid = 'chat._insert_members(chat.thread,chat.user_id[],chat.member_role)'::regprocedure);
-    IF strpos(body, '_citus_known_users') = 0 AND strpos(body, E'    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n') > 0 THEN
-        PERFORM chat._citus_redefine('chat._insert_members(chat.thread,chat.user_id[],chat.member_role)',
-            replace(body, E'    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n',
-                    E'    PERFORM chat._citus_known_users(added);\n    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n'));
-        n := n + 1;
-    END IF;
+    FOR f IN SELECT * FROM (VALUES
+            ('chat.new_message(chat.user_id,chat.user_id[],text,text,jsonb,jsonb,chat.user_id[])'::regprocedure,
+             E'    INSERT INTO chat.member (thread_id, user_id, role)\n',
+             E'    PERFORM chat._citus_known_users(recipients || sender);\n'),
+            ('chat._insert_members(chat.thread,chat.user_id[],chat.member_role)'::regprocedure,
+             E'    INSERT INTO chat.member (thread_id, user_id, role, read_id, read_count, delivered_id)\n',
+             E'    PERFORM chat._citus_known_users(added);\n')) v (fn, line, check_users) LOOP
+        body := (SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.oid = f.fn);
+        IF strpos(body, '_citus_known_users') = 0 AND strpos(body, f.line) > 0 THEN
+            PERFORM chat._citus_redefine(f.fn, replace(body, f.line, f.check_users || f.line));
+            n := n + 1;
+        END IF;
+    END LOOP;
     /*
      * chat.can_leave passes the thread's and the member's rows to
      * chat._last_owner inside its query, which Citus sends to the shard,
