@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 #
-# bench/async.sh: the opt-in asynchronous commit in a hot room (issue 15,
-# item 3).  Four pgbench clients reply into one group of MEMBERS members
-# with synchronous_commit = on, in ROUNDS interleaved rounds of SECONDS
-# seconds each: a bare INSERT of one row into a table with one index (the
-# limit), chat.new_reply as shipped (durable) and chat.new_reply with the
-# setting async_messages on.  Prints each run's tps, the medians and the
-# ratios to the bare INSERT, and checks that chat.verify_unread() of the
-# room is empty afterwards.
+# bench/async.sh: how replies commit in a hot room (issue 15, items 1 and 3).
+# Four pgbench clients reply into one group of MEMBERS members with
+# synchronous_commit = on, in ROUNDS interleaved rounds of SECONDS seconds
+# each: a bare INSERT of one row into a table with one index (the limit),
+# chat.new_reply with early_lock_release off (plain: PostgreSQL's own
+# commit, each reply holding the thread's row through its flush), as shipped
+# (durable: early lock release) and with the setting async_messages on.
+# Prints each run's tps, the medians and the ratios to the bare INSERT, and
+# checks that chat.verify_unread() of the room is empty afterwards.
 #
 # Like bench/import.sh it installs nothing and starts no cluster: it runs
 # against the server that PGHOST, PGPORT and PGUSER (a superuser) name, where
@@ -45,11 +46,13 @@ EOF
 
 echo "== async: 4 clients, a group of $MEMBERS members, synchronous_commit=on, $ROUNDS rounds of $SECONDS_EACH s"
 for r in $(seq 1 "$ROUNDS"); do
-    for kind in bare durable async; do
+    for kind in bare plain durable async; do
         script=$WORK/chat.pgbench
         case $kind in
             bare) script=$WORK/bare.pgbench ;;
-            durable) "${PSQL[@]}" -d "$DB" -c "SELECT chat.set_setting('async_messages', 'false')" >/dev/null ;;
+            plain) "${PSQL[@]}" -d "$DB" -c "SELECT chat.set_setting('async_messages', 'false')" \
+                                   -c "SELECT chat.set_setting('early_lock_release', 'false')" >/dev/null ;;
+            durable) "${PSQL[@]}" -d "$DB" -c "SELECT chat.set_setting('early_lock_release', NULL)" >/dev/null ;;
             async) "${PSQL[@]}" -d "$DB" -c "SELECT chat.set_setting('async_messages', 'true')" >/dev/null ;;
         esac
         tps=$(pgbench -n -M prepared -c 4 -j 2 -T "$SECONDS_EACH" -f "$script" "$DB" 2>&1 |
@@ -59,8 +62,8 @@ for r in $(seq 1 "$ROUNDS"); do
     done
 done
 median() { grep "^$1 " "$WORK/tps" | cut -d' ' -f2 | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-awk -v b="$(median bare)" -v d="$(median durable)" -v a="$(median async)" 'BEGIN {
-    printf "   medians: bare %.0f tps, durable %.0f tps (%.2f x bare), async_messages %.0f tps (%.2f x bare)\n", b, d, d / b, a, a / b }'
+awk -v b="$(median bare)" -v p="$(median plain)" -v d="$(median durable)" -v a="$(median async)" 'BEGIN {
+    printf "   medians: bare %.0f tps, plain %.0f tps (%.2f x bare), durable (early lock release) %.0f tps (%.2f x bare), async_messages %.0f tps (%.2f x bare)\n", b, p, p / b, d, d / b, a, a / b }'
 n=$("${PSQL[@]}" -At -d "$DB" -c "SELECT count(*) FROM chat.verify_unread(1)")
 if [[ "$n" != 0 ]]; then echo "FAIL: chat.verify_unread(1) has $n rows" >&2; exit 1; fi
 echo "   chat.verify_unread(1): empty"

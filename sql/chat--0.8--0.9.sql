@@ -330,6 +330,11 @@ COMMENT ON COLUMN chat.purge_progress.one IS 'always true: the table has at most
 COMMENT ON COLUMN chat.purge_progress.thread_id IS
     'the next call starts with the threads after this id, then comes back to the first ones (0: from the start)';
 ALTER TABLE chat.purge_progress ENABLE ROW LEVEL SECURITY;
+
+-- early lock release (issue 15): a writing call's commit releases its locks before its flush
+INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
+    ('early_lock_release', 'true', 'boolean', NULL, NULL,
+     'The transaction of a writing call (new_message, new_reply, forward_message, mark_read, mark_unread, mark_delivered) releases its locks at commit before its WAL flush, then waits for the flush: acknowledged only once durable, but visible to other sessions during the flush, so replies to one busy thread share flushes (off: PostgreSQL''s own commit)');
 /* Functions whose result type changes are dropped and created again. */
 DROP FUNCTION chat._membership(chat.user_id);
 DROP FUNCTION chat.inbox(chat.user_id,text,text,integer);
@@ -418,11 +423,24 @@ COMMENT ON FUNCTION chat.verify_unread(bigint) IS
 /* ---- sql/src/api/changes.sql ---- */
 
 CREATE FUNCTION chat._changes_answer(found jsonb, reload boolean) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT jsonb_build_object('cursor', chat._cursor(), 'reload', reload,
-                              'events', CASE WHEN reload THEN '[]'::jsonb ELSE coalesce(found, '[]'::jsonb) END)
+DECLARE
+    -- ($1: found, which PL/pgSQL's FOUND hides)
+    answer jsonb := jsonb_build_object('cursor', chat._cursor(), 'reload', reload,
+                                       'events', CASE WHEN reload THEN '[]'::jsonb ELSE coalesce($1, '[]'::jsonb) END);
+BEGIN
+    /*
+     * A transaction may be seen before its commit record is on disk (early
+     * lock release, the async_* settings): wait until everything this
+     * snapshot saw is durable, so a crash cannot take back an event handed
+     * out, nor let a cursor count as seen a transaction id that recovery
+     * then gives to another transaction.
+     */
+    PERFORM chat._wal_flush();
+    RETURN answer;
+END
 $$;
 REVOKE EXECUTE ON FUNCTION chat._changes_answer(jsonb,boolean) FROM PUBLIC;
 
@@ -6079,8 +6097,15 @@ CREATE FUNCTION chat._relax_commit(key text) RETURNS void
     LANGUAGE c VOLATILE STRICT
     AS 'MODULE_PATHNAME', 'chat_relax_commit_sql';
 COMMENT ON FUNCTION chat._relax_commit(text) IS
-    'When the boolean setting (async_messages, async_read_state) is on, the calling transaction commits with synchronous_commit off';
+    'When the boolean setting (async_messages, async_read_state) is on, the calling transaction commits with synchronous_commit off; else, with early_lock_release on, its commit releases its locks before its WAL flush and then waits for the flush';
 REVOKE EXECUTE ON FUNCTION chat._relax_commit(text) FROM PUBLIC;
+
+CREATE FUNCTION chat._wal_flush() RETURNS void
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'chat_wal_flush';
+COMMENT ON FUNCTION chat._wal_flush() IS
+    'Waits until the WAL written so far is on disk: every transaction the caller sees is then durable (chat.changes and chat.feed hand out only durable events)';
+REVOKE EXECUTE ON FUNCTION chat._wal_flush() FROM PUBLIC;
 
 /* ---- sql/src/internal/unread.sql ---- */
 

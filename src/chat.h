@@ -79,6 +79,8 @@ extern void chat_settings_invalidate(Oid relid);
 extern int64 chat_setting_int64(const char *key);
 extern Jsonb *chat_setting_optional(const char *key);
 extern bool chat_setting_bool(const char *key, bool missing);
+
+/* commit.c: early lock release, or the async_* opt-ins, for a writing call */
 extern void chat_relax_commit(const char *key);
 
 /* identity.c: the session's chat user and trust level */

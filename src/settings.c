@@ -131,22 +131,6 @@ chat_setting_bool(const char *key, bool missing)
 	return scalar.val.boolean;
 }
 
-/*
- * When the boolean setting "key" (async_messages, async_read_state) is on,
- * the calling transaction commits without waiting for its WAL flush:
- * synchronous_commit = off until the transaction ends, as SET LOCAL does.
- * The change outlives the calling function (its SET clause is for
- * search_path, not this variable) and goes with a rolled-back savepoint.
- */
-void
-chat_relax_commit(const char *key)
-{
-	if (chat_setting_bool(key, false))
-		(void) set_config_option("synchronous_commit", "off",
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_LOCAL, true, 0, false);
-}
-
 /* The effective value of one setting; 22023 for an unknown key. */
 static Jsonb *
 setting_lookup(const char *key)
@@ -211,16 +195,4 @@ chat_setting_changed(PG_FUNCTION_ARGS)
 		elog(ERROR, "chat_setting_changed: not called as a trigger");
 	chat_table_changed(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
-}
-
-/*
- * chat._relax_commit(key text) returns void: chat_relax_commit for the SQL
- * functions.
- */
-PG_FUNCTION_INFO_V1(chat_relax_commit_sql);
-Datum
-chat_relax_commit_sql(PG_FUNCTION_ARGS)
-{
-	chat_relax_commit(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	PG_RETURN_VOID();
 }

@@ -838,7 +838,8 @@ message_vector(const NewMessage *msg, bool is_text, Datum *vector, bool *isnull)
  */
 static HeapTuple
 stamp_message(const NewMessage *msg, const ThreadCount *count,
-			  Datum mentions, bool mentions_null, bool is_text)
+			  Datum mentions, bool mentions_null,
+			  bool has_vector, Datum vector, bool vector_null)
 {
 	int			cols[4] = {msg->att_id, msg->att_sent_at};
 	Datum		values[4] = {Int64GetDatum(count->message_id), count->sent_at};
@@ -851,8 +852,12 @@ stamp_message(const NewMessage *msg, const ThreadCount *count,
 		values[n] = mentions;
 		nulls[n++] = mentions_null;
 	}
-	if (message_vector(msg, is_text, &values[n], &nulls[n]))
-		cols[n++] = msg->att_vector;
+	if (has_vector)
+	{
+		cols[n] = msg->att_vector;
+		values[n] = vector;
+		nulls[n++] = vector_null;
+	}
 	return heap_modify_tuple_by_cols(msg->tuple, msg->desc, n, cols, values, nulls);
 }
 
@@ -870,6 +875,11 @@ chat_message_row(Relation rel, HeapTuple tuple)
 	Datum		mentions = (Datum) 0;
 	bool		mentions_null = true;
 	bool		is_text;
+	bool		has_vector;
+	Datum		vector = (Datum) 0;
+	bool		vector_null = true;
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext old;
 
 	refuse_direct_insert();
 	read_new_message(rel, tuple, &msg);
@@ -880,9 +890,6 @@ chat_message_row(Relation rel, HeapTuple tuple)
 	is_text = !is_system_message(&msg);
 	if (is_restored_row(&msg))
 	{
-		Datum		vector;
-		bool		vector_null;
-
 		SPI_finish();
 		if (message_vector(&msg, is_text, &vector, &vector_null))
 			return heap_modify_tuple_by_cols(msg.tuple, msg.desc, 1, &msg.att_vector,
@@ -895,6 +902,13 @@ chat_message_row(Relation rel, HeapTuple tuple)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a text message needs a sender")));
+	/*
+	 * The words first: from the thread row's lock on, everything a reply
+	 * does until its commit is done one reply at a time in its thread.
+	 */
+	old = MemoryContextSwitchTo(outer);	/* not the SPI connection's memory */
+	has_vector = message_vector(&msg, is_text, &vector, &vector_null);
+	MemoryContextSwitchTo(old);
 	count_on_thread(&msg, &count);
 	move_member_state(&msg, &count, &standing);
 	check_sender(&msg, is_text, count.is_channel, &standing);
@@ -902,7 +916,7 @@ chat_message_row(Relation rel, HeapTuple tuple)
 		mentions = count_mentions(&msg, &count, &mentions_null);
 	SPI_finish();
 
-	return stamp_message(&msg, &count, mentions, mentions_null, is_text);
+	return stamp_message(&msg, &count, mentions, mentions_null, has_vector, vector, vector_null);
 }
 
 /*

@@ -4,6 +4,8 @@
 -- SET ROLE and JWT claims; the change lasts until the transaction ends, goes
 -- with a rolled-back savepoint, and nothing changes while the settings are
 -- off (the default).  What a crash then does: test/tap/003_async_commit.pl.
+-- Early lock release (setting early_lock_release, on by default) leaves the
+-- variable alone (it acts inside COMMIT: test/tap/004_early_lock_release.pl).
 --
 -- Not one transaction: each check looks at one transaction's setting.
 SET client_min_messages = warning;
@@ -17,7 +19,7 @@ CREATE EXTENSION chat;
 RESET chat.user_id_type;
 SELECT chat.set_setting('notify', 'false') \g /dev/null
 
-SELECT plan(24);
+SELECT plan(28);
 
 SELECT results_eq($$SELECT key, value, type FROM chat.setting_default WHERE key LIKE 'async%' ORDER BY key$$,
                   $$VALUES ('async_messages'::text, 'false'::jsonb, 'boolean'::text),
@@ -30,11 +32,22 @@ SELECT chat.direct_thread(1, 2) AS d \gset
 SELECT chat.new_reply(:d, 1, 'to forward') AS fwd \gset
 
 /* ---- off: nothing changes ---------------------------------------------------------- */
+SELECT is(chat.get_setting('early_lock_release'), 'true'::jsonb,
+          'early_lock_release is on by default (its commit: test/tap/004_early_lock_release.pl)');
 BEGIN;
 SELECT chat.new_reply(:t, 2, 'durable') \g /dev/null
 SELECT chat.mark_read(:t, 3) \g /dev/null
 SELECT is(current_setting('synchronous_commit'), 'on', 'settings off: new_reply and mark_read leave synchronous_commit on');
 COMMIT;
+-- early lock release is done at commit, not with the variable: the session sees it unchanged
+SELECT chat.new_reply(:t, 2, 'durable') \g /dev/null
+SELECT is(current_setting('synchronous_commit'), 'on', 'after an early lock release, synchronous_commit is still on');
+SELECT chat.set_setting('early_lock_release', 'false') \g /dev/null
+BEGIN;
+SELECT chat.new_reply(:t, 2, 'durable, plain') \g /dev/null
+SELECT is(current_setting('synchronous_commit'), 'on', 'early_lock_release off: the same');
+COMMIT;
+SELECT chat.set_setting('early_lock_release', NULL) \g /dev/null
 
 /* ---- async_messages ---------------------------------------------------------------- */
 SELECT chat.set_setting('async_messages', 'true') \g /dev/null
@@ -120,6 +133,8 @@ COMMIT;
 SELECT is((SELECT count(*) FROM chat.message WHERE thread_id = :t AND content IN ('from the end user', 'from the app')),
           2::bigint, 'both replies committed');
 SELECT is((SELECT count(*) FROM chat.verify_unread()), 0::bigint, 'verify_unread: exact');
+SELECT ok(NOT has_function_privilege('regress_durability_app', 'chat._wal_flush()', 'EXECUTE'),
+          'chat._wal_flush is chat''s own: a server role cannot call it');
 
 SELECT * FROM finish();
 

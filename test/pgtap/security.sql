@@ -636,10 +636,10 @@ SELECT pg_temp.gives(CASE mode WHEN 'open' THEN 'regress_sec_web' ELSE 'regress_
 CREATE TEMP TABLE visible (rel text, alice int, mallory int);
 INSERT INTO visible VALUES
     ('thread', 8, 2), ('public_thread', 1, 1), ('member', 16, 5), ('message', 17, 6), ('message_edit', 1, 0),
-    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 30, 30),
+    ('reaction', 2, 1), ('attachment', 1, 0), ('setting', 1, 1), ('setting_default', 31, 31),
     ('permission_default', 12, 12), ('hook', 1, 1), ('model', 1, 1), ('user_binding', 1, 1),
     ('role_map', 1, 1), ('member_view', 16, 5), ('message_view', 17, 6), ('message_receipt', 6, 3),
-    ('settings', 30, 30), ('event_kind', 25, 25);
+    ('settings', 31, 31), ('event_kind', 25, 25);
 SELECT set_eq($$SELECT rel FROM visible$$,
               $$SELECT relname::text FROM pg_class WHERE relnamespace = 'chat'::regnamespace AND relkind IN ('r', 'p', 'v')
                    AND relname NOT IN ('event', 'event_pruned', 'notification', 'notifier', 'purge_progress')$$,

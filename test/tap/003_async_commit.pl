@@ -24,8 +24,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use IPC::Run ();
-use Time::HiRes qw(usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use ChatCrash;
 
 my $DB = 'chatdb';
 
@@ -68,41 +69,10 @@ SELECT chat.mark_read((ARRAY[@{[ join(',', @threads) ]}])[:k + 1], CASE :k WHEN 
 EOF
 close $fh;
 
-# Runs pgbench for up to $seconds and kills the server after $kill_after s.
-# Returns the number of transactions pgbench counted as done.
-sub load_and_crash
-{
-	my ($seconds, $kill_after) = @_;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[ 'pgbench', '-n', '-c', '4', '-j', '2', '-T', $seconds,
-		  '-f', $script, '-d', $node->connstr($DB) ],
-		'>', \$out, '2>', \$err);
-	usleep($kill_after * 1_000_000);
-	$node->stop('immediate');
-	$h->finish;
-	my ($done) = $out =~ /number of transactions actually processed: (\d+)/;
-	($done) = $err =~ /processed: (\d+)/ unless defined $done;
-	note("pgbench: $out $err") unless $done;
-	return $done // 0;
-}
-
 sub recovered_and_exact
 {
 	my ($what) = @_;
-	my $offset = -s $node->logfile;
-	$node->start;
-	my $log = substr(slurp_file($node->logfile), $offset);
-	like($log, qr/database system was interrupted|not properly shut down/,
-		"$what: the restart ran crash recovery");
-	is($node->safe_psql($DB, 'SELECT count(*) FROM chat.verify_unread()'),
-		'0', "$what: verify_unread is empty");
-	is( $node->safe_psql(
-			$DB, q{
-		SELECT count(*) FROM chat.thread t
-		 WHERE t.message_count <> (SELECT count(*) FROM chat.message m WHERE m.thread_id = t.id)
-		    OR t.last_message_id IS DISTINCT FROM (SELECT max(m.id) FROM chat.message m WHERE m.thread_id = t.id)}),
-		'0', "$what: every thread's counter and newest message equal a recount");
+	restart_and_check($node, $DB, $what);
 	is( $node->safe_psql(
 			$DB, q{
 		SELECT count(*) FROM chat.member mb JOIN chat.thread t ON t.id = mb.thread_id
@@ -121,7 +91,7 @@ sub recovered_and_exact
 
 $node->safe_psql($DB, "SELECT chat.set_setting('async_messages', 'true'); SELECT chat.set_setting('async_read_state', 'true')");
 my $base = $node->safe_psql($DB, 'SELECT count(*) FROM chat.message');
-my $done = load_and_crash(8, 3);
+my $done = load_and_crash($node, $DB, $script, 8, 3);
 cmp_ok($done, '>', 0, "asynchronous load: pgbench completed $done transactions before the crash");
 recovered_and_exact('asynchronous');
 my $kept = $node->safe_psql($DB, "SELECT count(*) FROM chat.message WHERE content = 'load'");
@@ -131,7 +101,7 @@ note("asynchronous: $done replies acknowledged, $kept kept after the crash");
 
 $node->safe_psql($DB, "SELECT chat.set_setting('async_messages', 'false'); SELECT chat.set_setting('async_read_state', 'false')");
 my $kept_before = $node->safe_psql($DB, "SELECT count(*) FROM chat.message WHERE content = 'load'");
-$done = load_and_crash(8, 3);
+$done = load_and_crash($node, $DB, $script, 8, 3);
 cmp_ok($done, '>', 0, "synchronous load: pgbench completed $done transactions before the crash");
 recovered_and_exact('synchronous');
 cmp_ok($node->safe_psql($DB, "SELECT count(*) FROM chat.message WHERE content = 'load'") - $kept_before,

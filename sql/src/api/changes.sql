@@ -145,11 +145,24 @@ $$;
  * found, or reload with no events.
  */
 CREATE FUNCTION chat._changes_answer(found jsonb, reload boolean) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT jsonb_build_object('cursor', chat._cursor(), 'reload', reload,
-                              'events', CASE WHEN reload THEN '[]'::jsonb ELSE coalesce(found, '[]'::jsonb) END)
+DECLARE
+    -- ($1: found, which PL/pgSQL's FOUND hides)
+    answer jsonb := jsonb_build_object('cursor', chat._cursor(), 'reload', reload,
+                                       'events', CASE WHEN reload THEN '[]'::jsonb ELSE coalesce($1, '[]'::jsonb) END);
+BEGIN
+    /*
+     * A transaction may be seen before its commit record is on disk (early
+     * lock release, the async_* settings): wait until everything this
+     * snapshot saw is durable, so a crash cannot take back an event handed
+     * out, nor let a cursor count as seen a transaction id that recovery
+     * then gives to another transaction.
+     */
+    PERFORM chat._wal_flush();
+    RETURN answer;
+END
 $$;
 
 CREATE FUNCTION chat.changes(viewer chat.user_id DEFAULT chat.current_user_id(), since text DEFAULT NULL)

@@ -13,7 +13,13 @@ CREATE FUNCTION chat._relax_commit(key text) RETURNS void
     LANGUAGE c VOLATILE STRICT
     AS 'MODULE_PATHNAME', 'chat_relax_commit_sql';
 COMMENT ON FUNCTION chat._relax_commit(text) IS
-    'When the boolean setting (async_messages, async_read_state) is on, the calling transaction commits with synchronous_commit off';
+    'When the boolean setting (async_messages, async_read_state) is on, the calling transaction commits with synchronous_commit off; else, with early_lock_release on, its commit releases its locks before its WAL flush and then waits for the flush';
+
+CREATE FUNCTION chat._wal_flush() RETURNS void
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'chat_wal_flush';
+COMMENT ON FUNCTION chat._wal_flush() IS
+    'Waits until the WAL written so far is on disk: every transaction the caller sees is then durable (chat.changes and chat.feed hand out only durable events)';
 
 CREATE FUNCTION chat._setting_changed() RETURNS trigger
     LANGUAGE c

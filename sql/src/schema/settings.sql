@@ -39,6 +39,8 @@ INSERT INTO chat.setting_default (key, value, type, min_value, max_value, descri
      'Threads with up to this many members copy each new message''s position into every member row; larger threads are merged into the inbox from the thread row'),
     ('async_messages', 'false', 'boolean', NULL, NULL,
      'new_message, new_reply and forward_message commit their transaction without waiting for its WAL flush (synchronous_commit off): a server crash can lose the transactions acknowledged in its last 3 x wal_writer_delay, each whole; counters and read state stay exact'),
+    ('early_lock_release', 'true', 'boolean', NULL, NULL,
+     'The transaction of a writing call (new_message, new_reply, forward_message, mark_read, mark_unread, mark_delivered) releases its locks at commit before its WAL flush, then waits for the flush: acknowledged only once durable, but visible to other sessions during the flush, so replies to one busy thread share flushes (off: PostgreSQL''s own commit)'),
     ('async_read_state', 'false', 'boolean', NULL, NULL,
      'mark_read, mark_unread and mark_delivered commit their transaction without waiting for its WAL flush: a server crash can move the pointers of its last 3 x wal_writer_delay back, never leave them inconsistent'),
     ('notify', 'true', 'boolean', NULL, NULL,
