@@ -77,6 +77,14 @@ psql_q -d bench -c "CREATE EXTENSION chat" -f "$BENCH/sql/bare.sql" -f "$BENCH/s
     -f "$BENCH/sql/check.sql"
 psql_q -d bench_p2 -c "CREATE EXTENSION chat" -f "$BENCH/sql/seed.sql" -f "$BENCH/sql/check.sql"
 
+# BENCH_CHAT_SETTINGS="key=value ...": chat settings changed in both databases
+# before loading (e.g. early_lock_release=false for an A/B run)
+for kv in ${BENCH_CHAT_SETTINGS:-}; do
+    for db in bench bench_p2; do
+        DB=$db sql "SELECT chat.set_setting('${kv%%=*}', '${kv#*=}')" >/dev/null
+    done
+done
+
 echo "-- settings"
 sql "SELECT format('   %-26s %s', name, current_setting(name))
        FROM unnest(ARRAY['server_version', 'synchronous_commit', 'shared_buffers', 'fsync', 'wal_level',
@@ -84,6 +92,8 @@ sql "SELECT format('   %-26s %s', name, current_setting(name))
 printf '   %-26s %s (chat.so of %s)\n' 'chat extension' "$(sql "SELECT extversion FROM pg_extension WHERE extname = 'chat'")" \
     "$(date -u -r "$("$PG_BINDIR/pg_config" --pkglibdir)/chat.so" '+%F %T UTC')"
 sql "SELECT format('   %-26s %s', 'chat inbox_fanout_limit', chat.get_setting('inbox_fanout_limit'))"
+sql "SELECT format('   %-26s %s', 'chat early_lock_release', chat.get_setting('early_lock_release'))"
+[[ -z ${BENCH_CHAT_SETTINGS:-} ]] || printf '   %-26s %s\n' 'chat settings changed' "$BENCH_CHAT_SETTINGS"
 cat <<EOF
    write workloads            $CLIENTS clients (pgbench threads: $((CLIENTS < NPROC ? CLIENTS : NPROC))), ${DURATION} s each in $ROUNDS interleaved rounds of ${SLICE} s
    latency workloads          $LAT_TXNS transactions, 1 client
