@@ -283,7 +283,6 @@ CREATE FUNCTION chat.messages(thread_id bigint,
                    reactions jsonb, attachments jsonb, seen_count bigint, extra jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-    SET enable_seqscan = off
     AS $$
 #variable_conflict use_column
 DECLARE
@@ -294,7 +293,6 @@ DECLARE
     oldest_first boolean;
     swapped boolean;
     big boolean;
-    oldest bigint;
 BEGIN
     PERFORM chat._act(viewer);
     tid := messages.thread_id;
@@ -307,23 +305,6 @@ BEGIN
     PERFORM chat._check_page_size(n);
     big := (chat._member_row(tid, messages.viewer)).large;
     swapped := EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'message' AND md.tbl IS NOT NULL);
-    /*
-     * The page's oldest message, beforehand (one snapshot: the function is
-     * STABLE): in a large thread the members who have seen it are read
-     * through member_seen_idx from it on.  The planner cannot tell how few
-     * they are (a partial index's statistics are not used for estimates, so
-     * it guesses a third of the rows) and would read every member row: no
-     * sequential scans in this function (its SET clause), where every read is
-     * by a key.
-     */
-    SELECT min(q.id) INTO oldest
-      FROM ((SELECT m.id FROM chat.message m
-              WHERE oldest_first AND m.thread_id = tid AND m.id > lo AND m.id < hi
-              ORDER BY m.id LIMIT n)
-            UNION ALL
-            (SELECT m.id FROM chat.message m
-              WHERE NOT oldest_first AND m.thread_id = tid AND m.id > lo AND m.id < hi
-              ORDER BY m.id DESC LIMIT n)) q;
 
     RETURN QUERY
     WITH p AS (
@@ -342,12 +323,12 @@ BEGIN
         SELECT mb.user_id, greatest(mb.read_id, mb.seen_id) AS seen
           FROM chat.member mb
          WHERE big AND mb.large AND mb.thread_id = tid
-           AND greatest(mb.read_id, mb.seen_id) >= oldest
+           AND greatest(mb.read_id, mb.seen_id) >= (SELECT min(pm.id) FROM p pm)
         UNION ALL
         SELECT mb.user_id, greatest(mb.read_id, mb.seen_id)
           FROM chat.member mb
          WHERE NOT big AND mb.thread_id = tid
-           AND greatest(mb.read_id, mb.seen_id) >= oldest),
+           AND greatest(mb.read_id, mb.seen_id) >= (SELECT min(pm.id) FROM p pm)),
     c AS (
         SELECT x.id, x.n
           FROM (SELECT u.k AS id, u.is_page,
