@@ -335,9 +335,6 @@ ALTER TABLE chat.purge_progress ENABLE ROW LEVEL SECURITY;
 INSERT INTO chat.setting_default (key, value, type, min_value, max_value, description) VALUES
     ('early_lock_release', 'true', 'boolean', NULL, NULL,
      'The transaction of a writing call (new_message, new_reply, forward_message, mark_read, mark_unread, mark_delivered) releases its locks at commit before its WAL flush, then waits for the flush: acknowledged only once durable, but visible to other sessions during the flush, so replies to one busy thread share flushes (off: PostgreSQL''s own commit)');
-
--- chat.messages counts who has seen a page of a large thread through this index (issue 15, H)
-CREATE INDEX member_seen_idx ON chat.member (thread_id, greatest(read_id, seen_id)) WHERE large;
 /* Functions whose result type changes are dropped and created again. */
 DROP FUNCTION chat._membership(chat.user_id);
 DROP FUNCTION chat.inbox(chat.user_id,text,text,integer);
@@ -2020,89 +2017,6 @@ COMMENT ON FUNCTION chat.mention_count(chat.user_id, bigint) IS
     'Unread mentions of the viewer: in one thread (threads 0 or 1), or the badge: threads of the inbox folder with unread mentions and their number (muted threads included, threads at notification level none left out)';
 REVOKE EXECUTE ON FUNCTION chat.mention_count(chat.user_id, bigint) FROM PUBLIC;  -- as privileges.sql leaves it
 GRANT EXECUTE ON FUNCTION chat.mention_count(chat.user_id, bigint) TO PUBLIC;
-
-CREATE OR REPLACE FUNCTION chat.messages(thread_id bigint,
-                                         viewer chat.user_id DEFAULT chat.current_user_id(),
-                                         before bigint DEFAULT NULL,
-                                         after bigint DEFAULT NULL,
-                                         page_size integer DEFAULT 50)
-    RETURNS TABLE (id bigint, sender_id chat.user_id, kind text, content text,
-                   sent_at timestamptz, edited boolean, deleted boolean,
-                   parent_id bigint, forwarded_from bigint,
-                   reactions jsonb, attachments jsonb, seen_count bigint, extra jsonb)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-#variable_conflict use_column
-DECLARE
-    tid bigint;
-    lo bigint;
-    hi bigint;
-    n integer;
-    oldest_first boolean;
-    swapped boolean;
-    big boolean;
-BEGIN
-    PERFORM chat._act(viewer);
-    tid := messages.thread_id;
-    lo := coalesce(messages.after, 0);
-    hi := coalesce(messages.before, 9223372036854775807);
-    n := messages.page_size;
-    oldest_first := messages.after IS NOT NULL AND messages.before IS NULL;
-    PERFORM chat._not_null(tid, 'thread_id');
-    PERFORM chat._not_null(messages.viewer, 'viewer');
-    PERFORM chat._check_page_size(n);
-    big := (chat._member_row(tid, messages.viewer)).large;
-    swapped := EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'message' AND md.tbl IS NOT NULL);
-
-    RETURN QUERY
-    WITH p AS (
-        (SELECT * FROM chat.message m
-          WHERE oldest_first AND m.thread_id = tid AND m.id > lo AND m.id < hi
-          ORDER BY m.id LIMIT n)
-        UNION ALL
-        (SELECT * FROM chat.message m
-          WHERE NOT oldest_first AND m.thread_id = tid AND m.id > lo AND m.id < hi
-          ORDER BY m.id DESC LIMIT n)),
-    /*
-     * the members who have seen the page's oldest message: in a large thread
-     * (every member row says so) through member_seen_idx, else all of them
-     */
-    s AS (
-        SELECT mb.user_id, greatest(mb.read_id, mb.seen_id) AS seen
-          FROM chat.member mb
-         WHERE big AND mb.large AND mb.thread_id = tid
-           AND greatest(mb.read_id, mb.seen_id) >= (SELECT min(pm.id) FROM p pm)
-        UNION ALL
-        SELECT mb.user_id, greatest(mb.read_id, mb.seen_id)
-          FROM chat.member mb
-         WHERE NOT big AND mb.thread_id = tid
-           AND greatest(mb.read_id, mb.seen_id) >= (SELECT min(pm.id) FROM p pm)),
-    c AS (
-        SELECT x.id, x.n
-          FROM (SELECT u.k AS id, u.is_page,
-                       count(*) FILTER (WHERE NOT u.is_page)
-                           OVER (ORDER BY u.k DESC, u.is_page ROWS UNBOUNDED PRECEDING) AS n
-                  FROM (SELECT pp.id AS k, true AS is_page FROM p pp
-                        UNION ALL
-                        SELECT ss.seen, false FROM s ss) u) x
-         WHERE x.is_page)
-    SELECT p.id, p.sender_id, p.kind::text,
-           CASE WHEN p.deleted_at IS NULL THEN p.content END,
-           p.sent_at, p.edited_at IS NOT NULL, p.deleted_at IS NOT NULL,
-           p.parent_id, p.forwarded_from,
-           CASE WHEN p.deleted_at IS NULL THEN chat._reaction_summary(tid, p.id) ELSE '[]'::jsonb END,
-           CASE WHEN p.deleted_at IS NULL THEN chat._attachment_list(tid, p.id) ELSE '[]'::jsonb END,
-           c.n - CASE WHEN own.seen >= p.id THEN 1 ELSE 0 END,
-           CASE WHEN swapped
-                THEN (SELECT chat._extras('message', ARRAY[tid], array_agg(pe.id)) FROM p pe) -> p.id::text
-           END
-      FROM p
-      JOIN c ON c.id = p.id
-      LEFT JOIN s own ON own.user_id = p.sender_id
-     ORDER BY p.id;
-END
-$$;
 
 CREATE OR REPLACE FUNCTION chat.unread_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                   OUT threads bigint, OUT messages bigint)

@@ -292,7 +292,6 @@ DECLARE
     n integer;
     oldest_first boolean;
     swapped boolean;
-    big boolean;
 BEGIN
     PERFORM chat._act(viewer);
     tid := messages.thread_id;
@@ -303,7 +302,7 @@ BEGIN
     PERFORM chat._not_null(tid, 'thread_id');
     PERFORM chat._not_null(messages.viewer, 'viewer');
     PERFORM chat._check_page_size(n);
-    big := (chat._member_row(tid, messages.viewer)).large;
+    PERFORM chat._member_row(tid, messages.viewer);
     swapped := EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'message' AND md.tbl IS NOT NULL);
 
     RETURN QUERY
@@ -315,19 +314,10 @@ BEGIN
         (SELECT * FROM chat.message m
           WHERE NOT oldest_first AND m.thread_id = tid AND m.id > lo AND m.id < hi
           ORDER BY m.id DESC LIMIT n)),
-    /*
-     * the members who have seen the page's oldest message: in a large thread
-     * (every member row says so) through member_seen_idx, else all of them
-     */
     s AS (
         SELECT mb.user_id, greatest(mb.read_id, mb.seen_id) AS seen
           FROM chat.member mb
-         WHERE big AND mb.large AND mb.thread_id = tid
-           AND greatest(mb.read_id, mb.seen_id) >= (SELECT min(pm.id) FROM p pm)
-        UNION ALL
-        SELECT mb.user_id, greatest(mb.read_id, mb.seen_id)
-          FROM chat.member mb
-         WHERE NOT big AND mb.thread_id = tid
+         WHERE mb.thread_id = tid
            AND greatest(mb.read_id, mb.seen_id) >= (SELECT min(pm.id) FROM p pm)),
     c AS (
         SELECT x.id, x.n

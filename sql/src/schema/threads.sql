@@ -143,15 +143,6 @@ CREATE INDEX member_unread_idx ON chat.member (user_id) INCLUDE (message_count, 
     WHERE NOT large AND message_count > read_count AND NOT archived AND NOT muted
       AND notify_level <> 'none' AND (hidden_id IS NULL OR hidden_id < activity_id);
 /*
- * The members of a large thread by how far they have seen: chat.messages
- * counts who has seen each message of a page from the rows at or past the
- * page, not from every member of a 10,000-member room (a scan of all of them
- * took about 3 ms per page).  Large threads only: a reply there already writes
- * its sender's row with new index entries (read_count is in member_unread_idx),
- * so this adds one entry to it and to mark_read; small threads' rows are not in it.
- */
-CREATE INDEX member_seen_idx ON chat.member (thread_id, greatest(read_id, seen_id)) WHERE large;
-/*
  * No index on mention_count: every index of chat.member is one more lock and
  * one more predicate per statement of every reply; the mention badge and
  * folder read the user's rows through the two indexes above, as inbox_count.
