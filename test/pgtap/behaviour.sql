@@ -7,7 +7,7 @@ SET LOCAL chat.user_id_type = 'bigint';
 SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 
-SELECT plan(217);
+SELECT plan(220);
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -396,6 +396,30 @@ SELECT chat.mark_read(:ts, 60) \g /dev/null
 SELECT is((SELECT seen_count FROM chat.messages(:ts, 61) WHERE id = :s2), 1::bigint, 'seen_count of the reply after its reader');
 SELECT chat.mark_unread(:ts, 61, from_message => :s1) \g /dev/null
 SELECT is((SELECT seen_count FROM chat.messages(:ts, 60) WHERE id = :s1), 2::bigint, 'mark_unread makes messages unread, but what was seen stays seen');
+
+-- a large thread: seen_count against a count of the members who saw each message
+SELECT chat.set_setting('inbox_fanout_limit', '2') \g /dev/null
+SELECT chat.create_group(60, 'Seen, large', '{61,62,63,64,65}') AS tl \gset
+SELECT chat.set_setting('inbox_fanout_limit', NULL) \g /dev/null
+SELECT chat.new_reply(:tl, 60 + g % 6, 'seen ' || g) FROM generate_series(1, 12) g \g /dev/null
+SELECT chat.mark_read(:tl, 61, up_to => (SELECT id FROM chat.message WHERE thread_id = :tl ORDER BY id OFFSET 3 LIMIT 1)) \g /dev/null
+SELECT chat.mark_read(:tl, 62, up_to => (SELECT id FROM chat.message WHERE thread_id = :tl ORDER BY id OFFSET 8 LIMIT 1)) \g /dev/null
+SELECT chat.mark_read(:tl, 63) \g /dev/null
+SELECT chat.mark_unread(:tl, 63, from_message => (SELECT id FROM chat.message WHERE thread_id = :tl ORDER BY id OFFSET 5 LIMIT 1)) \g /dev/null
+SELECT is((SELECT bool_and(large) FROM chat.member WHERE thread_id = :tl), true, 'a large thread');
+SELECT results_eq(format($$SELECT id, seen_count FROM chat.messages(%s, 64, page_size => 5) ORDER BY id$$, :'tl'),
+                  format($$SELECT m.id, (SELECT count(*) FROM chat.member mb
+                                          WHERE mb.thread_id = m.thread_id AND mb.user_id IS DISTINCT FROM m.sender_id
+                                            AND greatest(mb.read_id, mb.seen_id) >= m.id)
+                             FROM (SELECT * FROM chat.message WHERE thread_id = %s ORDER BY id DESC LIMIT 5) m
+                            ORDER BY m.id$$, :'tl'),
+                  'large thread: seen_count of a page equals a count of the members who saw each message');
+SELECT results_eq(format($$SELECT id, seen_count FROM chat.messages(%s, 64, page_size => 50) ORDER BY id$$, :'tl'),
+                  format($$SELECT m.id, (SELECT count(*) FROM chat.member mb
+                                          WHERE mb.thread_id = m.thread_id AND mb.user_id IS DISTINCT FROM m.sender_id
+                                            AND greatest(mb.read_id, mb.seen_id) >= m.id)
+                             FROM chat.message m WHERE m.thread_id = %s ORDER BY m.id$$, :'tl'),
+                  '... and of the whole thread (pointers before, inside and past the page)');
 
 /* ---- 12. settings ------------------------------------------------------------------- */
 
