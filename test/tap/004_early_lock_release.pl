@@ -6,8 +6,9 @@
 # The WAL writer is made slow (wal_writer_delay = 10 s), so WAL nobody flushes
 # stays unflushed, and what is still in PostgreSQL's buffers is lost by an
 # immediate stop.  First, one reply at a time: when its COMMIT has returned,
-# the WAL is flushed up to where it was inserted (a control with
-# synchronous_commit = off shows that without the flush it is not).  Then a
+# the WAL is flushed up to where it was inserted, for the superuser, a server
+# role and an end user known by JWT claims (a control with synchronous_commit
+# = off shows that without the flush it is not).  Then a
 # load: pgbench drives four clients replying into one thread larger than
 # inbox_fanout_limit (the hot room, where every reply waits for the thread's
 # row) and into a two-person thread, marking read; the server is stopped with
@@ -62,6 +63,21 @@ is(flushed_after("SELECT chat.mark_read($pair, 2)"), 't',
 	'mark_read: the same');
 is(flushed_after("BEGIN; SELECT chat.new_reply($large, 1, 'one'); SELECT chat.new_reply($pair, 2, 'two'); COMMIT"),
 	't', 'two replies in one transaction block: the same');
+# as the roles that call chat: a server role, an end user by JWT claims (PostgREST)
+$node->safe_psql($DB, q{
+	CREATE ROLE regress_elr_app;
+	CREATE ROLE regress_elr_user;
+	GRANT USAGE ON SCHEMA chat TO regress_elr_app, regress_elr_user;
+	SELECT chat.set_setting('server_roles', '["regress_elr_app"]');
+});
+is(flushed_after("BEGIN; SET LOCAL ROLE regress_elr_app; SELECT chat.new_reply($pair, 2, 'app'); COMMIT"),
+	't', 'a server role\'s reply: the same');
+is( flushed_after(
+		"BEGIN; SET LOCAL ROLE regress_elr_user; SELECT set_config('request.jwt.claims', '{\"sub\": \"2\"}', true); "
+		  . "SELECT chat.new_reply($pair, 2, 'end user'); SELECT chat.mark_read($pair); COMMIT"),
+	't', 'an end user\'s (JWT claims) reply and mark_read: the same');
+is($node->safe_psql($DB, "SELECT count(*) FROM chat.message WHERE content IN ('app', 'end user')"),
+	'2', 'both replies committed');
 is(flushed_after("BEGIN; SET LOCAL synchronous_commit = off; SELECT chat.new_reply($pair, 1, 'async'); COMMIT"),
 	'f', 'control: with synchronous_commit off it is not (the WAL writer sleeps 10 s)');
 $node->safe_psql($DB, "SELECT chat.set_setting('early_lock_release', 'false')");
