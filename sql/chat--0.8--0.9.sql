@@ -4077,29 +4077,22 @@ CREATE FUNCTION chat._citus_model_table(model text, tbl regclass) RETURNS void
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    colocated boolean;
+    local boolean;
 BEGIN
     IF model = 'notification' THEN
         RAISE EXCEPTION 'the notification model cannot be swapped on a Citus cluster'
             USING ERRCODE = '0A000',
                   DETAIL = 'chat.notification stays on the coordinator, while chat.model, a reference table, names the table on every node.';
     END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p, pg_catalog.pg_dist_partition c
-                             WHERE p.logicalrelid = $1 AND c.logicalrelid = ''chat.thread''::regclass
-                               AND p.colocationid = c.colocationid
-                               AND pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) = ''thread_id'')'
-       INTO colocated USING tbl;
-    IF NOT colocated THEN
-        RAISE EXCEPTION 'table "%" is not distributed with chat''s threads', tbl
-            USING ERRCODE = '42809',
-                  DETAIL = 'On a Citus cluster a model''s rows live on the worker holding their thread.',
-                  HINT = format('Distribute it first: SELECT create_distributed_table(%L, ''thread_id'', colocate_with => ''chat.thread'').',
-                                tbl::text);
+    EXECUTE 'SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1)'
+       INTO local USING tbl;
+    IF local THEN
+        PERFORM pg_catalog.create_distributed_table(tbl, 'thread_id', colocate_with => 'chat.thread');
     END IF;
 END
 $$;
 COMMENT ON FUNCTION chat._citus_model_table(text, regclass) IS
-    'refuses a model''s table that is not distributed by thread_id with chat.thread on a Citus cluster (chat.swap_model)';
+    'distributes a model''s table still local to the coordinator by thread_id with chat.thread; refuses the notification model (chat.swap_model on a Citus cluster)';
 REVOKE EXECUTE ON FUNCTION chat._citus_model_table(text,regclass) FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_node_ids() RETURNS void

@@ -254,16 +254,25 @@ is "verify_unread after the imports" "" "SELECT * FROM chat.verify_unread($lv)"
 
 # swappable models: chat.model (a reference table) names the table on every node, where each
 # thread's rows are; a table on the coordinator alone failed on the workers (relation does not exist)
+# until swap_model distributed it itself (0.9): a table still on the coordinator is distributed by thread_id with chat.thread
 echo "# a swapped model on a cluster"
 q "$COORD" "CREATE TABLE public.cm_meta (thread_id bigint, message_id bigint, mood text DEFAULT 'calm',
               PRIMARY KEY (thread_id, message_id),
               FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE)" >/dev/null
-like "swap_model of a table on the coordinator only: refused, the hint says how to distribute it" \
-   'is not distributed with chat.s threads.*HINT:.*create_distributed_table\(.public.cm_meta., .thread_id., colocate_with => .chat.thread.\)' \
-   "SELECT chat.swap_model('message', 'public.cm_meta')"
-is "distributed with chat.thread (colocated): swap_model accepts it" "" \
-   "SELECT create_distributed_table('public.cm_meta', 'thread_id', colocate_with => 'chat.thread')" \
-   "SELECT chat.swap_model('message', 'public.cm_meta')"
+lm=$(q "$COORD" "SELECT max(id) FROM chat.message WHERE thread_id = $lv")
+q "$COORD" "GRANT SELECT, INSERT, UPDATE, DELETE ON public.cm_meta TO chat_srv" \
+  "INSERT INTO public.cm_meta VALUES ($lv, $lm, 'early')" >/dev/null
+is "swap_model of a table on the coordinator only, by a server role (not a superuser): distributed with chat.thread, its row kept" \
+   "swapped
+true|early" \
+   "SET client_min_messages = warning" "SET ROLE chat_srv" "SELECT 'swapped' FROM chat.swap_model('message', 'public.cm_meta')" "RESET ROLE" \
+   "SELECT (SELECT p.colocationid = c.colocationid AND column_to_column_name(p.logicalrelid, p.partkey) = 'thread_id'
+              FROM pg_dist_partition p, pg_dist_partition c
+             WHERE p.logicalrelid = 'public.cm_meta'::regclass AND c.logicalrelid = 'chat.thread'::regclass)
+           || '|' || (SELECT string_agg(mood, ',') FROM public.cm_meta)"
+is "swapping the distributed table again: accepted, nothing moves" "swapped
+1" \
+   "SELECT 'swapped' FROM chat.swap_model('message', 'public.cm_meta')" "SELECT count(*) FROM public.cm_meta"
 cm=$(q "$COORD" "SELECT chat.new_reply($lv, 62, 'moody', extra => '{\"mood\": \"happy\"}')")
 is "a delegated reply with extra fills the model's table on the worker" "happy" \
    "SELECT mood FROM public.cm_meta WHERE thread_id = $lv AND message_id = $cm"
