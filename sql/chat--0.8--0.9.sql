@@ -4052,6 +4052,29 @@ COMMENT ON FUNCTION chat._citus_known_users(chat.user_id[]) IS
     'Citus: refuses users missing from the bound users table with the foreign key''s 23503 before a multi-row insert of members (chat._citus_adapt)';
 REVOKE EXECUTE ON FUNCTION chat._citus_known_users(chat.user_id[]) FROM PUBLIC;
 
+CREATE FUNCTION chat._citus_literals(rec jsonb, keys text[], coldefs text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    expr text;
+    lits text;
+BEGIN
+    SELECT string_agg(format('pg_catalog.quote_nullable(r.%I)', c.name), ' || '', '' || ' ORDER BY c.o, c.name)
+      INTO expr
+      FROM (SELECT u.kc AS name, u.i AS o FROM unnest(keys) WITH ORDINALITY AS u(kc, i)
+            UNION ALL
+            SELECT e.key, NULL FROM jsonb_object_keys(rec) AS e(key)
+             WHERE e.key <> ALL (coalesce(keys, '{}'))) c;
+    EXECUTE format('SELECT %s FROM pg_catalog.jsonb_to_record($1) AS r(%s)', expr, substr(coldefs, 3))
+       INTO lits USING rec;
+    RETURN lits;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_literals(jsonb, text[], text) IS
+    'a swapped model''s new row as SQL literals for an INSERT ... VALUES, which Citus routes keeping the SQLSTATE of the table''s errors (chat._fill_extra and chat._fill_model on a cluster)';
+REVOKE EXECUTE ON FUNCTION chat._citus_literals(jsonb,text[],text) FROM PUBLIC;
+
 CREATE FUNCTION chat._citus_message_id(after bigint) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -5551,6 +5574,16 @@ BEGIN
     SELECT f.cols, f.vals, f.coldefs INTO cols, vals, coldefs FROM chat._extra_fields(model, md.tbl, k.keys, extra) f;
 
     /* $1 thread_id, $2 message_id, $3 user_id, $4 extra */
+    IF chat._citus() THEN
+        /* routed as one row, keeping the SQLSTATE of the table's errors (chat._citus_literals) */
+        EXECUTE format('INSERT INTO %s (%s%s) VALUES (%s%s)',
+                       md.tbl,
+                       (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
+                       CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END,
+                       CASE WHEN coldefs <> '' THEN ', ' || chat._citus_literals(extra, NULL, coldefs) ELSE '' END)
+            USING thread_id, message_id, user_id;
+        RETURN;
+    END IF;
     EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s%s',
                    md.tbl,
                    (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
@@ -5607,6 +5640,12 @@ BEGIN
       INTO vals, coldef
       FROM unnest(k.keys) WITH ORDINALITY AS u(kc, i)
       JOIN pg_attribute a ON a.attrelid = md.tbl AND a.attname = u.kc AND a.attnum > 0 AND NOT a.attisdropped;
+    IF chat._citus() THEN
+        /* routed as one row, keeping the SQLSTATE of the table's errors (chat._citus_literals) */
+        EXECUTE format('INSERT INTO %s (%s%s) VALUES (%s)', md.tbl, vals, cols,
+                       chat._citus_literals(coalesce(extra, '{}') || key, k.keys, ', ' || coldef || coldefs));
+        RETURN;
+    END IF;
     EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s FROM pg_catalog.jsonb_to_record($1) AS r(%s%s)',
                    md.tbl, vals, cols, vals, cols, coldef, coldefs)
         USING coalesce(extra, '{}') || key;

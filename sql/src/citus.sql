@@ -279,6 +279,40 @@ COMMENT ON FUNCTION chat._citus_model_table(text, regclass) IS
     'distributes a model''s table still local to the coordinator by thread_id with chat.thread; refuses the notification model (chat.swap_model on a Citus cluster)';
 
 /*
+ * The values of a swapped model's new row as SQL literals, for an INSERT ...
+ * VALUES (chat._fill_extra, chat._fill_model on a cluster).  Citus sends an
+ * INSERT ... SELECT from jsonb_to_record to the shard as COPY, whose errors
+ * lose their SQLSTATE (a CHECK, NOT NULL, unique or foreign key violation of
+ * the application's table came back as XX000); a one-row INSERT ... VALUES is
+ * routed to the shard and keeps it.  rec holds the key columns named in keys
+ * and the fields; coldefs (", a text, b integer") gives their types, keys
+ * first, then the fields in the order of their names, as chat._extra_fields
+ * lists them.  Each value is converted as jsonb_to_record converts it, then
+ * written as a quoted literal that the column's type reads back.
+ */
+CREATE FUNCTION chat._citus_literals(rec jsonb, keys text[], coldefs text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    expr text;
+    lits text;
+BEGIN
+    SELECT string_agg(format('pg_catalog.quote_nullable(r.%I)', c.name), ' || '', '' || ' ORDER BY c.o, c.name)
+      INTO expr
+      FROM (SELECT u.kc AS name, u.i AS o FROM unnest(keys) WITH ORDINALITY AS u(kc, i)
+            UNION ALL
+            SELECT e.key, NULL FROM jsonb_object_keys(rec) AS e(key)
+             WHERE e.key <> ALL (coalesce(keys, '{}'))) c;
+    EXECUTE format('SELECT %s FROM pg_catalog.jsonb_to_record($1) AS r(%s)', expr, substr(coldefs, 3))
+       INTO lits USING rec;
+    RETURN lits;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_literals(jsonb, text[], text) IS
+    'a swapped model''s new row as SQL literals for an INSERT ... VALUES, which Citus routes keeping the SQLSTATE of the table''s errors (chat._fill_extra and chat._fill_model on a cluster)';
+
+/*
  * Events on a Citus cluster (README "Running on Citus").  An event row lives
  * on the worker holding its thread and is stamped there with that worker's
  * transaction id (chat._citus_event_xid), whichever node ran the call.  A
@@ -1371,7 +1405,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_known_users(chat.user_id[]), chat._citus_model_table(text, regclass), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_known_users(chat.user_id[]), chat._citus_literals(jsonb, text[], text), chat._citus_model_table(text, regclass), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean), chat._citus_event_xid(),
     chat._citus_events(boolean), chat._citus_event_table(), chat._citus_cursor_map(text), chat._citus_cursor(jsonb[]), chat._citus_shard_rels(oid),
     chat._citus_shard_start(bigint, integer, xid8, jsonb), chat._citus_shard_changes(oid, integer, xid8, jsonb, chat.user_id, bigint),

@@ -256,8 +256,8 @@ is "verify_unread after the imports" "" "SELECT * FROM chat.verify_unread($lv)"
 # thread's rows are; a table on the coordinator alone failed on the workers (relation does not exist)
 # until swap_model distributed it itself (0.9): a table still on the coordinator is distributed by thread_id with chat.thread
 echo "# a swapped model on a cluster"
-q "$COORD" "CREATE TABLE public.cm_meta (thread_id bigint, message_id bigint, mood text DEFAULT 'calm',
-              PRIMARY KEY (thread_id, message_id),
+q "$COORD" "CREATE TABLE public.cm_meta (thread_id bigint, message_id bigint, mood text DEFAULT 'calm' CHECK (mood <> 'angry'),
+              tags text[], data jsonb, PRIMARY KEY (thread_id, message_id),
               FOREIGN KEY (thread_id, message_id) REFERENCES chat.message (thread_id, id) ON DELETE CASCADE)" >/dev/null
 lm=$(q "$COORD" "SELECT max(id) FROM chat.message WHERE thread_id = $lv")
 q "$COORD" "GRANT SELECT, INSERT, UPDATE, DELETE ON public.cm_meta TO chat_srv" \
@@ -277,6 +277,19 @@ cm=$(q "$COORD" "SELECT chat.new_reply($lv, 62, 'moody', extra => '{\"mood\": \"
 is "a delegated reply with extra fills the model's table on the worker" "happy" \
    "SELECT mood FROM public.cm_meta WHERE thread_id = $lv AND message_id = $cm"
 like "messages returns the model's row as extra" 'happy$' "SELECT extra ->> 'mood' FROM chat.messages($lv, 62)"
+# Citus sent chat's INSERT ... SELECT of a model's row as COPY, whose errors came back as XX000;
+# the row is now one routed INSERT ... VALUES, and the table's own SQLSTATE reaches the caller
+like "a delegated reply whose extra breaks the model table's CHECK: 23514, as on one node" \
+   'ERROR:  23514: new row for relation "cm_meta_[0-9]+" violates check constraint "cm_meta_mood_check"' \
+   "\\set VERBOSITY verbose" "SELECT chat.new_reply($lv, 62, 'cross', extra => '{\"mood\": \"angry\"}')"
+like "the same in a transaction block (run on the coordinator): 23514" \
+   'ERROR:  23514: new row for relation "cm_meta_[0-9]+" violates check constraint "cm_meta_mood_check"' \
+   "\\set VERBOSITY verbose" "BEGIN" "SELECT chat.new_reply($lv, 62, 'cross', extra => '{\"mood\": \"angry\"}')"
+is "and neither reply was written" "0" "SELECT count(*) FROM chat.message WHERE thread_id = $lv AND content = 'cross'"
+cm2=$(q "$COORD" "BEGIN" "SELECT chat.new_reply($lv, 62, 'fields', extra => \$\${\"tags\": [\"a\", \"b c\", null, \"it's\"], \"data\": {\"x\": [1, \"it's\\\\\"]}}\$\$)" "COMMIT")
+is "a reply's fields of other types in a transaction block: an array and JSON stored as given" \
+   '{a,"b c",NULL,it'"'"'s}|{"x": [1, "it'"'"'s\\"]}|calm' \
+   "SELECT tags::text || '|' || data::text || '|' || mood FROM public.cm_meta WHERE thread_id = $lv AND message_id = ${cm2%%$'\n'*}"
 like "swap_model of notifications: refused on a cluster (chat.notification stays on the coordinator)" \
    'the notification model cannot be swapped on a Citus cluster' \
    "CREATE TABLE public.cm_note (notification_id bigint PRIMARY KEY REFERENCES chat.notification (id) ON DELETE CASCADE)" \

@@ -209,6 +209,16 @@ BEGIN
     SELECT f.cols, f.vals, f.coldefs INTO cols, vals, coldefs FROM chat._extra_fields(model, md.tbl, k.keys, extra) f;
 
     /* $1 thread_id, $2 message_id, $3 user_id, $4 extra */
+    IF chat._citus() THEN
+        /* routed as one row, keeping the SQLSTATE of the table's errors (chat._citus_literals) */
+        EXECUTE format('INSERT INTO %s (%s%s) VALUES (%s%s)',
+                       md.tbl,
+                       (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
+                       CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END,
+                       CASE WHEN coldefs <> '' THEN ', ' || chat._citus_literals(extra, NULL, coldefs) ELSE '' END)
+            USING thread_id, message_id, user_id;
+        RETURN;
+    END IF;
     EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s%s',
                    md.tbl,
                    (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
@@ -275,6 +285,12 @@ BEGIN
       INTO vals, coldef
       FROM unnest(k.keys) WITH ORDINALITY AS u(kc, i)
       JOIN pg_attribute a ON a.attrelid = md.tbl AND a.attname = u.kc AND a.attnum > 0 AND NOT a.attisdropped;
+    IF chat._citus() THEN
+        /* routed as one row, keeping the SQLSTATE of the table's errors (chat._citus_literals) */
+        EXECUTE format('INSERT INTO %s (%s%s) VALUES (%s)', md.tbl, vals, cols,
+                       chat._citus_literals(coalesce(extra, '{}') || key, k.keys, ', ' || coldef || coldefs));
+        RETURN;
+    END IF;
     EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s FROM pg_catalog.jsonb_to_record($1) AS r(%s%s)',
                    md.tbl, vals, cols, vals, cols, coldef, coldefs)
         USING coalesce(extra, '{}') || key;
