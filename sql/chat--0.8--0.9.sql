@@ -3779,6 +3779,9 @@ BEGIN
     IF NOT installing THEN
         PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
     END IF;
+    IF installing THEN
+        PERFORM chat._citus_prepare_workers();
+    END IF;
     PERFORM chat._citus_node_ids();
 
     PERFORM chat._citus_shape();
@@ -4168,6 +4171,56 @@ $$;
 COMMENT ON FUNCTION chat._citus_node_ids() IS
     'gives this Citus node its own range of thread and message ids (group id << 48); refuses a node whose group id modulo 64, which names it in message ids, is another node''s';
 REVOKE EXECUTE ON FUNCTION chat._citus_node_ids() FROM PUBLIC;
+
+CREATE FUNCTION chat._citus_prepare_workers() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ver text := (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'chat');
+    typ text := (SELECT pg_catalog.format_type(t.typbasetype, NULL) FROM pg_catalog.pg_type t
+                  WHERE t.oid = 'chat.user_id'::regtype);
+    r record;
+BEGIN
+    FOR r IN EXECUTE 'SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers($1)'
+        USING format($w$
+DO $prepare$
+DECLARE
+    have text := coalesce((SELECT e.extversion || ' ' || pg_catalog.format_type(t.typbasetype, NULL)
+                             FROM pg_catalog.pg_extension e, pg_catalog.pg_type t
+                            WHERE e.extname = 'chat' AND t.oid = pg_catalog.to_regtype('chat.user_id')), '');
+BEGIN
+    IF have = %1$L OR (have = '' AND coalesce(nullif(pg_catalog.current_setting('chat.user_id_type', true), ''), 'bigint') = %3$L) THEN
+        RETURN;
+    END IF;
+    PERFORM pg_catalog.set_config('lock_timeout', '5s', true);
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+    IF have <> '' THEN
+        DROP EXTENSION chat CASCADE;
+    END IF;
+    PERFORM pg_catalog.set_config('chat.user_id_type', %3$L, true);
+    CREATE EXTENSION chat VERSION %2$L;
+END
+$prepare$
+$w$, ver || ' ' || typ, ver, typ) LOOP
+        IF r.success THEN
+            CONTINUE;
+        END IF;
+        IF r.result LIKE '%lock timeout%' THEN
+            RAISE EXCEPTION 'cannot replace chat on worker %:% in this transaction', r.nodename, r.nodeport
+                USING ERRCODE = '55006',
+                      DETAIL = format('The worker has a chat of another version or user id type than chat %s with %s user ids, '
+                                      'and DROP EXTENSION chat earlier in this transaction holds it there, while Citus '
+                                      'installs chat on the workers outside the transaction.', ver, typ),
+                      HINT = 'Commit DROP EXTENSION chat first, then CREATE EXTENSION chat.';
+        END IF;
+        RAISE EXCEPTION 'cannot install chat % (user ids %) on worker %:%: %', ver, typ, r.nodename, r.nodeport, r.result;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_prepare_workers() IS
+    'gives every Citus worker the chat this coordinator is installing (same version and user id type), replacing a leftover of a rolled-back install (Citus only)';
+REVOKE EXECUTE ON FUNCTION chat._citus_prepare_workers() FROM PUBLIC;
 
 CREATE FUNCTION chat._citus_prune_events() RETURNS bigint
     LANGUAGE plpgsql

@@ -1305,6 +1305,72 @@ COMMENT ON FUNCTION chat._citus_delegate() IS
     'registers chat''s hot per-thread calls with Citus, delegated by thread_id outside transaction blocks (Citus only)';
 
 /*
+ * Before CREATE EXTENSION chat on a coordinator distributes chat: every
+ * worker's chat must be this one, of the same version and user id type.
+ * Citus installs chat on a worker when the first table is distributed, over
+ * a connection of its own outside this transaction, where this session's
+ * chat.user_id_type (a SET, or SET LOCAL in a transaction block) is not set,
+ * and it keeps that install when this transaction rolls back: a later
+ * CREATE EXTENSION then found the leftover and used it as it was (the
+ * workers' ids of another type, their functions of another version; the
+ * first call failed on them, `invalid input syntax for type bigint`).  So
+ * each worker whose chat differs gets this one, over the same kind of
+ * connection (chat._citus_workers): a leftover is dropped, then chat made
+ * with this node's version and user id type.  A worker without chat is left
+ * to Citus when its database would choose the same type.  A leftover that
+ * this transaction dropped on the worker (DROP EXTENSION chat earlier in it)
+ * is locked there: the lock timeout makes that an error, not a wait.
+ */
+CREATE FUNCTION chat._citus_prepare_workers() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ver text := (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'chat');
+    typ text := (SELECT pg_catalog.format_type(t.typbasetype, NULL) FROM pg_catalog.pg_type t
+                  WHERE t.oid = 'chat.user_id'::regtype);
+    r record;
+BEGIN
+    FOR r IN EXECUTE 'SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers($1)'
+        USING format($w$
+DO $prepare$
+DECLARE
+    have text := coalesce((SELECT e.extversion || ' ' || pg_catalog.format_type(t.typbasetype, NULL)
+                             FROM pg_catalog.pg_extension e, pg_catalog.pg_type t
+                            WHERE e.extname = 'chat' AND t.oid = pg_catalog.to_regtype('chat.user_id')), '');
+BEGIN
+    IF have = %1$L OR (have = '' AND coalesce(nullif(pg_catalog.current_setting('chat.user_id_type', true), ''), 'bigint') = %3$L) THEN
+        RETURN;
+    END IF;
+    PERFORM pg_catalog.set_config('lock_timeout', '5s', true);
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+    IF have <> '' THEN
+        DROP EXTENSION chat CASCADE;
+    END IF;
+    PERFORM pg_catalog.set_config('chat.user_id_type', %3$L, true);
+    CREATE EXTENSION chat VERSION %2$L;
+END
+$prepare$
+$w$, ver || ' ' || typ, ver, typ) LOOP
+        IF r.success THEN
+            CONTINUE;
+        END IF;
+        IF r.result LIKE '%lock timeout%' THEN
+            RAISE EXCEPTION 'cannot replace chat on worker %:% in this transaction', r.nodename, r.nodeport
+                USING ERRCODE = '55006',
+                      DETAIL = format('The worker has a chat of another version or user id type than chat %s with %s user ids, '
+                                      'and DROP EXTENSION chat earlier in this transaction holds it there, while Citus '
+                                      'installs chat on the workers outside the transaction.', ver, typ),
+                      HINT = 'Commit DROP EXTENSION chat first, then CREATE EXTENSION chat.';
+        END IF;
+        RAISE EXCEPTION 'cannot install chat % (user ids %) on worker %:%: %', ver, typ, r.nodename, r.nodeport, r.result;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION chat._citus_prepare_workers() IS
+    'gives every Citus worker the chat this coordinator is installing (same version and user id type), replacing a leftover of a rolled-back install (Citus only)';
+
+/*
  * chat.distribute(), and the end of the install script with installing: the
  * workers are then left alone, since they get chat from Citus when the first
  * table is distributed and prepare themselves in their install script.  Asked
@@ -1352,6 +1418,9 @@ BEGIN
      */
     IF NOT installing THEN
         PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
+    END IF;
+    IF installing THEN
+        PERFORM chat._citus_prepare_workers();
     END IF;
     PERFORM chat._citus_node_ids();
 
@@ -1405,7 +1474,7 @@ $$;
 COMMENT ON FUNCTION chat.distribute() IS
     'distributes chat on a Citus coordinator (per-thread tables by thread id, registries as reference tables); run once; CREATE EXTENSION chat does it when Citus is there';
 
-REVOKE ALL ON FUNCTION chat._citus(), chat._citus_known_users(chat.user_id[]), chat._citus_literals(jsonb, text[], text), chat._citus_model_table(text, regclass), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
+REVOKE ALL ON FUNCTION chat._citus(), chat._citus_known_users(chat.user_id[]), chat._citus_literals(jsonb, text[], text), chat._citus_model_table(text, regclass), chat._citus_prepare_workers(), chat._citus_redefine(regprocedure, text), chat._citus_reference(regclass), chat._citus_delegate(), chat._citus_clock(), chat._citus_message_id(bigint), chat._citus_node_ids(), chat._citus_worker(), chat._citus_adapt(),
     chat._citus_workers(text), chat._citus_shape(), chat._citus_distribute(boolean), chat._citus_event_xid(),
     chat._citus_events(boolean), chat._citus_event_table(), chat._citus_cursor_map(text), chat._citus_cursor(jsonb[]), chat._citus_shard_rels(oid),
     chat._citus_shard_start(bigint, integer, xid8, jsonb), chat._citus_shard_changes(oid, integer, xid8, jsonb, chat.user_id, bigint),

@@ -1007,6 +1007,30 @@ is "CREATE EXTENSION chat again distributes again, in as many shards as citus.sh
       FROM pg_dist_partition WHERE logicalrelid::text LIKE 'chat.%'"
 is "and works" "t" "SELECT chat.new_message(1, '{2}', 'again', 'x') > 0"
 
+# Citus installs chat on the workers outside the coordinator's transaction, without its session's
+# chat.user_id_type; CREATE EXTENSION chat gives them the coordinator's chat (chat._citus_prepare_workers)
+echo "# a rolled-back install, and user ids chosen in the session"
+wtype="SELECT format_type(typbasetype, NULL) FROM pg_type WHERE oid = to_regtype('chat.user_id')"
+q "$COORD" "DROP EXTENSION chat CASCADE" "DROP SCHEMA IF EXISTS chat CASCADE" >/dev/null 2>&1
+q "$COORD" "BEGIN" "SET LOCAL chat.user_id_type = 'text'" "CREATE EXTENSION chat" "ROLLBACK" >/dev/null 2>&1
+is_on "$W1" "a rolled-back CREATE EXTENSION chat with text user ids (SET LOCAL) leaves chat on a worker (Citus's, outside the transaction)" \
+   "text" "$wtype"
+is "CREATE EXTENSION chat afterwards (bigint user ids, the default) works" "t" \
+   "CREATE EXTENSION chat" "SELECT chat.new_message(1, '{2}', 'after a rollback', 'x') > 0"
+is_on "$W1" "and replaced that leftover: worker 1's user ids are bigint" "bigint" "$wtype"
+is_on "$W2" "worker 2's too" "bigint" "$wtype"
+like "DROP EXTENSION chat and CREATE EXTENSION chat with other user ids in one transaction: 55006, with the hint" \
+   'ERROR:  55006: cannot replace chat on worker .*HINT:  Commit DROP EXTENSION chat first, then CREATE EXTENSION chat' \
+   "\\set VERBOSITY verbose" "BEGIN" "DROP EXTENSION chat CASCADE" "SET LOCAL chat.user_id_type = 'uuid'" "CREATE EXTENSION chat"
+is "and chat stays as it was" "true|bigint" \
+   "SELECT (chat.new_message(1, '{3}', 'still there', 'x') > 0) || '|' || ($wtype)"
+q "$COORD" "DROP EXTENSION chat CASCADE" "DROP SCHEMA IF EXISTS chat CASCADE" >/dev/null 2>&1
+is "user ids chosen by a session SET before CREATE EXTENSION reach the workers: uuid users through the coordinator" \
+   "true|uuid" \
+   "SET chat.user_id_type = 'uuid'" "CREATE EXTENSION chat" \
+   "SELECT (chat.new_message('00000000-0000-0000-0000-000000000001', '{00000000-0000-0000-0000-000000000002}', 's', 'x') > 0)::text
+           || '|' || (SELECT string_agg(DISTINCT result, ',') FROM run_command_on_workers(\$\$$wtype\$\$))"
+
 # ---------------------------------------------------------------- update from the last release
 # ALTER EXTENSION chat UPDATE on a coordinator: Citus updates the workers after the
 # coordinator's script, so the script only says (a WARNING) to distribute; chat.distribute() then
