@@ -1981,6 +1981,39 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION chat.members(thread_id bigint, viewer chat.user_id DEFAULT chat.current_user_id())
+    RETURNS TABLE (user_id chat.user_id, role text, joined_at timestamptz, muted boolean,
+                   permissions text[], extra jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    md chat.model;
+    extras jsonb;
+BEGIN
+    PERFORM chat._act(viewer);
+    md := chat._swapped('member');
+    PERFORM chat._not_null(members.thread_id, 'thread_id');
+    PERFORM chat._not_null(viewer, 'viewer');
+    PERFORM chat._member_row(members.thread_id, viewer);
+    IF md.tbl IS NOT NULL THEN
+        EXECUTE format($q$SELECT jsonb_object_agg(x.user_id::text, to_jsonb(x) - 'thread_id' - 'user_id')
+                            FROM %s x WHERE x.thread_id = $1$q$, md.tbl)
+           INTO extras USING members.thread_id;
+        /* rendered here, after the query (chat._render_object) */
+        IF md.renderer IS NOT NULL THEN
+            extras := chat._render_object(md.renderer::oid, extras, true);
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT mb.user_id, mb.role::text, mb.joined_at, mb.muted, mb.permissions, extras -> (mb.user_id::text)
+      FROM chat.member mb
+     WHERE mb.thread_id = members.thread_id
+     ORDER BY mb.role, mb.joined_at, mb.user_id;
+END
+$$;
+
 CREATE FUNCTION chat.mention_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                    thread_id bigint DEFAULT NULL,
                                    OUT threads bigint, OUT mentions bigint)
@@ -5311,9 +5344,6 @@ BEGIN
     END IF;
     md := chat._swapped(model);
     k := chat._model_key(model);
-    IF md.renderer IS NOT NULL THEN
-        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
-    END IF;
     IF model = 'reaction' THEN
         EXECUTE format('SELECT coalesce(jsonb_object_agg(e.reaction, e.extras), ''{}'')
                           FROM (SELECT x.reaction::text AS reaction,
@@ -5331,6 +5361,13 @@ BEGIN
             INTO result USING thread, message, k.keys;
     ELSE
         RAISE EXCEPTION 'chat._part_extras does not read model "%"', model;
+    END IF;
+    /* rendered here, after the query (chat._render_object) */
+    IF md.renderer IS NOT NULL AND model = 'reaction' THEN
+        result := (SELECT coalesce(jsonb_object_agg(e.key, chat._render_object(md.renderer::oid, e.value, true)), '{}')
+                     FROM jsonb_each(result) e);
+    ELSIF md.renderer IS NOT NULL THEN
+        result := coalesce(chat._render_object(md.renderer::oid, result, true), '{}');
     END IF;
     RETURN result;
 END
@@ -5580,6 +5617,44 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION chat._extra_fields(text,regclass,text[],jsonb) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION chat._extras(model text, thread_ids bigint[], message_ids bigint[] DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    md chat.model := chat._swapped(model);
+    k record := chat._model_key(model);
+    render text := 'to_jsonb(x) - $3';
+    result jsonb;
+BEGIN
+    IF md IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF model = 'message' THEN
+        EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
+                          FROM (SELECT x.message_id::text AS id, %s AS extra
+                                  FROM %s x
+                                 WHERE x.thread_id = ANY ($1) AND x.message_id = ANY ($2)) e',
+                       render, md.tbl)
+            INTO result USING thread_ids, message_ids, k.keys;
+    ELSIF model = 'thread' THEN
+        EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
+                          FROM (SELECT x.thread_id::text AS id, %s AS extra
+                                  FROM %s x
+                                 WHERE x.thread_id = ANY ($1)) e',
+                       render, md.tbl)
+            INTO result USING thread_ids, message_ids, k.keys;
+    ELSE
+        RAISE EXCEPTION 'chat._extras does not read model "%"', model;
+    END IF;
+    IF md.renderer IS NOT NULL THEN
+        result := chat._render_object(md.renderer::oid, result, false);
+    END IF;
+    RETURN result;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION chat._fill_extra(model text, thread_id bigint, message_id bigint,
                                  user_id chat.user_id, extra jsonb)
     RETURNS void
@@ -5736,6 +5811,20 @@ BEGIN
     END CASE;
 END
 $$;
+
+CREATE FUNCTION chat._render_object(fn oid, obj jsonb, keep_null boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RETURN (SELECT jsonb_object_agg(e.key, coalesce(r.v, 'null'::jsonb))
+              FROM jsonb_each(obj) e, LATERAL (SELECT chat._render(fn, e.value) AS v) r
+             WHERE keep_null OR r.v IS NOT NULL);
+END
+$$;
+COMMENT ON FUNCTION chat._render_object(oid, jsonb, boolean) IS
+    'Each value of an object of extras through a renderer, on this node (after the query that read them)';
+REVOKE EXECUTE ON FUNCTION chat._render_object(oid,jsonb,boolean) FROM PUBLIC;
 
 /* ---- sql/src/internal/notifications.sql ---- */
 

@@ -290,6 +290,22 @@ cm2=$(q "$COORD" "BEGIN" "SELECT chat.new_reply($lv, 62, 'fields', extra => \$\$
 is "a reply's fields of other types in a transaction block: an array and JSON stored as given" \
    '{a,"b c",NULL,it'"'"'s}|{"x": [1, "it'"'"'s\\"]}|calm' \
    "SELECT tags::text || '|' || data::text || '|' || mood FROM public.cm_meta WHERE thread_id = $lv AND message_id = ${cm2%%$'\n'*}"
+# a renderer is this node's function: chat renders after the query that read the rows, which
+# Citus may run whole on the worker, where the coordinator's oid of the function names nothing
+q "$COORD" "CREATE TABLE public.cm_react (thread_id bigint, message_id bigint, user_id chat.user_id, reaction text,
+              weight int DEFAULT 1, PRIMARY KEY (thread_id, message_id, user_id, reaction),
+              FOREIGN KEY (thread_id, message_id, user_id, reaction)
+                  REFERENCES chat.reaction (thread_id, message_id, user_id, reaction) ON DELETE CASCADE)" \
+  "CREATE FUNCTION public.cm_render(extra jsonb) RETURNS jsonb LANGUAGE sql AS \$\$ SELECT extra || '{\"rendered\": true}' \$\$" \
+  "SET client_min_messages = warning" "SELECT chat.swap_model('reaction', 'public.cm_react')" \
+  "SELECT chat.swap_renderer('reaction', 'public.cm_render(jsonb)')" "SELECT chat.add_reaction($cm, 62, 'up')" >/dev/null
+is "reaction_users (run on the coordinator) renders a reaction's extra with a registered renderer" "up|62|3|true" \
+   "SELECT reaction || '|' || user_id || '|' || (extra ->> 'weight')::int + 2 || '|' || (extra ->> 'rendered')
+      FROM chat.reaction_users($cm, 62)"
+is "and a delegated messages() renders it on the worker" "true" \
+   "SELECT reactions -> 0 -> 'extra' -> '62' ->> 'rendered' FROM chat.messages($lv, 62) WHERE id = $cm"
+q "$COORD" "SELECT chat.swap_renderer('reaction', NULL)" "SELECT chat.swap_model('reaction', NULL)" \
+  "DROP TABLE public.cm_react" "DROP FUNCTION public.cm_render(jsonb)" >/dev/null
 like "swap_model of notifications: refused on a cluster (chat.notification stays on the coordinator)" \
    'the notification model cannot be swapped on a Citus cluster' \
    "CREATE TABLE public.cm_note (notification_id bigint PRIMARY KEY REFERENCES chat.notification (id) ON DELETE CASCADE)" \

@@ -390,12 +390,13 @@ BEGIN
     PERFORM chat._not_null(viewer, 'viewer');
     PERFORM chat._member_row(members.thread_id, viewer);
     IF md.tbl IS NOT NULL THEN
-        EXECUTE format('SELECT jsonb_object_agg(x.user_id::text, %s) FROM %s x WHERE x.thread_id = $1',
-                       CASE WHEN md.renderer IS NULL THEN $q$to_jsonb(x) - 'thread_id' - 'user_id'$q$
-                            ELSE format($q$chat._render(%s::pg_catalog.oid, to_jsonb(x) - 'thread_id' - 'user_id')$q$,
-                                        md.renderer::oid) END,
-                       md.tbl)
+        EXECUTE format($q$SELECT jsonb_object_agg(x.user_id::text, to_jsonb(x) - 'thread_id' - 'user_id')
+                            FROM %s x WHERE x.thread_id = $1$q$, md.tbl)
            INTO extras USING members.thread_id;
+        /* rendered here, after the query (chat._render_object) */
+        IF md.renderer IS NOT NULL THEN
+            extras := chat._render_object(md.renderer::oid, extras, true);
+        END IF;
     END IF;
     RETURN QUERY
     SELECT mb.user_id, mb.role::text, mb.joined_at, mb.muted, mb.permissions, extras -> (mb.user_id::text)

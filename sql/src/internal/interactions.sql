@@ -100,9 +100,6 @@ BEGIN
     END IF;
     md := chat._swapped(model);
     k := chat._model_key(model);
-    IF md.renderer IS NOT NULL THEN
-        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
-    END IF;
     IF model = 'reaction' THEN
         EXECUTE format('SELECT coalesce(jsonb_object_agg(e.reaction, e.extras), ''{}'')
                           FROM (SELECT x.reaction::text AS reaction,
@@ -120,6 +117,13 @@ BEGIN
             INTO result USING thread, message, k.keys;
     ELSE
         RAISE EXCEPTION 'chat._part_extras does not read model "%"', model;
+    END IF;
+    /* rendered here, after the query (chat._render_object) */
+    IF md.renderer IS NOT NULL AND model = 'reaction' THEN
+        result := (SELECT coalesce(jsonb_object_agg(e.key, chat._render_object(md.renderer::oid, e.value, true)), '{}')
+                     FROM jsonb_each(result) e);
+    ELSIF md.renderer IS NOT NULL THEN
+        result := coalesce(chat._render_object(md.renderer::oid, result, true), '{}');
     END IF;
     RETURN result;
 END

@@ -342,6 +342,27 @@ $$;
 COMMENT ON FUNCTION chat._copy_attachment_rows(bigint, bigint, bigint, bigint) IS
     'Give a forwarded message''s attachments the swapped table''s rows of the originals (defaults when an original has none)';
 
+/*
+ * Renders the values of an object of extras ({"key": extra}) through the
+ * model's renderer fn: keep_null keeps a NULL that the renderer returns as
+ * JSON null, else the key is left out (NULL when none is left).  Called
+ * after the query that read the model's rows, never inside it: on a Citus
+ * cluster a query about one thread runs whole on its worker, where fn, the
+ * oid of this node's function, names nothing or another function.
+ */
+CREATE FUNCTION chat._render_object(fn oid, obj jsonb, keep_null boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RETURN (SELECT jsonb_object_agg(e.key, coalesce(r.v, 'null'::jsonb))
+              FROM jsonb_each(obj) e, LATERAL (SELECT chat._render(fn, e.value) AS v) r
+             WHERE keep_null OR r.v IS NOT NULL);
+END
+$$;
+COMMENT ON FUNCTION chat._render_object(oid, jsonb, boolean) IS
+    'Each value of an object of extras through a renderer, on this node (after the query that read them)';
+
 /* The swapped-model extra of messages or threads, rendered through chat._render. */
 CREATE FUNCTION chat._extras(model text, thread_ids bigint[], message_ids bigint[] DEFAULT NULL)
     RETURNS jsonb
@@ -356,9 +377,6 @@ DECLARE
 BEGIN
     IF md IS NULL THEN
         RETURN NULL;
-    END IF;
-    IF md.renderer IS NOT NULL THEN
-        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
     END IF;
     IF model = 'message' THEN
         EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
@@ -376,6 +394,9 @@ BEGIN
             INTO result USING thread_ids, message_ids, k.keys;
     ELSE
         RAISE EXCEPTION 'chat._extras does not read model "%"', model;
+    END IF;
+    IF md.renderer IS NOT NULL THEN
+        result := chat._render_object(md.renderer::oid, result, false);
     END IF;
     RETURN result;
 END
