@@ -288,7 +288,8 @@ COMMENT ON FUNCTION chat._citus_model_table(text, regclass) IS
  * and the fields; coldefs (", a text, b integer") gives their types, keys
  * first, then the fields in the order of their names, as chat._extra_fields
  * lists them.  Each value is converted as jsonb_to_record converts it, then
- * written as a quoted literal that the column's type reads back.
+ * written as a quoted literal that the column's type reads back in the same
+ * session (its DateStyle and IntervalStyle).
  */
 CREATE FUNCTION chat._citus_literals(rec jsonb, keys text[], coldefs text) RETURNS text
     LANGUAGE plpgsql STABLE
