@@ -1364,7 +1364,10 @@ $w$, ver || ' ' || typ, ver, typ) LOOP
                                       'installs chat on the workers outside the transaction.', ver, typ),
                       HINT = 'Commit DROP EXTENSION chat first, then CREATE EXTENSION chat.';
         END IF;
-        RAISE EXCEPTION 'cannot install chat % (user ids %) on worker %:%: %', ver, typ, r.nodename, r.nodeport, r.result;
+        RAISE EXCEPTION 'cannot install chat % with % user ids on worker %:%', ver, typ, r.nodename, r.nodeport
+            USING ERRCODE = '55000',
+                  DETAIL = format('The worker said: %s', r.result),
+                  HINT = 'CREATE EXTENSION chat on a coordinator installs the same chat on every worker first.';
     END LOOP;
 END
 $$;

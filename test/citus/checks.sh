@@ -1041,6 +1041,13 @@ like "DROP EXTENSION chat and CREATE EXTENSION chat with other user ids in one t
 is "and chat stays as it was" "true|bigint" \
    "SELECT (chat.new_message(1, '{3}', 'still there', 'x') > 0) || '|' || ($wtype)"
 q "$COORD" "DROP EXTENSION chat CASCADE" "DROP SCHEMA IF EXISTS chat CASCADE" >/dev/null 2>&1
+q "$W1" "SET citus.enable_ddl_propagation = off" "CREATE SCHEMA chat" "CREATE TABLE chat.thread (in_the_way int)" >/dev/null
+like "a worker that cannot take chat (a table of its own in the way): 55000, naming the worker and what it said, nothing installed" \
+   "ERROR:  55000: cannot install chat [0-9.]+ with text user ids on worker 127.0.0.1:$W1.*DETAIL:  The worker said: ERROR:  relation \"thread\" already exists.*
+0" \
+   "\\set VERBOSITY verbose" "\\set ON_ERROR_STOP off" "SET chat.user_id_type = 'text'" "CREATE EXTENSION chat" \
+   "SELECT count(*) FROM pg_extension WHERE extname = 'chat'"
+q "$W1" "SET citus.enable_ddl_propagation = off" "DROP SCHEMA chat CASCADE" >/dev/null
 is "user ids chosen by a session SET before CREATE EXTENSION reach the workers: uuid users through the coordinator" \
    "true|uuid" \
    "SET chat.user_id_type = 'uuid'" "CREATE EXTENSION chat" \
