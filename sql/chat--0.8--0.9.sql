@@ -2051,6 +2051,94 @@ COMMENT ON FUNCTION chat.mention_count(chat.user_id, bigint) IS
 REVOKE EXECUTE ON FUNCTION chat.mention_count(chat.user_id, bigint) FROM PUBLIC;  -- as privileges.sql leaves it
 GRANT EXECUTE ON FUNCTION chat.mention_count(chat.user_id, bigint) TO PUBLIC;
 
+CREATE OR REPLACE FUNCTION chat.messages(thread_id bigint,
+                                         viewer chat.user_id DEFAULT chat.current_user_id(),
+                                         before bigint DEFAULT NULL,
+                                         after bigint DEFAULT NULL,
+                                         page_size integer DEFAULT 50)
+    RETURNS TABLE (id bigint, sender_id chat.user_id, kind text, content text,
+                   sent_at timestamptz, edited boolean, deleted boolean,
+                   parent_id bigint, forwarded_from bigint,
+                   reactions jsonb, attachments jsonb, seen_count bigint, extra jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    tid bigint;
+    lo bigint;
+    hi bigint;
+    n integer;
+    oldest_first boolean;
+    swapped boolean;
+BEGIN
+    PERFORM chat._act(viewer);
+    tid := messages.thread_id;
+    lo := coalesce(messages.after, 0);
+    hi := coalesce(messages.before, 9223372036854775807);
+    n := messages.page_size;
+    oldest_first := messages.after IS NOT NULL AND messages.before IS NULL;
+    PERFORM chat._not_null(tid, 'thread_id');
+    PERFORM chat._not_null(messages.viewer, 'viewer');
+    PERFORM chat._check_page_size(n);
+    PERFORM chat._member_row(tid, messages.viewer);
+    swapped := EXISTS (SELECT 1 FROM chat.model md WHERE md.model = 'message' AND md.tbl IS NOT NULL);
+
+    RETURN QUERY
+    WITH p AS (
+        (SELECT * FROM chat.message m
+          WHERE oldest_first AND m.thread_id = tid AND m.id > lo AND m.id < hi
+          ORDER BY m.id LIMIT n)
+        UNION ALL
+        (SELECT * FROM chat.message m
+          WHERE NOT oldest_first AND m.thread_id = tid AND m.id > lo AND m.id < hi
+          ORDER BY m.id DESC LIMIT n)),
+    /*
+     * seen_count: the members whose pointer (the greater of read and seen)
+     * is at or past each message.  One pass over the thread's member rows
+     * from the page's first message on counts those at or past its last
+     * (in a busy room nearly all of them) and keeps only the pointers inside
+     * the page, which a window then counts message by message, and the
+     * pointers of the page's senders, who are not counted for their own.
+     */
+    b AS (
+        SELECT min(pm.id) AS lo, max(pm.id) AS hi,
+               array_agg(DISTINCT pm.sender_id) FILTER (WHERE pm.sender_id IS NOT NULL) AS senders
+          FROM p pm),
+    ptr AS (
+        SELECT count(*) FILTER (WHERE v.seen >= b.hi) AS above,
+               array_agg(v.seen) FILTER (WHERE v.seen < b.hi) AS mids,
+               jsonb_object_agg(v.user_id::text, v.seen) FILTER (WHERE v.user_id = ANY (b.senders)) AS own
+          FROM b,
+               LATERAL (SELECT mb.user_id, greatest(mb.read_id, mb.seen_id) AS seen
+                          FROM chat.member mb
+                         WHERE mb.thread_id = tid AND greatest(mb.read_id, mb.seen_id) >= b.lo) v),
+    c AS (
+        SELECT x.id, x.n
+          FROM (SELECT u.k AS id, u.is_page,
+                       count(*) FILTER (WHERE NOT u.is_page)
+                           OVER (ORDER BY u.k DESC, u.is_page ROWS UNBOUNDED PRECEDING) AS n
+                  FROM (SELECT pp.id AS k, true AS is_page FROM p pp
+                        UNION ALL
+                        SELECT ms.seen, false FROM ptr, unnest(ptr.mids) AS ms(seen)) u) x
+         WHERE x.is_page)
+    SELECT p.id, p.sender_id, p.kind::text,
+           CASE WHEN p.deleted_at IS NULL THEN p.content END,
+           p.sent_at, p.edited_at IS NOT NULL, p.deleted_at IS NOT NULL,
+           p.parent_id, p.forwarded_from,
+           CASE WHEN p.deleted_at IS NULL THEN chat._reaction_summary(tid, p.id) ELSE '[]'::jsonb END,
+           CASE WHEN p.deleted_at IS NULL THEN chat._attachment_list(tid, p.id) ELSE '[]'::jsonb END,
+           coalesce(ptr.above, 0) + c.n - CASE WHEN (ptr.own ->> p.sender_id::text)::bigint >= p.id THEN 1 ELSE 0 END,
+           CASE WHEN swapped
+                THEN (SELECT chat._extras('message', ARRAY[tid], array_agg(pe.id)) FROM p pe) -> p.id::text
+           END
+      FROM p
+      JOIN c ON c.id = p.id
+      CROSS JOIN ptr
+     ORDER BY p.id;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION chat.unread_count(viewer chat.user_id DEFAULT chat.current_user_id(),
                                   OUT threads bigint, OUT messages bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER

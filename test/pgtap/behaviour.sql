@@ -7,7 +7,7 @@ SET LOCAL chat.user_id_type = 'bigint';
 SET LOCAL chat.user_id = '';
 CREATE EXTENSION chat;
 
-SELECT plan(220);
+SELECT plan(221);
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -420,6 +420,14 @@ SELECT results_eq(format($$SELECT id, seen_count FROM chat.messages(%s, 64, page
                                             AND greatest(mb.read_id, mb.seen_id) >= m.id)
                              FROM chat.message m WHERE m.thread_id = %s ORDER BY m.id$$, :'tl'),
                   '... and of the whole thread (pointers before, inside and past the page)');
+SELECT results_eq(format($$SELECT id, seen_count FROM chat.messages(%s, 64, page_size => 4,
+                                     before => (SELECT id FROM chat.message WHERE thread_id = %s ORDER BY id OFFSET 9 LIMIT 1))
+                            ORDER BY id$$, :'tl', :'tl'),
+                  format($$SELECT m.id, (SELECT count(*) FROM chat.member mb
+                                          WHERE mb.thread_id = m.thread_id AND mb.user_id IS DISTINCT FROM m.sender_id
+                                            AND greatest(mb.read_id, mb.seen_id) >= m.id)
+                             FROM chat.message m WHERE m.thread_id = %s ORDER BY m.id OFFSET 5 LIMIT 4$$, :'tl'),
+                  '... and of a page in the middle (members counted past its last message and inside it)');
 
 /* ---- 12. settings ------------------------------------------------------------------- */
 

@@ -314,11 +314,26 @@ BEGIN
         (SELECT * FROM chat.message m
           WHERE NOT oldest_first AND m.thread_id = tid AND m.id > lo AND m.id < hi
           ORDER BY m.id DESC LIMIT n)),
-    s AS (
-        SELECT mb.user_id, greatest(mb.read_id, mb.seen_id) AS seen
-          FROM chat.member mb
-         WHERE mb.thread_id = tid
-           AND greatest(mb.read_id, mb.seen_id) >= (SELECT min(pm.id) FROM p pm)),
+    /*
+     * seen_count: the members whose pointer (the greater of read and seen)
+     * is at or past each message.  One pass over the thread's member rows
+     * from the page's first message on counts those at or past its last
+     * (in a busy room nearly all of them) and keeps only the pointers inside
+     * the page, which a window then counts message by message, and the
+     * pointers of the page's senders, who are not counted for their own.
+     */
+    b AS (
+        SELECT min(pm.id) AS lo, max(pm.id) AS hi,
+               array_agg(DISTINCT pm.sender_id) FILTER (WHERE pm.sender_id IS NOT NULL) AS senders
+          FROM p pm),
+    ptr AS (
+        SELECT count(*) FILTER (WHERE v.seen >= b.hi) AS above,
+               array_agg(v.seen) FILTER (WHERE v.seen < b.hi) AS mids,
+               jsonb_object_agg(v.user_id::text, v.seen) FILTER (WHERE v.user_id = ANY (b.senders)) AS own
+          FROM b,
+               LATERAL (SELECT mb.user_id, greatest(mb.read_id, mb.seen_id) AS seen
+                          FROM chat.member mb
+                         WHERE mb.thread_id = tid AND greatest(mb.read_id, mb.seen_id) >= b.lo) v),
     c AS (
         SELECT x.id, x.n
           FROM (SELECT u.k AS id, u.is_page,
@@ -326,7 +341,7 @@ BEGIN
                            OVER (ORDER BY u.k DESC, u.is_page ROWS UNBOUNDED PRECEDING) AS n
                   FROM (SELECT pp.id AS k, true AS is_page FROM p pp
                         UNION ALL
-                        SELECT ss.seen, false FROM s ss) u) x
+                        SELECT ms.seen, false FROM ptr, unnest(ptr.mids) AS ms(seen)) u) x
          WHERE x.is_page)
     SELECT p.id, p.sender_id, p.kind::text,
            CASE WHEN p.deleted_at IS NULL THEN p.content END,
@@ -334,13 +349,13 @@ BEGIN
            p.parent_id, p.forwarded_from,
            CASE WHEN p.deleted_at IS NULL THEN chat._reaction_summary(tid, p.id) ELSE '[]'::jsonb END,
            CASE WHEN p.deleted_at IS NULL THEN chat._attachment_list(tid, p.id) ELSE '[]'::jsonb END,
-           c.n - CASE WHEN own.seen >= p.id THEN 1 ELSE 0 END,
+           coalesce(ptr.above, 0) + c.n - CASE WHEN (ptr.own ->> p.sender_id::text)::bigint >= p.id THEN 1 ELSE 0 END,
            CASE WHEN swapped
                 THEN (SELECT chat._extras('message', ARRAY[tid], array_agg(pe.id)) FROM p pe) -> p.id::text
            END
       FROM p
       JOIN c ON c.id = p.id
-      LEFT JOIN s own ON own.user_id = p.sender_id
+      CROSS JOIN ptr
      ORDER BY p.id;
 END
 $$;
