@@ -334,6 +334,15 @@ BEGIN
                LATERAL (SELECT mb.user_id, greatest(mb.read_id, mb.seen_id) AS seen
                           FROM chat.member mb
                          WHERE mb.thread_id = tid AND greatest(mb.read_id, mb.seen_id) >= b.lo) v),
+    /* the page's messages that have reactions or attachments: only theirs are summarised */
+    rx AS (
+        SELECT coalesce(array_agg(DISTINCT r.message_id), '{}') AS ids
+          FROM b, chat.reaction r
+         WHERE r.thread_id = tid AND r.message_id BETWEEN b.lo AND b.hi),
+    ax AS (
+        SELECT coalesce(array_agg(DISTINCT a.message_id), '{}') AS ids
+          FROM b, chat.attachment a
+         WHERE a.thread_id = tid AND a.message_id BETWEEN b.lo AND b.hi),
     c AS (
         SELECT x.id, x.n
           FROM (SELECT u.k AS id, u.is_page,
@@ -347,8 +356,8 @@ BEGIN
            CASE WHEN p.deleted_at IS NULL THEN p.content END,
            p.sent_at, p.edited_at IS NOT NULL, p.deleted_at IS NOT NULL,
            p.parent_id, p.forwarded_from,
-           CASE WHEN p.deleted_at IS NULL THEN chat._reaction_summary(tid, p.id) ELSE '[]'::jsonb END,
-           CASE WHEN p.deleted_at IS NULL THEN chat._attachment_list(tid, p.id) ELSE '[]'::jsonb END,
+           CASE WHEN p.deleted_at IS NULL AND p.id = ANY (rx.ids) THEN chat._reaction_summary(tid, p.id) ELSE '[]'::jsonb END,
+           CASE WHEN p.deleted_at IS NULL AND p.id = ANY (ax.ids) THEN chat._attachment_list(tid, p.id) ELSE '[]'::jsonb END,
            coalesce(ptr.above, 0) + c.n - CASE WHEN (ptr.own ->> p.sender_id::text)::bigint >= p.id THEN 1 ELSE 0 END,
            CASE WHEN swapped
                 THEN (SELECT chat._extras('message', ARRAY[tid], array_agg(pe.id)) FROM p pe) -> p.id::text
@@ -356,6 +365,8 @@ BEGIN
       FROM p
       JOIN c ON c.id = p.id
       CROSS JOIN ptr
+      CROSS JOIN rx
+      CROSS JOIN ax
      ORDER BY p.id;
 END
 $$;
