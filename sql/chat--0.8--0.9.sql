@@ -3908,11 +3908,10 @@ BEGIN
      * ranges.  Under CREATE EXTENSION the workers get chat only when the
      * first table is distributed; their own install script prepares them.
      */
-    IF NOT installing THEN
-        PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
-    END IF;
     IF installing THEN
         PERFORM chat._citus_prepare_workers();
+    ELSE
+        PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
     END IF;
     PERFORM chat._citus_node_ids();
 
@@ -5438,7 +5437,6 @@ CREATE FUNCTION chat._part_extras(model text, thread bigint, message bigint) RET
 DECLARE
     md chat.model;
     k record;
-    render text := 'to_jsonb(x) - $3';
     result jsonb;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM chat.model m WHERE m.model = _part_extras.model AND m.tbl IS NOT NULL) THEN
@@ -5449,17 +5447,17 @@ BEGIN
     IF model = 'reaction' THEN
         EXECUTE format('SELECT coalesce(jsonb_object_agg(e.reaction, e.extras), ''{}'')
                           FROM (SELECT x.reaction::text AS reaction,
-                                       jsonb_object_agg(x.user_id::text, %s) AS extras
+                                       jsonb_object_agg(x.user_id::text, to_jsonb(x) - $3) AS extras
                                   FROM %s x
                                  WHERE x.thread_id = $1 AND x.message_id = $2
                                  GROUP BY x.reaction::text) e',
-                       render, md.tbl)
+                       md.tbl)
             INTO result USING thread, message, k.keys;
     ELSIF model = 'attachment' THEN
-        EXECUTE format('SELECT coalesce(jsonb_object_agg(x.position::text, %s), ''{}'')
+        EXECUTE format('SELECT coalesce(jsonb_object_agg(x.position::text, to_jsonb(x) - $3), ''{}'')
                           FROM %s x
                          WHERE x.thread_id = $1 AND x.message_id = $2',
-                       render, md.tbl)
+                       md.tbl)
             INTO result USING thread, message, k.keys;
     ELSE
         RAISE EXCEPTION 'chat._part_extras does not read model "%"', model;
@@ -5727,25 +5725,18 @@ CREATE OR REPLACE FUNCTION chat._extras(model text, thread_ids bigint[], message
 DECLARE
     md chat.model := chat._swapped(model);
     k record := chat._model_key(model);
-    render text := 'to_jsonb(x) - $3';
     result jsonb;
 BEGIN
     IF md IS NULL THEN
         RETURN NULL;
     END IF;
     IF model = 'message' THEN
-        EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
-                          FROM (SELECT x.message_id::text AS id, %s AS extra
-                                  FROM %s x
-                                 WHERE x.thread_id = ANY ($1) AND x.message_id = ANY ($2)) e',
-                       render, md.tbl)
+        EXECUTE format('SELECT jsonb_object_agg(x.message_id::text, to_jsonb(x) - $3) FROM %s x
+                         WHERE x.thread_id = ANY ($1) AND x.message_id = ANY ($2)', md.tbl)
             INTO result USING thread_ids, message_ids, k.keys;
     ELSIF model = 'thread' THEN
-        EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
-                          FROM (SELECT x.thread_id::text AS id, %s AS extra
-                                  FROM %s x
-                                 WHERE x.thread_id = ANY ($1)) e',
-                       render, md.tbl)
+        EXECUTE format('SELECT jsonb_object_agg(x.thread_id::text, to_jsonb(x) - $3) FROM %s x
+                         WHERE x.thread_id = ANY ($1)', md.tbl)
             INTO result USING thread_ids, message_ids, k.keys;
     ELSE
         RAISE EXCEPTION 'chat._extras does not read model "%"', model;
@@ -5770,6 +5761,7 @@ DECLARE
     cols text;
     vals text;
     coldefs text;
+    keyargs text;
 BEGIN
     IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
                                       WHERE m.model = _fill_extra.model AND m.tbl IS NOT NULL) THEN
@@ -5803,23 +5795,21 @@ BEGIN
 
     SELECT f.cols, f.vals, f.coldefs INTO cols, vals, coldefs FROM chat._extra_fields(model, md.tbl, k.keys, extra) f;
 
-    /* $1 thread_id, $2 message_id, $3 user_id, $4 extra */
-    IF chat._citus() THEN
-        /* routed as one row, keeping the SQLSTATE of the table's errors (chat._citus_literals) */
-        EXECUTE format('INSERT INTO %s (%s%s) VALUES (%s%s)',
-                       md.tbl,
-                       (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
-                       CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END,
-                       CASE WHEN coldefs <> '' THEN ', ' || chat._citus_literals(extra, NULL, coldefs) ELSE '' END)
-            USING thread_id, message_id, user_id;
-        RETURN;
-    END IF;
-    EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s%s',
-                   md.tbl,
-                   (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
-                   CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END, vals,
-                   CASE WHEN coldefs <> ''
-                        THEN format(' FROM pg_catalog.jsonb_to_record($4) AS r(%s)', substr(coldefs, 3))
+    /*
+     * $1 thread_id, $2 message_id, $3 user_id, $4 extra.  On a cluster the
+     * fields go as literals of a one-row VALUES, which Citus routes keeping
+     * the SQLSTATE of the table's errors (chat._citus_literals).
+     */
+    keyargs := CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END;
+    EXECUTE format('INSERT INTO %s (%s%s) %s',
+                   md.tbl, (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
+                   CASE WHEN chat._citus()
+                        THEN format('VALUES (%s%s)', keyargs,
+                                    CASE WHEN coldefs <> '' THEN ', ' || chat._citus_literals(extra, NULL, coldefs) ELSE '' END)
+                        ELSE format('SELECT %s%s%s', keyargs, vals,
+                                    CASE WHEN coldefs <> ''
+                                         THEN format(' FROM pg_catalog.jsonb_to_record($4) AS r(%s)', substr(coldefs, 3))
+                                         ELSE '' END)
                    END)
         USING thread_id, message_id, user_id, coalesce(extra, '{}');
 END
@@ -5870,14 +5860,13 @@ BEGIN
       INTO vals, coldef
       FROM unnest(k.keys) WITH ORDINALITY AS u(kc, i)
       JOIN pg_attribute a ON a.attrelid = md.tbl AND a.attname = u.kc AND a.attnum > 0 AND NOT a.attisdropped;
-    IF chat._citus() THEN
-        /* routed as one row, keeping the SQLSTATE of the table's errors (chat._citus_literals) */
-        EXECUTE format('INSERT INTO %s (%s%s) VALUES (%s)', md.tbl, vals, cols,
-                       chat._citus_literals(coalesce(extra, '{}') || key, k.keys, ', ' || coldef || coldefs));
-        RETURN;
-    END IF;
-    EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s FROM pg_catalog.jsonb_to_record($1) AS r(%s%s)',
-                   md.tbl, vals, cols, vals, cols, coldef, coldefs)
+    /* on a cluster one routed row of literals, as in chat._fill_extra */
+    EXECUTE format('INSERT INTO %s (%s%s) %s', md.tbl, vals, cols,
+                   CASE WHEN chat._citus()
+                        THEN format('VALUES (%s)', chat._citus_literals(coalesce(extra, '{}') || key, k.keys,
+                                                                        ', ' || coldef || coldefs))
+                        ELSE format('SELECT %s%s FROM pg_catalog.jsonb_to_record($1) AS r(%s%s)', vals, cols, coldef, coldefs)
+                   END)
         USING coalesce(extra, '{}') || key;
 END
 $$;
@@ -6047,20 +6036,18 @@ CREATE FUNCTION chat._notification_extras(ids bigint[]) RETURNS jsonb
     AS $$
 DECLARE
     md chat.model := chat._swapped('notification');
-    render text := 'to_jsonb(x) - ''notification_id''';
     result jsonb;
 BEGIN
     IF md IS NULL THEN
         RETURN NULL;
     END IF;
-    IF md.renderer IS NOT NULL THEN
-        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
-    END IF;
-    EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
-                      FROM (SELECT x.notification_id::text AS id, %s AS extra
-                              FROM %s x WHERE x.notification_id = ANY ($1)) e',
-                   render, md.tbl)
+    EXECUTE format($q$SELECT jsonb_object_agg(x.notification_id::text, to_jsonb(x) - 'notification_id')
+                        FROM %s x WHERE x.notification_id = ANY ($1)$q$, md.tbl)
         INTO result USING ids;
+    /* rendered after the query, as the other models' extras (chat._render_object) */
+    IF md.renderer IS NOT NULL THEN
+        result := chat._render_object(md.renderer::oid, result, false);
+    END IF;
     RETURN result;
 END
 $$;

@@ -1420,11 +1420,10 @@ BEGIN
      * ranges.  Under CREATE EXTENSION the workers get chat only when the
      * first table is distributed; their own install script prepares them.
      */
-    IF NOT installing THEN
-        PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
-    END IF;
     IF installing THEN
         PERFORM chat._citus_prepare_workers();
+    ELSE
+        PERFORM chat._citus_workers('DO $w$ BEGIN IF to_regnamespace(''chat'') IS NOT NULL THEN PERFORM chat._citus_worker(); END IF; END $w$');
     END IF;
     PERFORM chat._citus_node_ids();
 

@@ -92,7 +92,6 @@ CREATE FUNCTION chat._part_extras(model text, thread bigint, message bigint) RET
 DECLARE
     md chat.model;
     k record;
-    render text := 'to_jsonb(x) - $3';
     result jsonb;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM chat.model m WHERE m.model = _part_extras.model AND m.tbl IS NOT NULL) THEN
@@ -103,17 +102,17 @@ BEGIN
     IF model = 'reaction' THEN
         EXECUTE format('SELECT coalesce(jsonb_object_agg(e.reaction, e.extras), ''{}'')
                           FROM (SELECT x.reaction::text AS reaction,
-                                       jsonb_object_agg(x.user_id::text, %s) AS extras
+                                       jsonb_object_agg(x.user_id::text, to_jsonb(x) - $3) AS extras
                                   FROM %s x
                                  WHERE x.thread_id = $1 AND x.message_id = $2
                                  GROUP BY x.reaction::text) e',
-                       render, md.tbl)
+                       md.tbl)
             INTO result USING thread, message, k.keys;
     ELSIF model = 'attachment' THEN
-        EXECUTE format('SELECT coalesce(jsonb_object_agg(x.position::text, %s), ''{}'')
+        EXECUTE format('SELECT coalesce(jsonb_object_agg(x.position::text, to_jsonb(x) - $3), ''{}'')
                           FROM %s x
                          WHERE x.thread_id = $1 AND x.message_id = $2',
-                       render, md.tbl)
+                       md.tbl)
             INTO result USING thread, message, k.keys;
     ELSE
         RAISE EXCEPTION 'chat._part_extras does not read model "%"', model;

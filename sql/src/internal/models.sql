@@ -175,6 +175,7 @@ DECLARE
     cols text;
     vals text;
     coldefs text;
+    keyargs text;
 BEGIN
     IF extra IS NULL AND NOT EXISTS (SELECT 1 FROM chat.model m
                                       WHERE m.model = _fill_extra.model AND m.tbl IS NOT NULL) THEN
@@ -208,23 +209,21 @@ BEGIN
 
     SELECT f.cols, f.vals, f.coldefs INTO cols, vals, coldefs FROM chat._extra_fields(model, md.tbl, k.keys, extra) f;
 
-    /* $1 thread_id, $2 message_id, $3 user_id, $4 extra */
-    IF chat._citus() THEN
-        /* routed as one row, keeping the SQLSTATE of the table's errors (chat._citus_literals) */
-        EXECUTE format('INSERT INTO %s (%s%s) VALUES (%s%s)',
-                       md.tbl,
-                       (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
-                       CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END,
-                       CASE WHEN coldefs <> '' THEN ', ' || chat._citus_literals(extra, NULL, coldefs) ELSE '' END)
-            USING thread_id, message_id, user_id;
-        RETURN;
-    END IF;
-    EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s%s',
-                   md.tbl,
-                   (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
-                   CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END, vals,
-                   CASE WHEN coldefs <> ''
-                        THEN format(' FROM pg_catalog.jsonb_to_record($4) AS r(%s)', substr(coldefs, 3))
+    /*
+     * $1 thread_id, $2 message_id, $3 user_id, $4 extra.  On a cluster the
+     * fields go as literals of a one-row VALUES, which Citus routes keeping
+     * the SQLSTATE of the table's errors (chat._citus_literals).
+     */
+    keyargs := CASE model WHEN 'message' THEN '$1, $2' WHEN 'thread' THEN '$1' ELSE '$1, $3' END;
+    EXECUTE format('INSERT INTO %s (%s%s) %s',
+                   md.tbl, (SELECT string_agg(format('%I', kc), ', ') FROM unnest(k.keys) kc), cols,
+                   CASE WHEN chat._citus()
+                        THEN format('VALUES (%s%s)', keyargs,
+                                    CASE WHEN coldefs <> '' THEN ', ' || chat._citus_literals(extra, NULL, coldefs) ELSE '' END)
+                        ELSE format('SELECT %s%s%s', keyargs, vals,
+                                    CASE WHEN coldefs <> ''
+                                         THEN format(' FROM pg_catalog.jsonb_to_record($4) AS r(%s)', substr(coldefs, 3))
+                                         ELSE '' END)
                    END)
         USING thread_id, message_id, user_id, coalesce(extra, '{}');
 END
@@ -285,14 +284,13 @@ BEGIN
       INTO vals, coldef
       FROM unnest(k.keys) WITH ORDINALITY AS u(kc, i)
       JOIN pg_attribute a ON a.attrelid = md.tbl AND a.attname = u.kc AND a.attnum > 0 AND NOT a.attisdropped;
-    IF chat._citus() THEN
-        /* routed as one row, keeping the SQLSTATE of the table's errors (chat._citus_literals) */
-        EXECUTE format('INSERT INTO %s (%s%s) VALUES (%s)', md.tbl, vals, cols,
-                       chat._citus_literals(coalesce(extra, '{}') || key, k.keys, ', ' || coldef || coldefs));
-        RETURN;
-    END IF;
-    EXECUTE format('INSERT INTO %s (%s%s) SELECT %s%s FROM pg_catalog.jsonb_to_record($1) AS r(%s%s)',
-                   md.tbl, vals, cols, vals, cols, coldef, coldefs)
+    /* on a cluster one routed row of literals, as in chat._fill_extra */
+    EXECUTE format('INSERT INTO %s (%s%s) %s', md.tbl, vals, cols,
+                   CASE WHEN chat._citus()
+                        THEN format('VALUES (%s)', chat._citus_literals(coalesce(extra, '{}') || key, k.keys,
+                                                                        ', ' || coldef || coldefs))
+                        ELSE format('SELECT %s%s FROM pg_catalog.jsonb_to_record($1) AS r(%s%s)', vals, cols, coldef, coldefs)
+                   END)
         USING coalesce(extra, '{}') || key;
 END
 $$;
@@ -372,25 +370,18 @@ CREATE FUNCTION chat._extras(model text, thread_ids bigint[], message_ids bigint
 DECLARE
     md chat.model := chat._swapped(model);
     k record := chat._model_key(model);
-    render text := 'to_jsonb(x) - $3';
     result jsonb;
 BEGIN
     IF md IS NULL THEN
         RETURN NULL;
     END IF;
     IF model = 'message' THEN
-        EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
-                          FROM (SELECT x.message_id::text AS id, %s AS extra
-                                  FROM %s x
-                                 WHERE x.thread_id = ANY ($1) AND x.message_id = ANY ($2)) e',
-                       render, md.tbl)
+        EXECUTE format('SELECT jsonb_object_agg(x.message_id::text, to_jsonb(x) - $3) FROM %s x
+                         WHERE x.thread_id = ANY ($1) AND x.message_id = ANY ($2)', md.tbl)
             INTO result USING thread_ids, message_ids, k.keys;
     ELSIF model = 'thread' THEN
-        EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
-                          FROM (SELECT x.thread_id::text AS id, %s AS extra
-                                  FROM %s x
-                                 WHERE x.thread_id = ANY ($1)) e',
-                       render, md.tbl)
+        EXECUTE format('SELECT jsonb_object_agg(x.thread_id::text, to_jsonb(x) - $3) FROM %s x
+                         WHERE x.thread_id = ANY ($1)', md.tbl)
             INTO result USING thread_ids, message_ids, k.keys;
     ELSE
         RAISE EXCEPTION 'chat._extras does not read model "%"', model;

@@ -220,20 +220,18 @@ CREATE FUNCTION chat._notification_extras(ids bigint[]) RETURNS jsonb
     AS $$
 DECLARE
     md chat.model := chat._swapped('notification');
-    render text := 'to_jsonb(x) - ''notification_id''';
     result jsonb;
 BEGIN
     IF md IS NULL THEN
         RETURN NULL;
     END IF;
-    IF md.renderer IS NOT NULL THEN
-        render := format('chat._render(%s::pg_catalog.oid, %s)', md.renderer::oid, render);
-    END IF;
-    EXECUTE format('SELECT jsonb_object_agg(e.id, e.extra) FILTER (WHERE e.extra IS NOT NULL)
-                      FROM (SELECT x.notification_id::text AS id, %s AS extra
-                              FROM %s x WHERE x.notification_id = ANY ($1)) e',
-                   render, md.tbl)
+    EXECUTE format($q$SELECT jsonb_object_agg(x.notification_id::text, to_jsonb(x) - 'notification_id')
+                        FROM %s x WHERE x.notification_id = ANY ($1)$q$, md.tbl)
         INTO result USING ids;
+    /* rendered after the query, as the other models' extras (chat._render_object) */
+    IF md.renderer IS NOT NULL THEN
+        result := chat._render_object(md.renderer::oid, result, false);
+    END IF;
     RETURN result;
 END
 $$;
