@@ -285,6 +285,9 @@ like "a delegated reply whose extra breaks the model table's CHECK: 23514, as on
 like "the same in a transaction block (run on the coordinator): 23514" \
    'ERROR:  23514: new row for relation "cm_meta_[0-9]+" violates check constraint "cm_meta_mood_check"' \
    "\\set VERBOSITY verbose" "BEGIN" "SELECT chat.new_reply($lv, 62, 'cross', extra => '{\"mood\": \"angry\"}')"
+like "the same as a server role (not a superuser), in a transaction block: 23514" \
+   'ERROR:  23514: new row for relation "cm_meta_[0-9]+" violates check constraint "cm_meta_mood_check"' \
+   "\\set VERBOSITY verbose" "SET ROLE chat_srv" "BEGIN" "SELECT chat.new_reply($lv, 62, 'cross', extra => '{\"mood\": \"angry\"}')"
 is "and neither reply was written" "0" "SELECT count(*) FROM chat.message WHERE thread_id = $lv AND content = 'cross'"
 cm2=$(q "$COORD" "BEGIN" "SELECT chat.new_reply($lv, 62, 'fields', extra => \$\${\"tags\": [\"a\", \"b c\", null, \"it's\"], \"data\": {\"x\": [1, \"it's\\\\\"]}}\$\$)" "COMMIT")
 is "a reply's fields of other types in a transaction block: an array and JSON stored as given" \
@@ -302,6 +305,8 @@ q "$COORD" "CREATE TABLE public.cm_react (thread_id bigint, message_id bigint, u
 is "reaction_users (run on the coordinator) renders a reaction's extra with a registered renderer" "up|62|3|true" \
    "SELECT reaction || '|' || user_id || '|' || (extra ->> 'weight')::int + 2 || '|' || (extra ->> 'rendered')
       FROM chat.reaction_users($cm, 62)"
+is "and as a server role (not a superuser)" "true" \
+   "SET ROLE chat_srv" "SELECT extra ->> 'rendered' FROM chat.reaction_users($cm, 62)"
 is "and a delegated messages() renders it on the worker" "true" \
    "SELECT reactions -> 0 -> 'extra' -> '62' ->> 'rendered' FROM chat.messages($lv, 62) WHERE id = $cm"
 q "$COORD" "SELECT chat.swap_renderer('reaction', NULL)" "SELECT chat.swap_model('reaction', NULL)" \
